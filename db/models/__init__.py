@@ -1,0 +1,18 @@
+"""Every model, imported so that `Base.metadata` knows all tables."""
+
+from __future__ import annotations
+
+from db.models.calendar import Holiday, LearningSession, Programme
+from db.models.people import Admin, Identity, Person
+from db.models.state import AppMeta, ConversationState
+
+__all__ = [
+    "Admin",
+    "AppMeta",
+    "ConversationState",
+    "Holiday",
+    "Identity",
+    "LearningSession",
+    "Person",
+    "Programme",
+]
