@@ -102,7 +102,7 @@ def load_settings(
     """
     try:
         if environ is None:
-            return Settings(_env_file=env_file)  # type: ignore[call-arg]
+            return Settings(_env_file=env_file)
         lowered = {k.lower(): v for k, v in environ.items() if k.lower() in Settings.model_fields}
         # model_validate skips the environment sources: only `environ` counts.
         return Settings.model_validate(lowered)

@@ -22,15 +22,13 @@ def plain(text: str, *, bold: str = "", italic: str = "") -> str:
     """Render the HTML subset as plain text (WhatsApp uses `bold='*'`, `italic='_'`)."""
 
     def sub(m: re.Match[str]) -> str:
-        closing, tag, _, href = m.groups()
+        tag = m.group(2)
         if tag == "b":
             return bold
         if tag == "i":
             return italic
         if tag == "code":
             return "`" if bold else ""
-        if tag == "a":
-            return "" if closing or not href else ""
         return ""
 
     # Links become "label (url)" so the address survives on plain-text channels.
