@@ -28,6 +28,7 @@ async def send_reply(bot: Bot, chat_id: str | int, reply: Reply, **extra: object
     Raises python-telegram-bot errors unchanged.
     """
     markup = reply_markup(reply)
+    msg: Message | None = None
     if reply.photo or reply.document:
         caption = reply.text if len(reply.text) <= TG_CAPTION_LIMIT else None
         if reply.photo:
@@ -42,11 +43,10 @@ async def send_reply(bot: Bot, chat_id: str | int, reply: Reply, **extra: object
                 reply_markup=markup, **extra,  # type: ignore[arg-type]
             )
         if caption is None and reply.text:
-            msg = await bot.send_message(chat_id, reply.text[:TG_TEXT_LIMIT],
+            await bot.send_message(chat_id, reply.text[:TG_TEXT_LIMIT],
                                          parse_mode=ParseMode.HTML)
         return msg
     parts = split_text(reply.text or "…", TG_TEXT_LIMIT)
-    msg: Message | None = None
     for i, part in enumerate(parts):
         msg = await bot.send_message(
             chat_id,
