@@ -17,7 +17,7 @@ from bot.delivery import (
 )
 from bot.whatsapp import messages as m
 from bot.whatsapp.client import WhatsAppClient
-from bot.whatsapp.errors import GraphError, PairRateLimited
+from bot.whatsapp.errors import GraphError, PairRateLimited, map_error
 from bot.whatsapp.sender import TemplateMessage, WhatsAppSender
 from handlers.types import Attachment, Button, Reply
 from tests.fakes.whatsapp_server import FakeWhatsApp
@@ -354,3 +354,57 @@ async def test_sender_sends_nothing_for_an_empty_reply(
 ) -> None:
     assert await WhatsAppSender(client).deliver(TO, Reply()) is None
     assert wa.requests == 0
+
+
+async def test_rate_paces_sends(wa: FakeWhatsApp) -> None:
+    loop = asyncio.get_running_loop()
+    async with WhatsAppClient(
+        token=wa.token, phone_number_id=wa.phone_number_id, api_url=wa.api_url, rate=50
+    ) as c:
+        started = loop.time()
+        await asyncio.gather(*(c.send_text(f"62812000001{i:02d}", "x") for i in range(60)))
+        elapsed = loop.time() - started
+    # A burst of 50 goes at once; the other 10 wait for the bucket at 50 per second.
+    assert elapsed >= 0.15
+    assert len(wa.sent) == 60
+
+
+@pytest.mark.parametrize(
+    ("code", "http_status", "error", "retry_after"),
+    [
+        (470, 400, OutsideWindow, None),
+        (131048, 400, RateLimited, 60.0),
+        (80007, 400, RateLimited, 60.0),
+        (None, 429, RateLimited, 5.0),
+        (10, 403, PermanentFailure, None),
+        (131016, 503, TransientFailure, None),
+        (None, 502, TransientFailure, None),
+        (131030, 400, PermanentFailure, None),
+        (131026, 0, Blocked, None),  # from a failed status webhook
+    ],
+)
+def test_map_error_table(
+    code: int | None, http_status: int, error: type[Exception], retry_after: float | None
+) -> None:
+
+
+    mapped = map_error(GraphError(http_status=http_status, code=code, message="m"))
+    assert type(mapped) is error
+    if retry_after is not None:
+        assert isinstance(mapped, RateLimited) and mapped.retry_after == retry_after
+
+
+def test_graph_error_from_any_body() -> None:
+    err = GraphError.from_body(
+        400,
+        {"error": {"message": "(#131047) Re-engagement message", "type": "OAuthException",
+                   "code": 131047, "error_subcode": "2494010",
+                   "error_data": {"messaging_product": "whatsapp", "details": "24 hours"},
+                   "fbtrace_id": "Az8"}},
+    )
+    assert (err.code, err.subcode, err.details) == (131047, 2494010, "24 hours")
+    assert str(err) == (
+        "WhatsApp code 131047/2494010: (#131047) Re-engagement message (24 hours) [fbtrace Az8]"
+    )
+    html = GraphError.from_body(502, "<html>Bad gateway</html>")
+    assert (html.code, html.http_status, html.message) == (None, 502, "<html>Bad gateway</html>")
