@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from handlers.router import Router
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from handlers.router import Router
 
 __all__ = ["default_routers"]
 
