@@ -434,17 +434,16 @@ async def _plan(
 ) -> _Plan:
     plan = _Plan()
     first, last = span
-    file_days = sorted({r.day for r in rows} | {h.day for h in holiday_rows})
     codes = {r.code for r in rows if r.code}
-    conditions = [LearningSession.day.in_(file_days)]
+    # Everything in the file's date range (a few hundred rows for a year), plus the sessions
+    # the file names by code wherever they are now.
+    conditions = [LearningSession.day.between(first, last)]
     if codes:
         conditions.append(LearningSession.code.in_(sorted(codes)))
-    if replace_range:
-        conditions.append(LearningSession.day.between(first, last))
     db_sessions = list(await session.scalars(select(LearningSession).where(or_(*conditions))))
     db_holidays = {
         h.day: h for h in await session.scalars(
-            select(Holiday).where(or_(Holiday.day.in_(file_days), Holiday.day.between(first, last)))
+            select(Holiday).where(Holiday.day.between(first, last))
         )
     }
 
