@@ -160,3 +160,13 @@ async def test_yaml_that_is_not_a_list(sessions: Sessions) -> None:
     with pytest.raises(CalendarImportError) as caught:
         await run_import(sessions, b"- tanggal: [1, 2\n", fmt="yaml")
     assert "YAML tidak bisa dibaca" in caught.value.summary()
+
+
+async def test_utf16_tab_separated_text_from_excel(sessions: Sessions) -> None:
+    # Excel's "Unicode Text" export: UTF-16 with a BOM, tabs between cells.
+    text = INDONESIAN_EXCEL.replace("\ufeff", "").replace(";", "\t").replace(
+        "Ir. Siti\t DLH", "Ir. Siti, DLH"
+    )
+    report = await run_import(sessions, text.encode("utf-16"), filename="jadwal.txt")
+    assert (report.added, report.holidays_added) == (2, 1)
+    assert (await all_sessions(sessions))[0].speaker == "Ir. Siti, DLH Kota Malang"
