@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from schedules.calendar import ensure_programmes
-from schedules.calendar_import import load_sample_calendar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
@@ -21,6 +19,11 @@ from handlers import default_routers
 from handlers.callbacks import Signer
 from handlers.dispatcher import Dispatcher
 from handlers.router import Deps
+from schedules.calendar import ensure_programmes
+from schedules.calendar_import import load_sample_calendar
+
+if TYPE_CHECKING:
+    from bot.whatsapp.channel import WhatsAppChannel
 
 __all__ = ["Runtime", "build_runtime"]
 
@@ -38,9 +41,12 @@ class Runtime:
     deps: Deps
     dispatcher: Dispatcher
     extras: dict[str, Any] = field(default_factory=dict)
+    whatsapp: WhatsAppChannel | None = None  # set when every WhatsApp setting is present
 
     async def close(self) -> None:
-        """Release the database."""
+        """Stop the WhatsApp inbox and release the HTTP pool and the database."""
+        if self.whatsapp is not None:
+            await self.whatsapp.close()
         await self.engine.dispose()
 
 
@@ -76,4 +82,9 @@ async def build_runtime(
     dispatcher = Dispatcher(deps, default_routers())
     deps.services["commands"] = dispatcher.commands
     deps.services["main_keyboard"] = dispatcher.main_keyboard()
-    return Runtime(settings, clock, engine, sessions, deps, dispatcher)
+    rt = Runtime(settings, clock, engine, sessions, deps, dispatcher)
+    if settings.whatsapp_enabled and not settings.whatsapp_missing():
+        from bot.whatsapp.channel import WhatsAppChannel
+
+        rt.whatsapp = WhatsAppChannel(settings, dispatcher, sessions, clock)
+    return rt

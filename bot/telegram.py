@@ -121,8 +121,12 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
+    webhook: bool = False,
 ) -> Application:  # type: ignore[type-arg]
-    """The python-telegram-bot Application talking to `TELEGRAM_API_URL`."""
+    """The python-telegram-bot Application talking to `TELEGRAM_API_URL`.
+
+    `webhook=True` builds it without an Updater: our HTTP server feeds `update_queue`.
+    """
     assert settings.telegram_bot_token is not None
     api = settings.telegram_api_url
     builder = (
@@ -137,6 +141,8 @@ def build_application(
         builder = builder.request(request)
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
+    if webhook:
+        builder = builder.updater(None)
     app = builder.build()
     adapter = TelegramAdapter(dispatcher)
     app.add_handler(TypeHandler(Update, adapter.on_update))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from db.models.calendar import Holiday, LearningSession, Programme
 from db.models.people import Admin, Identity, Person
 from db.models.state import AppMeta, ConversationState
+from db.models.whatsapp import InboxMessage, LinkAttempt, LinkCode
 
 __all__ = [
     "Admin",
@@ -12,7 +13,10 @@ __all__ = [
     "ConversationState",
     "Holiday",
     "Identity",
+    "InboxMessage",
     "LearningSession",
+    "LinkAttempt",
+    "LinkCode",
     "Person",
     "Programme",
 ]
