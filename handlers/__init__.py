@@ -12,13 +12,14 @@ __all__ = ["default_routers"]
 
 def default_routers() -> list[Router]:
     """Every feature router, in the order they get a message (the help fallback last)."""
-    from handlers import admin, help, menu, privacy, profile, registration
+    from handlers import admin, help, linking, menu, privacy, profile, registration
 
     return [
         registration.router,
         menu.router,
         profile.router,
         privacy.router,
+        linking.router,
         admin.router,
         help.router,
     ]
