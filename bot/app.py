@@ -11,7 +11,7 @@ import sys
 from bot.console import ConsoleChannel, stdin_reader
 from bot.http_server import HttpServer, TelegramWebhook, build_app
 from bot.runtime import Runtime
-from bot.telegram import build_application
+from bot.telegram import build_application, set_commands
 
 __all__ = ["run_channels", "run_console"]
 
@@ -49,6 +49,7 @@ async def _start_telegram(
     app = build_application(settings, rt.dispatcher, webhook=webhook_url is not None)
     rt.extras["telegram_app"] = app
     await stack.enter_async_context(app)
+    await set_commands(app, rt.dispatcher)
     if webhook_url is not None:
         assert settings.telegram_webhook_secret is not None
         secret = settings.telegram_webhook_secret.get_secret_value()
@@ -58,8 +59,7 @@ async def _start_telegram(
         stack.push_async_callback(app.stop)
         log.info("Telegram channel started (webhook)")
         return TelegramWebhook(app, secret)
-    await app.bot.delete_webhook()
-    assert app.updater is not None
+    assert app.updater is not None  # start_polling removes a webhook set before
     await app.updater.start_polling(allowed_updates=TELEGRAM_UPDATES)
     await app.start()
     stack.push_async_callback(app.stop)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot.runtime import Runtime
 from schedules.calendar_export import export_calendar
 from schedules.calendar_import import CalendarImportError, import_calendar
-
-from bot.runtime import Runtime
 
 __all__ = ["export_cmd", "import_cmd"]
 
@@ -29,14 +28,14 @@ async def import_cmd(rt: Runtime, args: argparse.Namespace) -> int:
     except CalendarImportError as exc:
         print(exc.summary(), file=sys.stderr)
         return 1
-    print(report.summary())
+    print(report.summary(rt.settings.tz))
     return 0
 
 
 async def export_cmd(rt: Runtime, args: argparse.Namespace) -> int:
     """Export the calendar to a file or standard output."""
     async with rt.sessions() as s:
-        data = await export_calendar(s, fmt=args.format, tz=rt.settings.tz)
+        data = await export_calendar(s, fmt=args.format, tz=rt.settings.tz, sep=args.sep)
     if args.output:
         args.output.write_bytes(data)
         print(f"wrote {args.output}")

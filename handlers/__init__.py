@@ -12,7 +12,16 @@ __all__ = ["default_routers"]
 
 def default_routers() -> list[Router]:
     """Every feature router, in the order they get a message (the help fallback last)."""
-    from handlers import admin, help, linking, menu, privacy, profile, registration
+    from handlers import (
+        admin,
+        calendar_admin,
+        help,
+        linking,
+        menu,
+        privacy,
+        profile,
+        registration,
+    )
 
     return [
         registration.router,
@@ -21,5 +30,6 @@ def default_routers() -> list[Router]:
         privacy.router,
         linking.router,
         admin.router,
+        calendar_admin.router,
         help.router,
     ]
