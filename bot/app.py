@@ -8,6 +8,8 @@ import logging
 import signal
 import sys
 
+from telegram.ext import Application
+
 from bot.console import ConsoleChannel, stdin_reader
 from bot.http_server import HttpServer, TelegramWebhook, build_app
 from bot.runtime import Runtime
@@ -42,30 +44,22 @@ async def run_console(rt: Runtime) -> None:
 
 async def _start_telegram(
     rt: Runtime, stack: contextlib.AsyncExitStack
-) -> TelegramWebhook | None:
-    """Start Telegram by long polling, or by webhook (returns the webhook route's handler)."""
+) -> Application:  # type: ignore[type-arg]
+    """Start Telegram: long polling, or (TELEGRAM_WEBHOOK_URL) updates fed by our server."""
     settings = rt.settings
-    webhook_url = settings.telegram_webhook_url
-    app = build_application(settings, rt.dispatcher, webhook=webhook_url is not None)
+    webhook = settings.telegram_webhook_url is not None
+    app = build_application(settings, rt.dispatcher, webhook=webhook)
     rt.extras["telegram_app"] = app
     await stack.enter_async_context(app)
     await set_commands(app, rt.dispatcher)
-    if webhook_url is not None:
-        assert settings.telegram_webhook_secret is not None
-        secret = settings.telegram_webhook_secret.get_secret_value()
-        await app.bot.set_webhook(webhook_url, secret_token=secret,
-                                  allowed_updates=TELEGRAM_UPDATES)
-        await app.start()
-        stack.push_async_callback(app.stop)
-        log.info("Telegram channel started (webhook)")
-        return TelegramWebhook(app, secret)
-    assert app.updater is not None  # start_polling removes a webhook set before
-    await app.updater.start_polling(allowed_updates=TELEGRAM_UPDATES)
+    if not webhook:
+        assert app.updater is not None  # start_polling removes a webhook set before
+        await app.updater.start_polling(allowed_updates=TELEGRAM_UPDATES)
+        stack.push_async_callback(app.updater.stop)
     await app.start()
     stack.push_async_callback(app.stop)
-    stack.push_async_callback(app.updater.stop)
-    log.info("Telegram channel started (long polling)")
-    return None
+    log.info("Telegram channel started (%s)", "webhook" if webhook else "long polling")
+    return app
 
 
 async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
@@ -89,20 +83,29 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
         await run_console(rt)
         return
     stop = stop or _stop_event()
+    # The stack unwinds backwards: the HTTP server closes first, so that no webhook is
+    # acknowledged while the channels behind it are already stopping.
     async with contextlib.AsyncExitStack() as stack:
-        telegram_webhook = None
-        if settings.telegram_enabled:
-            telegram_webhook = await _start_telegram(rt, stack)
+        telegram = await _start_telegram(rt, stack) if settings.telegram_enabled else None
+        hook = None
+        if telegram is not None and settings.telegram_webhook_secret is not None:
+            hook = TelegramWebhook(telegram, settings.telegram_webhook_secret.get_secret_value())
         if rt.whatsapp is not None:
             await rt.whatsapp.start()
             stack.push_async_callback(rt.whatsapp.close)
-        if rt.whatsapp is not None or telegram_webhook is not None:
-            app = build_app(rt.sessions, whatsapp=rt.whatsapp, telegram=telegram_webhook)
-            server = HttpServer(app, settings.http_host, settings.http_port)
+        if rt.whatsapp is not None or hook is not None:
+            server = HttpServer(build_app(rt.sessions, whatsapp=rt.whatsapp, telegram=hook),
+                                settings.http_host, settings.http_port)
             await server.start()
             rt.extras["http_server"] = server
-            # Closed first (the stack unwinds backwards): no webhook arrives mid-shutdown.
             stack.push_async_callback(server.stop)
             if rt.whatsapp is not None:
                 log.info("WhatsApp channel started (webhook on port %d)", server.port)
+        if telegram is not None and hook is not None:
+            # Only now: Telegram starts posting as soon as the webhook is set.
+            assert settings.telegram_webhook_url is not None
+            await telegram.bot.set_webhook(
+                settings.telegram_webhook_url, secret_token=hook.secret,
+                allowed_updates=TELEGRAM_UPDATES,
+            )
         await stop.wait()

@@ -67,9 +67,11 @@ class TelegramWebhook:
         if not secret:
             raise ValueError("the Telegram webhook needs a secret token")
         self.app = app
+        self.secret = secret
         self._secret = secret.encode()
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
+        """Check the secret token, then queue the update for the Application."""
         given = request.headers.get(TELEGRAM_SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
             log.warning("refused a Telegram webhook without the right secret token")
@@ -137,7 +139,7 @@ def build_app(
         routes.append(Route(WHATSAPP_PATH, wa_handshake, methods=["GET"]))
         routes.append(Route(WHATSAPP_PATH, wa_post, methods=["POST"]))
     if telegram is not None:
-        routes.append(Route(TELEGRAM_PATH, telegram, methods=["POST"]))
+        routes.append(Route(TELEGRAM_PATH, telegram.handle, methods=["POST"]))
     return Starlette(routes=routes)
 
 
