@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,7 @@ __all__ = [
     "finish_inbox",
     "inbox_counts",
     "mark_handled",
+    "purge_inbox",
     "store_inbox",
 ]
 
@@ -136,13 +137,27 @@ async def mark_handled(
 async def finish_inbox(
     s: AsyncSession, row_id: int, now: datetime, *, error: str | None = None
 ) -> None:
-    """The row is done (its replies went out), or failed with `error`."""
+    """The row is done (its replies went out), or failed with `error`.
+
+    What the person wrote is not kept once answered (UU PDP: only for its purpose);
+    the wamid stays, so that a late re-delivery is still recognised.
+    """
     await s.execute(
         update(InboxMessage).where(InboxMessage.id == row_id)
         .values(status="failed" if error else "done", error=(error or None) and error[:300],
-                lease_until=None, processed_at=now)
+                lease_until=None, processed_at=now, body={}, replies=None)
         .execution_options(synchronize_session=False)
     )
+
+
+async def purge_inbox(s: AsyncSession, before: datetime) -> int:
+    """Delete finished rows received before `before` (Meta re-delivers for up to 7 days)."""
+    result = await s.execute(
+        delete(InboxMessage).where(
+            InboxMessage.status.in_(("done", "failed")), InboxMessage.received_at < before
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def inbox_counts(s: AsyncSession) -> dict[str, int]:

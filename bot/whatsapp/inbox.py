@@ -12,12 +12,16 @@ from typing import Any
 from bot.clock import Clock
 from bot.whatsapp.webhook import parse_webhook
 from db.engine import Sessions
-from db.inbox import InboxItem, claim_inbox, inbox_counts
+from db.inbox import InboxItem, claim_inbox, inbox_counts, purge_inbox
 from db.models import InboxMessage
 
 __all__ = ["InboxProcessor", "split_messages"]
 
 log = logging.getLogger(__name__)
+
+# Meta re-delivers a webhook for up to 7 days: keep the wamids a little longer.
+KEEP_FOR = timedelta(days=8)
+PURGE_EVERY = 3600.0  # seconds
 
 
 def _map(value: Any) -> Mapping[str, Any]:
@@ -153,8 +157,19 @@ class InboxProcessor:
         raise TimeoutError("the WhatsApp inbox did not become idle")
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_purge = loop.time()
         while not self._stopping:
             self._kick.clear()
+            if loop.time() >= next_purge:
+                next_purge = loop.time() + PURGE_EVERY
+                try:
+                    async with self._sessions() as s, s.begin():
+                        purged = await purge_inbox(s, self._clock.now() - KEEP_FOR)
+                    if purged:
+                        log.info("purged %d old WhatsApp inbox rows", purged)
+                except Exception:
+                    log.exception("purging the WhatsApp inbox failed; will retry")
             claimed = 0
             room = self.concurrency - len(self._busy)
             if room > 0:

@@ -54,6 +54,21 @@ async def test_a_retried_webhook_is_processed_once(bot: WhatsAppBot, wa: FakeWha
         assert await bot.send(WA_ID, body) == []
     assert await _counts(bot) == {"done": 1}
     assert len(wa.messages_to(WA_ID)) == 1
+    async with bot.rt.sessions() as s:
+        row = (await s.execute(select(InboxMessage))).scalar_one()
+    assert (row.body, row.replies) == ({}, None)  # what the person wrote is not kept
+
+
+async def test_answered_rows_are_purged_after_eight_days(
+    wa_settings: Settings, clock: FixedClock, wa: FakeWhatsApp
+) -> None:
+    async with running_bot(wa_settings, clock, wa) as bot:
+        await bot.say(WA_ID, "bantuan")
+        assert await _counts(bot) == {"done": 1}
+    clock.advance(timedelta(days=8, minutes=1))
+    async with running_bot(wa_settings, clock, wa) as bot:
+        await bot.say(WA_ID, "menu")
+        assert await _counts(bot) == {"done": 1}  # only today's
 
 
 async def test_malformed_bodies_are_acknowledged_and_logged(
