@@ -103,9 +103,11 @@ def load_settings(
     try:
         if environ is None:
             return Settings(_env_file=env_file)
-        lowered = {k.lower(): v for k, v in environ.items() if k.lower() in Settings.model_fields}
-        # model_validate skips the environment sources: only `environ` counts.
-        return Settings.model_validate(lowered)
+        lowered: dict[str, Any] = {
+            k.lower(): v for k, v in environ.items() if k.lower() in Settings.model_fields
+        }
+        # An impossible prefix keeps the process environment out: only `environ` counts.
+        return Settings(_env_file=None, _env_prefix="__DAHAR_NGOPI_NO_ENV__", **lowered)
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "?"

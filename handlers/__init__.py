@@ -1,0 +1,21 @@
+"""What the bot does when a person writes: one router per feature, composed here."""
+
+from __future__ import annotations
+
+from handlers.router import Router
+
+__all__ = ["default_routers"]
+
+
+def default_routers() -> list[Router]:
+    """Every feature router, in the order they get a message (the help fallback last)."""
+    from handlers import admin, help, menu, privacy, profile, registration
+
+    return [
+        registration.router,
+        menu.router,
+        profile.router,
+        privacy.router,
+        admin.router,
+        help.router,
+    ]

@@ -1,0 +1,37 @@
+"""Logging set-up that never writes secrets (tokens appear in Bot API URLs)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+__all__ = ["RedactSecrets", "setup_logging"]
+
+
+class RedactSecrets(logging.Filter):
+    """Replace every configured secret in a log record by '***'."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if s and len(s) >= 6]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secrets:
+            message = record.getMessage()
+            if any(s in message for s in self._secrets):
+                for s in self._secrets:
+                    message = message.replace(s, "***")
+                record.msg, record.args = message, None
+        return True
+
+
+def setup_logging(level: str, secrets: Iterable[str]) -> None:
+    """Log to stderr at `level`, redacting `secrets`; quiet the HTTP client's URL logs."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "aiohttp.access", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,79 @@
+"""The composition root: builds the database, the core and the channels from the settings."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from schedules.calendar import ensure_programmes
+from schedules.calendar_import import load_sample_calendar
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import Clock, SystemClock
+from bot.settings import Settings
+from db.engine import Sessions, create_engine, create_sessions
+from db.migrate import upgrade_async
+from db.models import AppMeta
+from db.regions import load_regions
+from handlers import default_routers
+from handlers.callbacks import Signer
+from handlers.dispatcher import Dispatcher
+from handlers.router import Deps
+
+__all__ = ["Runtime", "build_runtime"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything the channels and jobs share; close it when done."""
+
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: Sessions
+    deps: Deps
+    dispatcher: Dispatcher
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        """Release the database."""
+        await self.engine.dispose()
+
+
+async def _callback_key(sessions: Sessions, settings: Settings) -> bytes:
+    if settings.callback_secret is not None:
+        return settings.callback_secret.get_secret_value().encode()
+    async with sessions() as s, s.begin():
+        row = await s.get(AppMeta, "callback_key")
+        if row is None:
+            row = AppMeta(key="callback_key", value=secrets.token_hex(32))
+            s.add(row)
+        return row.value.encode()
+
+
+async def build_runtime(
+    settings: Settings, clock: Clock | None = None, *, migrate: bool = True
+) -> Runtime:
+    """Migrate the database, seed the programme (and sample calendar), build the dispatcher."""
+    clock = clock or SystemClock()
+    if migrate:
+        await upgrade_async(settings.database_url)
+    engine = create_engine(settings.database_url)
+    sessions = create_sessions(engine)
+    async with sessions() as s, s.begin():
+        await ensure_programmes(s)
+        if settings.sample_calendar:
+            report = await load_sample_calendar(s, settings.tz, now=clock.now())
+            if report is not None:
+                log.info("loaded the sample calendar: %d sessions", report.added)
+    signer = Signer(await _callback_key(sessions, settings))
+    deps = Deps(settings=settings, clock=clock, sessions=sessions, signer=signer,
+                regions=load_regions())
+    dispatcher = Dispatcher(deps, default_routers())
+    deps.services["commands"] = dispatcher.commands
+    deps.services["main_keyboard"] = dispatcher.main_keyboard()
+    return Runtime(settings, clock, engine, sessions, deps, dispatcher)

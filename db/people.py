@@ -1,0 +1,106 @@
+"""Queries about people, identities and admins (repositories never commit)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Admin, ConversationState, Identity, Person
+
+__all__ = [
+    "add_admin",
+    "erase_person",
+    "find_identity",
+    "get_or_create_identity",
+    "is_db_admin",
+    "list_admins",
+    "person_by_nip",
+    "remove_admin",
+]
+
+
+async def find_identity(s: AsyncSession, channel: str, external_id: str) -> Identity | None:
+    """The identity of a channel account, with its person loaded."""
+    row = await s.execute(
+        select(Identity, Person)
+        .join(Person, Person.id == Identity.person_id)
+        .where(Identity.channel == channel, Identity.external_id == external_id)
+    )
+    found = row.first()
+    return found[0] if found else None
+
+
+async def get_or_create_identity(
+    s: AsyncSession, channel: str, external_id: str, chat_id: str, now: datetime
+) -> tuple[Identity, Person]:
+    """The identity and person behind a channel account, created on first contact."""
+    ident = await find_identity(s, channel, external_id)
+    if ident is None:
+        person = Person(created_at=now, tz="WIB", preferences={}, preferred_channel=channel)
+        s.add(person)
+        await s.flush()
+        ident = Identity(
+            person_id=person.id, channel=channel, external_id=external_id,
+            chat_id=chat_id, created_at=now,
+        )
+        s.add(ident)
+        await s.flush()
+        return ident, person
+    owner = await s.get(Person, ident.person_id)
+    assert owner is not None
+    if ident.chat_id != chat_id:
+        ident.chat_id = chat_id
+    return ident, owner
+
+
+async def person_by_nip(s: AsyncSession, nip: str) -> Person | None:
+    """The person who registered this NIP."""
+    return (await s.execute(select(Person).where(Person.nip == nip))).scalar_one_or_none()
+
+
+async def erase_person(s: AsyncSession, person: Person, now: datetime) -> None:
+    """Erase personal data; keep the row (anonymous) so counts of what they did stay."""
+    person.full_name = None
+    person.nip = None
+    person.instansi = None
+    person.region_code = None
+    person.subscribed = False
+    person.registered_at = None
+    person.consent_at = None
+    person.erased_at = now
+    person.preferences = {}
+    await s.execute(delete(ConversationState).where(ConversationState.person_id == person.id))
+    await s.execute(delete(Identity).where(Identity.person_id == person.id))
+
+
+async def is_db_admin(s: AsyncSession, channel: str, external_id: str) -> bool:
+    """Whether an owner added this account as admin."""
+    row = await s.execute(
+        select(Admin.id).where(Admin.channel == channel, Admin.external_id == external_id)
+    )
+    return row.first() is not None
+
+
+async def list_admins(s: AsyncSession) -> list[Admin]:
+    """Admins added from the chat."""
+    return list((await s.execute(select(Admin).order_by(Admin.id))).scalars())
+
+
+async def add_admin(
+    s: AsyncSession, channel: str, external_id: str, added_by: str, now: datetime
+) -> bool:
+    """Add an admin; False if already one."""
+    if await is_db_admin(s, channel, external_id):
+        return False
+    s.add(Admin(channel=channel, external_id=external_id, added_by=added_by, created_at=now))
+    return True
+
+
+async def remove_admin(s: AsyncSession, channel: str, external_id: str) -> bool:
+    """Remove an admin; False if it was not one."""
+    res = await s.execute(
+        delete(Admin).where(Admin.channel == channel, Admin.external_id == external_id)
+    )
+    return bool(getattr(res, "rowcount", 0))

@@ -1,0 +1,59 @@
+"""Admins send a calendar file (CSV, YAML, XLSX) to the bot; it is imported atomically."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from handlers.router import Context, Replies, Router
+from handlers.text import esc
+from handlers.types import Reply
+from schedules.calendar_import import CalendarImportError, import_calendar
+
+__all__ = ["CALENDAR_SUFFIXES", "router"]
+
+log = logging.getLogger(__name__)
+
+router = Router("calendar-admin", admin=True)
+
+CALENDAR_SUFFIXES = (".csv", ".yaml", ".yml", ".xlsx")
+MAX_CALENDAR_BYTES = 2 * 1024 * 1024
+
+OnChange = Callable[[Any, Any], Awaitable[int]]
+
+
+@router.document()
+async def calendar_file(ctx: Context) -> Replies:
+    """Import a calendar file an admin sent; other files are left to other handlers."""
+    doc = ctx.incoming.document
+    if doc is None or not doc.filename.lower().endswith(CALENDAR_SUFFIXES):
+        return None
+    if ctx.fetch_file is None:
+        return Reply("Maaf, berkas tidak dapat diunduh pada saluran ini.")
+    if doc.size is not None and doc.size > MAX_CALENDAR_BYTES:
+        return Reply("Berkas jadwal terlalu besar (maksimal 2 MB).")
+    try:
+        data = await ctx.fetch_file(doc)
+    except Exception:
+        log.exception("downloading a calendar file failed")
+        return Reply("Maaf, berkas gagal diunduh. Silakan kirim ulang.")
+    if len(data) > MAX_CALENDAR_BYTES:
+        return Reply("Berkas jadwal terlalu besar (maksimal 2 MB).")
+    force = "--force" in (ctx.incoming.text or "") or "paksa" in (ctx.incoming.text or "").lower()
+    try:
+        async with ctx.session.begin_nested():
+            report = await import_calendar(
+                ctx.session, data, filename=doc.filename, now=ctx.now,
+                tz=ctx.deps.settings.tz, force=force,
+            )
+    except CalendarImportError as exc:
+        return Reply(
+            "❌ <b>Jadwal tidak diimpor</b> (tidak ada yang diubah):\n\n" + esc(exc.summary())
+        )
+    on_change: OnChange | None = ctx.deps.services.get("on_calendar_change")
+    notices = await on_change(ctx.session, report) if on_change else 0
+    text = "✅ <b>Jadwal diimpor</b>\n\n" + esc(report.summary())
+    if notices:
+        text += f"\n\n📣 {notices} pemberitahuan perubahan dijadwalkan untuk peserta."
+    return Reply(text)

@@ -1,0 +1,186 @@
+"""Route one incoming message to the right handler, inside one unit of work."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from db.models import ConversationState
+from db.people import get_or_create_identity, is_db_admin
+from handlers.callbacks import CallbackData, CallbackError
+from handlers.router import CommandSpec, Context, Deps, FileFetcher, Replies, Router, as_list
+from handlers.types import Incoming, Keyboard, Reply
+
+__all__ = ["Dispatcher"]
+
+log = logging.getLogger(__name__)
+
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.DOTALL)
+
+NOT_ADMIN = "Maaf, perintah ini hanya untuk admin BPSDM."
+STALE_BUTTON = "Maaf, tombol ini sudah tidak berlaku. Silakan ketik /menu atau /bantuan."
+TOO_LONG = "Maaf, pesan Bapak/Ibu terlalu panjang (maksimal {limit} karakter). Mohon dipersingkat."
+GROUP_ONLY_PRIVATE = (
+    "Mohon maaf, Dahar Ngopi bot hanya melayani chat pribadi. "
+    "Silakan buka chat langsung dengan bot ini."
+)
+UNKNOWN_COMMAND = "Perintah /{name} tidak dikenal. Ketik /bantuan untuk daftar perintah."
+NEED_REGISTRATION = "Bapak/Ibu belum terdaftar. Ketik /mulai untuk mendaftar terlebih dahulu."
+
+
+class Dispatcher:
+    """Turns an `Incoming` into replies by asking the feature routers."""
+
+    def __init__(self, deps: Deps, routers: Sequence[Router]) -> None:
+        self.deps = deps
+        self.routers = list(routers)
+        self._commands: dict[str, CommandSpec] = {}
+        self._labels: dict[str, CommandSpec] = {}
+        for r in self.routers:
+            for spec in r.commands:
+                for name in spec.names:
+                    if name in self._commands:
+                        raise ValueError(f"command /{name} registered twice")
+                    self._commands[name] = spec
+                if spec.label:
+                    self._labels[spec.label.lower()] = spec
+        self._callbacks = [c for r in self.routers for c in r.callbacks]
+        self._flows = {k: v for r in self.routers for k, v in r.flows.items()}
+        self._documents = [d for r in self.routers for d in r.documents]
+        self._fallbacks = [f for r in self.routers for f in r.fallbacks]
+
+    @property
+    def commands(self) -> list[CommandSpec]:
+        """Every command, in registration order, once each."""
+        seen: list[CommandSpec] = []
+        for spec in self._commands.values():
+            if spec not in seen:
+                seen.append(spec)
+        return seen
+
+    def main_keyboard(self) -> Keyboard:
+        """The persistent keyboard: the labelled everyday commands, two or three a row."""
+        labels = [s.label for s in self.commands if s.label and not s.admin]
+        rows = [tuple(labels[i : i + 2]) for i in range(0, len(labels), 2)]
+        return Keyboard(tuple(r for r in rows if r))
+
+    def is_owner(self, incoming: Incoming) -> bool:
+        """Owners come from the settings (ADMIN_TELEGRAM_IDS, ADMIN_WHATSAPP_NUMBERS)."""
+        owners = self.deps.services.get("owners", {}).get(incoming.channel, set())
+        if incoming.channel == "telegram":
+            owners = set(owners) | set(self.deps.settings.admin_telegram_ids)
+        return incoming.user_id in owners
+
+    def parse_command(self, incoming: Incoming) -> tuple[str, str] | None:
+        """`(name, args)` if the text is a command: /cmd, /cmd@bot, a keyboard label, or a bare
+        command word on channels without slash commands (WhatsApp, terminal)."""
+        text = (incoming.text or "").strip()
+        if not text:
+            return None
+        m = _COMMAND.match(text)
+        if m:
+            return m.group(1).lower(), (m.group(3) or "").strip()
+        spec = self._labels.get(text.lower())
+        if spec:
+            return spec.names[0], ""
+        if incoming.channel != "telegram":
+            word, _, rest = text.partition(" ")
+            if word.lower() in self._commands:
+                return word.lower(), rest.strip()
+        return None
+
+    async def handle(
+        self, incoming: Incoming, fetch_file: FileFetcher | None = None
+    ) -> list[Reply]:
+        """Handle one message or button press and return what to send back."""
+        if not incoming.is_private:
+            # Only answer in groups when addressed with a command, and only to redirect.
+            return [Reply(GROUP_ONLY_PRIVATE)] if self.parse_command(incoming) else []
+        now = self.deps.clock.now()
+        async with self.deps.sessions() as s, s.begin():
+            identity, person = await get_or_create_identity(
+                s, incoming.channel, incoming.user_id, incoming.chat_id, now
+            )
+            identity.last_inbound_at = now
+            if person.preferred_channel is None:
+                person.preferred_channel = incoming.channel
+            owner = self.is_owner(incoming)
+            admin = owner or await is_db_admin(s, incoming.channel, incoming.user_id)
+            state = (
+                await s.execute(
+                    select(ConversationState).where(ConversationState.person_id == person.id)
+                )
+            ).scalar_one_or_none()
+            ctx = Context(
+                incoming=incoming, session=s, deps=self.deps, identity=identity, person=person,
+                is_admin=admin, is_owner=owner, now=now, state=state, fetch_file=fetch_file,
+            )
+            replies = await self._route(ctx)
+        return as_list(replies)
+
+    async def _route(self, ctx: Context) -> Replies:
+        inc = ctx.incoming
+        if inc.callback is not None:
+            return await self._callback(ctx, inc.callback)
+        parsed = self.parse_command(inc)
+        if parsed:
+            name, args = parsed
+            spec = self._commands.get(name)
+            if spec is None:
+                return Reply(UNKNOWN_COMMAND.format(name=name))
+            if len(args) > spec.max_len:
+                return Reply(TOO_LONG.format(limit=f"{spec.max_len:,}".replace(",", ".")))
+            if spec.admin and not ctx.is_admin:
+                return Reply(NOT_ADMIN)
+            if spec.needs_registration and not ctx.person.registered:
+                return Reply(NEED_REGISTRATION)
+            ctx.command, ctx.args = name, args
+            return await spec.handler(ctx)
+        if inc.document is not None or inc.photo is not None:
+            for fn, admin in self._documents:
+                if admin and not ctx.is_admin:
+                    continue
+                replies = await fn(ctx)
+                if replies is not None:
+                    return replies
+            return Reply("Maaf, berkas ini tidak dapat kami proses. Ketik /bantuan untuk bantuan.")
+        text = (inc.text or "").strip()
+        if len(text) > 1000 and not (ctx.state and ctx.state.flow.startswith("admin")):
+            return Reply(TOO_LONG.format(limit="1.000"))
+        if ctx.state is not None and ctx.state.flow in self._flows:
+            fn, admin = self._flows[ctx.state.flow]
+            if admin and not ctx.is_admin:
+                await ctx.clear_state()
+                return Reply(NOT_ADMIN)
+            return await fn(ctx)
+        if not text:
+            return Reply("Maaf, jenis pesan ini belum dapat kami proses. Ketik /bantuan.")
+        for fallback in self._fallbacks:
+            replies = await fallback(ctx)
+            if replies is not None:
+                return replies
+        return None
+
+    async def _callback(self, ctx: Context, data: str) -> Replies:
+        try:
+            payload = self.deps.signer.verify(str(ctx.person.id), data)
+        except CallbackError:
+            try:
+                payload = self.deps.signer.verify("", data)
+            except CallbackError:
+                log.info("rejected callback with a bad signature from %s", ctx.incoming.channel)
+                return Reply(notice=STALE_BUTTON, text="")
+        for cls, fn, admin in self._callbacks:
+            if cls.matches(payload):
+                try:
+                    data_obj: CallbackData = cls.unpack(payload)
+                except CallbackError:
+                    return Reply(notice=STALE_BUTTON, text="")
+                if admin and not ctx.is_admin:
+                    return Reply(notice=NOT_ADMIN, text="")
+                ctx.payload = payload
+                return await fn(ctx, data_obj)
+        return Reply(notice=STALE_BUTTON, text="")

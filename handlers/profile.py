@@ -1,0 +1,55 @@
+"""/profil: show the stored profile and edit one field at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from handlers.callbacks import CallbackData
+from handlers.profile_fields import FIELD_LABELS, FIELDS, accept, ask, summary
+from handlers.registration import advance
+from handlers.router import Context, Replies, Router
+from handlers.types import Reply
+
+__all__ = ["EditField", "router"]
+
+router = Router("profile")
+FLOW = "profile"
+
+
+@dataclass(frozen=True)
+class EditField(CallbackData):
+    """Start editing one field."""
+
+    prefix: ClassVar[str] = "pfe"
+    field: str
+
+
+@router.command("profil", description="Lihat dan ubah data diri", label="👤 Profil",
+                registered=True)
+async def show(ctx: Context) -> Replies:
+    """The profile with an edit button per field."""
+    buttons = [
+        [ctx.button(f"✏️ Ubah {FIELD_LABELS[f].lower()}", EditField(f))] for f in FIELDS
+    ]
+    return Reply("👤 <b>Data Bapak/Ibu</b>\n\n" + summary(ctx), buttons=buttons)
+
+
+@router.callback(EditField)
+async def edit(ctx: Context, data: EditField) -> Replies:
+    """Ask the new value of a field."""
+    if data.field not in FIELDS or not ctx.person.registered:
+        return Reply(text="", notice="Tombol ini sudah tidak berlaku.")
+    await ctx.set_state(FLOW, data.field)
+    return ask(ctx, data.field, editing=True)
+
+
+@router.flow(FLOW)
+async def edit_step(ctx: Context) -> Replies:
+    """A typed new value."""
+    assert ctx.state is not None
+    field = ctx.state.step
+    result = await accept(ctx, field, ctx.incoming.text or "")
+    if not result.ok:
+        return result.reply
+    return await advance(ctx, field, result.reply)

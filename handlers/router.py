@@ -1,0 +1,194 @@
+"""Feature routers and the context a handler receives (aiogram-style, channel-agnostic)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.settings import Settings
+from db.engine import Sessions
+from db.models import ConversationState, Identity, Person
+from db.regions import Regions
+from handlers.callbacks import CallbackData, Signer
+from handlers.types import Attachment, Button, Incoming, Reply
+
+__all__ = [
+    "CommandSpec",
+    "Context",
+    "Deps",
+    "FileFetcher",
+    "Handler",
+    "Replies",
+    "Router",
+    "as_list",
+]
+
+Replies = Reply | Sequence[Reply] | None
+Handler = Callable[["Context"], Awaitable[Replies]]
+CD = TypeVar("CD", bound=CallbackData)
+CallbackHandler = Callable[["Context", CD], Awaitable[Replies]]
+
+
+class FileFetcher(Protocol):
+    """Downloads a file a person sent (provided by the channel adapter)."""
+
+    async def __call__(self, attachment: Attachment) -> bytes: ...
+
+
+@dataclass
+class Deps:
+    """Services handlers may use; built once by the runtime and injected."""
+
+    settings: Settings
+    clock: Clock
+    sessions: Sessions
+    signer: Signer
+    regions: Regions
+    services: dict[str, Any] = field(default_factory=dict)  # feature services by name
+
+
+@dataclass
+class Context:
+    """Everything a handler needs about one incoming message, inside one unit of work."""
+
+    incoming: Incoming
+    session: AsyncSession
+    deps: Deps
+    identity: Identity
+    person: Person
+    is_admin: bool
+    is_owner: bool
+    now: datetime
+    command: str | None = None
+    args: str = ""
+    payload: str | None = None  # verified callback payload
+    state: ConversationState | None = None
+    fetch_file: FileFetcher | None = None
+
+    def button(self, label: str, data: CallbackData, *, anyone: bool = False) -> Button:
+        """A button whose data is signed for this person (or for anyone)."""
+        owner = "" if anyone else str(self.person.id)
+        return Button(label, self.deps.signer.sign(owner, data.pack()))
+
+    async def set_state(self, flow: str, step: str, data: dict[str, object] | None = None) -> None:
+        """Put the person at a step of a conversation (kept in the database)."""
+        if self.state is None:
+            self.state = ConversationState(
+                person_id=self.person.id, flow=flow, step=step, data=dict(data or {}),
+                updated_at=self.now,
+            )
+            self.session.add(self.state)
+        else:
+            self.state.flow, self.state.step = flow, step
+            self.state.data = dict(data if data is not None else self.state.data)
+            self.state.updated_at = self.now
+        await self.session.flush()
+
+    async def clear_state(self) -> None:
+        """Leave any conversation."""
+        await self.session.execute(
+            delete(ConversationState).where(ConversationState.person_id == self.person.id)
+        )
+        self.state = None
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A registered command."""
+
+    names: tuple[str, ...]
+    handler: Handler
+    admin: bool
+    description: str | None  # shown in /bantuan and the platform's command menu
+    label: str | None  # main keyboard button that runs it
+    max_len: int
+    needs_registration: bool
+
+
+class Router:
+    """A feature's handlers; `admin=True` makes every handler in it admin-only."""
+
+    def __init__(self, name: str, *, admin: bool = False) -> None:
+        self.name = name
+        self.admin = admin
+        self.commands: list[CommandSpec] = []
+        self.callbacks: list[tuple[type[CallbackData], Callable[..., Awaitable[Replies]], bool]]
+        self.callbacks = []
+        self.flows: dict[str, tuple[Handler, bool]] = {}
+        self.documents: list[tuple[Handler, bool]] = []
+        self.fallbacks: list[Handler] = []
+
+    def command(
+        self,
+        *names: str,
+        description: str | None = None,
+        label: str | None = None,
+        max_len: int = 1000,
+        registered: bool = False,
+        admin: bool | None = None,
+    ) -> Callable[[Handler], Handler]:
+        """Register a command (first name is canonical; others are aliases)."""
+
+        def deco(fn: Handler) -> Handler:
+            self.commands.append(
+                CommandSpec(
+                    tuple(names), fn, self.admin if admin is None else admin,
+                    description, label, max_len, registered,
+                )
+            )
+            return fn
+
+        return deco
+
+    def callback(
+        self, cls: type[CD], *, admin: bool | None = None
+    ) -> Callable[[CallbackHandler[CD]], CallbackHandler[CD]]:
+        """Register the handler of a typed callback."""
+
+        def deco(fn: CallbackHandler[CD]) -> CallbackHandler[CD]:
+            self.callbacks.append((cls, fn, self.admin if admin is None else admin))
+            return fn
+
+        return deco
+
+    def flow(self, name: str, *, admin: bool | None = None) -> Callable[[Handler], Handler]:
+        """Register the handler of texts sent while a person is in conversation `name`."""
+
+        def deco(fn: Handler) -> Handler:
+            self.flows[name] = (fn, self.admin if admin is None else admin)
+            return fn
+
+        return deco
+
+    def document(self, *, admin: bool | None = None) -> Callable[[Handler], Handler]:
+        """Register a handler for files people send."""
+
+        def deco(fn: Handler) -> Handler:
+            self.documents.append((fn, self.admin if admin is None else admin))
+            return fn
+
+        return deco
+
+    def fallback(self) -> Callable[[Handler], Handler]:
+        """Register a handler for free text that nothing else took."""
+
+        def deco(fn: Handler) -> Handler:
+            self.fallbacks.append(fn)
+            return fn
+
+        return deco
+
+
+def as_list(replies: Replies) -> list[Reply]:
+    """Replies as a list, whichever form a handler returned."""
+    if replies is None:
+        return []
+    if isinstance(replies, Reply):
+        return [replies]
+    return list(replies)

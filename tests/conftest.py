@@ -1,0 +1,62 @@
+"""Shared fixtures: a migrated database per test, a fixed clock, a built runtime."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings, load_settings
+from db.migrate import upgrade
+
+OWNER_ID = "9001"
+# Monday 23 November 2026, 08:00 WIB.
+MONDAY_MORNING = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database migrated once; each test gets a copy (migrating is the slow part)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, template_db: Path) -> str:
+    """A fresh, migrated SQLite database for one test."""
+    target = tmp_path / "bot.db"
+    shutil.copy(template_db, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The injected clock, on a Monday morning unless a test moves it."""
+    return FixedClock(MONDAY_MORNING)
+
+
+@pytest.fixture
+def make_settings(db_url: str) -> Callable[..., Settings]:
+    """Settings for a test: the test database, one owner, plus overrides."""
+
+    def make(extra: Mapping[str, str] | None = None) -> Settings:
+        env = {"DATABASE_URL": db_url, "ADMIN_TELEGRAM_IDS": OWNER_ID, **(extra or {})}
+        return load_settings(env)
+
+    return make
+
+
+@pytest.fixture
+async def runtime(make_settings: Callable[..., Settings], clock: FixedClock) -> AsyncIterator[
+    Runtime
+]:
+    """The composed core on the test database (sample calendar loaded)."""
+    rt = await build_runtime(make_settings(), clock, migrate=False)
+    yield rt
+    await rt.close()
