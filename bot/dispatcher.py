@@ -14,10 +14,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from aiolimiter import AsyncLimiter
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -37,11 +36,16 @@ from db.models.outbox import OutboxMessage, OutboxPayload
 from db.models.people import Identity, Person
 from handlers.types import Reply
 
-__all__ = ["ChannelLimits", "DispatcherConfig", "OutboxDispatcher", "DispatcherStats"]
+__all__ = ["ChannelLimits", "DispatcherConfig", "DispatcherStats", "OutboxDispatcher"]
 
 log = logging.getLogger(__name__)
 
-_T = OutboxMessage.__table__
+_T: Table = OutboxMessage.__table__  # type: ignore[assignment]
+
+
+def _count(result: object) -> int:
+    """Rows an UPDATE touched (drivers may not say: then 0)."""
+    return max(int(getattr(result, "rowcount", 0) or 0), 0)
 
 
 @dataclass(frozen=True)
@@ -229,7 +233,7 @@ class OutboxDispatcher:
             await self._runner
             self._runner = None
 
-    async def run_until_idle(self, *, timeout: float = 30.0, settle: float = 0.0) -> None:
+    async def run_until_idle(self, *, limit: float = 30.0, settle: float = 0.0) -> None:
         """Deliver until nothing due is left for these channels (tests and one-shot tools).
 
         `settle` keeps going that long after the queue first looks empty (for retries
@@ -237,7 +241,7 @@ class OutboxDispatcher:
         """
         self.start()
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + limit
         quiet_since: float | None = None
         try:
             while loop.time() < deadline:
@@ -293,11 +297,11 @@ class OutboxDispatcher:
             lane.hungry = True
             await self._wait(lane.kick, self.config.poll_interval)
 
-    async def _wait(self, event: asyncio.Event, timeout: float) -> None:
+    async def _wait(self, event: asyncio.Event, seconds: float) -> None:
         if self._stopping:
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
+            await asyncio.wait_for(event.wait(), seconds)
 
     async def _claim(self, channel: str, n: int) -> list[_Row]:
         """Claim up to `n` due rows: urgent levels first, but keep `bulk_share` of the
@@ -352,7 +356,11 @@ class OutboxDispatcher:
             .execution_options(synchronize_session=False)
         )
         result = await s.execute(stmt)
-        rows = [_Row(*r) for r in result.all()]
+        rows = [
+            _Row(id=r[0], person_id=r[1], chat_id=r[2], kind=r[3], priority=r[4],
+                 payload_id=r[5], attempts=r[6], expires_at=r[7])
+            for r in result.all()
+        ]
         # RETURNING gives rows in no promised order.
         rows.sort(key=lambda r: r.id)
         return rows
@@ -415,6 +423,8 @@ class OutboxDispatcher:
                 await asyncio.sleep(nxt - t)
         if lane.limiter is not None:
             await lane.limiter.acquire()
+        if self._stopping:
+            return self._release(row, 0, "dispatcher stopped")
         pause = lane.paused_until - loop.time()
         if pause > 0:
             return self._release(row, pause, "channel paused")
@@ -458,7 +468,7 @@ class OutboxDispatcher:
             return _Outcome(row.id, "failed", f"gave up after {row.attempts} attempts: {error}")
         delay = min(self.config.backoff_max,
                     self.config.backoff_base * 2 ** (row.attempts - 1))
-        delay *= random.uniform(0.8, 1.2)  # noqa: S311  (jitter, not security)
+        delay *= random.uniform(0.8, 1.2)
         self.stats.retried += 1
         return _Outcome(row.id, "pending", error,
                         not_before=self._clock.now() + timedelta(seconds=delay))
@@ -480,7 +490,7 @@ class OutboxDispatcher:
                 .execution_options(synchronize_session=False)
             )
         log.info("person %d blocked the bot on %s; %d pending rows skipped",
-                 row.person_id, channel, getattr(result, "rowcount", 0))
+                 row.person_id, channel, _count(result))
 
     async def _follow_migration(self, channel: str, old: str, new: str) -> None:
         async with self._sessions() as s, s.begin():
@@ -572,7 +582,7 @@ class OutboxDispatcher:
                         attempts=OutboxMessage.attempts - 1)
                 .execution_options(synchronize_session=False)
             )
-        count = getattr(result, "rowcount", 0)
+        count = _count(result)
         if count:
             log.info("released %d claimed rows at stop", count)
 
@@ -609,12 +619,12 @@ class OutboxDispatcher:
                 .values(status="pending", claimed_by=None, lease_until=None)
                 .execution_options(synchronize_session=False)
             )
-        count = int(getattr(back, "rowcount", 0) or 0)
+        count = _count(back)
         if count:
             self.stats.reclaimed += count
             log.warning("reclaimed %d rows whose lease expired", count)
-        if getattr(failed, "rowcount", 0):
-            log.warning("%d rows failed: lease expired too often", failed.rowcount)
+        if _count(failed):
+            log.warning("%d rows failed: lease expired too often", _count(failed))
         return count
 
     async def expire_pending(self) -> int:
@@ -634,7 +644,7 @@ class OutboxDispatcher:
                 .values(status="skipped", last_error="stale: no dispatcher delivered it")
                 .execution_options(synchronize_session=False)
             )
-        count = int(getattr(a, "rowcount", 0) or 0) + int(getattr(b, "rowcount", 0) or 0)
+        count = _count(a) + _count(b)
         if count:
             log.info("skipped %d expired or stale outbox rows", count)
         return count

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -30,6 +30,7 @@ __all__ = [
     "Priority",
     "Ref",
     "add_wake_listener",
+    "dialect_insert",
     "enqueue",
     "enqueue_audience",
     "payload_body",
@@ -120,9 +121,10 @@ def payload_body(reply: Reply, template: Mapping[str, Any] | None = None) -> dic
     return body
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
     """The dialect's INSERT (for ON CONFLICT DO NOTHING)."""
-    name = session.bind.dialect.name
+    bind = session.get_bind()
+    name = bind.dialect.name
     if name == "postgresql":
         return postgresql.insert(table)
     if name == "sqlite":
@@ -138,7 +140,7 @@ async def store_payload(session: AsyncSession, body: Mapping[str, Any], *, now: 
     if found is not None:
         return found
     stmt = (
-        _insert(session, OutboxPayload)
+        dialect_insert(session, OutboxPayload)
         .values(digest=digest, body=dict(body), created_at=now)
         .on_conflict_do_nothing(index_elements=["digest"])
     )
@@ -183,7 +185,7 @@ async def enqueue(
     """
     payload_id = await store_payload(session, payload_body(reply, template), now=now)
     stmt = (
-        _insert(session, OutboxMessage)
+        dialect_insert(session, OutboxMessage)
         .values(
             idem_key=key,
             person_id=person_id,
@@ -215,7 +217,7 @@ async def enqueue(
 async def enqueue_audience(
     sessions: Sessions,
     *,
-    audience: Select[Any],
+    audience: Select[int, str, str],
     key_prefix: str,
     kind: str,
     payload_id: int,
@@ -269,7 +271,7 @@ async def enqueue_audience(
                 maintain_column_froms=True,
             )
             stmt = (
-                _insert(s, OutboxMessage)
+                dialect_insert(s, OutboxMessage)
                 .from_select(
                     [
                         "idem_key", "person_id", "channel", "chat_id", "kind", "priority",
@@ -281,7 +283,7 @@ async def enqueue_audience(
                 .on_conflict_do_nothing(index_elements=["idem_key"])
             )
             result = await s.execute(stmt)
-            count = max(int(getattr(result, "rowcount", 0) or 0), 0)
+            count = max(int(getattr(result, "rowcount", 0) or 0), 0)  # -1: unknown
             added += count
             if count:
                 _mark(s)
@@ -291,14 +293,3 @@ async def enqueue_audience(
     log.info("enqueued %d %s rows (%s...)", added, kind, key_prefix)
     return added
 
-
-def chunked(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
-    """Yield lists of at most `size` items."""
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

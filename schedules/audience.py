@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.models.people import Identity, Person
@@ -38,23 +38,25 @@ def recipients(
     want: Want | None = None,
     programme_key: str | None = None,
     extra: Collection[ColumnElement[bool]] = (),
-) -> Select[Any]:
+) -> Select[int, str, str]:
     """SELECT person id, channel, chat id of everyone who should get a scheduled message.
 
     Only registered, subscribed, reachable, not erased people; one chat per person:
     their preferred channel if they have an identity there, else the one they wrote
     from last. `channels` limits to channels the bot can deliver on.
     """
-    preferred = case((Identity.channel == Person.preferred_channel, 1), else_=0)
-    chosen = (
-        select(Identity.id)
-        .where(Identity.person_id == Person.id, Identity.channel.in_(list(channels)))
-        .order_by(preferred.desc(), Identity.last_inbound_at.desc().nulls_last(),
-                  Identity.id.desc())
-        .limit(1)
-        .correlate(Person)
-        .scalar_subquery()
+    # SQLite cannot see the outer row in a subquery's ORDER BY, hence two lookups.
+    mine = (Identity.person_id == Person.id) & Identity.channel.in_(list(channels))
+    preferred = (
+        select(Identity.id).where(mine, Identity.channel == Person.preferred_channel)
+        .limit(1).correlate(Person).scalar_subquery()
     )
+    latest = (
+        select(Identity.id).where(mine)
+        .order_by(Identity.last_inbound_at.desc().nulls_last(), Identity.id.desc())
+        .limit(1).correlate(Person).scalar_subquery()
+    )
+    chosen = func.coalesce(preferred, latest)
     stmt = (
         select(Person.id, Identity.channel, Identity.chat_id)
         .select_from(Person)

@@ -90,5 +90,7 @@ class NudgePlan(Base):
     # planning (interrupted if still so at start), planned, missed, holiday, cancelled
     status: Mapped[str] = mapped_column(String(10))
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # The body its rows share, so a calendar change can re-point pending rows to a new one.
+    payload_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_payloads.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

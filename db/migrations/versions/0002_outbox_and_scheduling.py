@@ -22,6 +22,14 @@ depends_on = None
 
 def upgrade() -> None:
     # --- outbox (bot/outbox.py, bot/dispatcher.py, schedules/nudges.py) ---
+    op.create_table('outbox_payloads',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('created_at', db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_payloads')),
+    sa.UniqueConstraint('digest', name=op.f('uq_outbox_payloads_digest'))
+    )
     op.create_table('nudge_plans',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=80), nullable=False),
@@ -32,22 +40,16 @@ def upgrade() -> None:
     sa.Column('due_at', db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('recipients', sa.Integer(), nullable=False),
+    sa.Column('payload_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('created_at', db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['payload_id'], ['outbox_payloads.id'], name=op.f('fk_nudge_plans_payload_id_outbox_payloads')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_nudge_plans')),
     sa.UniqueConstraint('key', name=op.f('uq_nudge_plans_key'))
     )
     with op.batch_alter_table('nudge_plans', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_nudge_plans_day'), ['day'], unique=False)
 
-    op.create_table('outbox_payloads',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('digest', sa.String(length=64), nullable=False),
-    sa.Column('body', sa.JSON(), nullable=False),
-    sa.Column('created_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_payloads')),
-    sa.UniqueConstraint('digest', name=op.f('uq_outbox_payloads_digest'))
-    )
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('idem_key', sa.String(length=160), nullable=False),
@@ -89,9 +91,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_claim')
 
     op.drop_table('outbox')
-    op.drop_table('outbox_payloads')
     with op.batch_alter_table('nudge_plans', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_nudge_plans_day'))
 
     op.drop_table('nudge_plans')
+    op.drop_table('outbox_payloads')
     # --- end outbox ---
