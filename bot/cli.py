@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="only report what would change")
     exp = jsub.add_parser("export", help="export the calendar")
     exp.add_argument("--format", choices=["csv", "yaml", "xlsx"], default="csv")
+    exp.add_argument("--sep", choices=[",", ";"], default=",",
+                     help="CSV separator (';' for Indonesian-locale Excel)")
     exp.add_argument("-o", "--output", type=Path)
     return p
 

@@ -29,14 +29,14 @@ async def import_cmd(rt: Runtime, args: argparse.Namespace) -> int:
     except CalendarImportError as exc:
         print(exc.summary(), file=sys.stderr)
         return 1
-    print(report.summary())
+    print(report.summary(rt.settings.tz))
     return 0
 
 
 async def export_cmd(rt: Runtime, args: argparse.Namespace) -> int:
     """Export the calendar to a file or standard output."""
     async with rt.sessions() as s:
-        data = await export_calendar(s, fmt=args.format, tz=rt.settings.tz)
+        data = await export_calendar(s, fmt=args.format, tz=rt.settings.tz, sep=args.sep)
     if args.output:
         args.output.write_bytes(data)
         print(f"wrote {args.output}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
@@ -10,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.whatsapp.numbers import normalize_number
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
@@ -49,6 +52,24 @@ class Settings(BaseSettings):
     telegram_paid_broadcast: bool = False
     sample_calendar: bool = True
 
+    # --- whatsapp ---
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: SecretStr | None = None  # verifies X-Hub-Signature-256 on webhooks
+    whatsapp_verify_token: str | None = None  # echoed back in the webhook handshake
+    whatsapp_api_url: str = "https://graph.facebook.com/v23.0"
+    admin_whatsapp_numbers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    whatsapp_template_menu: str = "dahar_ngopi_menu"
+    whatsapp_template_reminder: str = "dahar_ngopi_pengingat"
+    whatsapp_template_attendance: str = "dahar_ngopi_presensi"
+    whatsapp_template_announcement: str = "dahar_ngopi_pengumuman"
+    whatsapp_template_answer: str = "dahar_ngopi_jawaban"
+    whatsapp_template_language: str = "id"
+    whatsapp_rate: float = Field(default=80.0, gt=0)  # messages per second per business number
+    whatsapp_pair_interval: float = Field(default=6.0, ge=0)  # seconds between two to one person
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> Any:
@@ -57,6 +78,39 @@ class Settings(BaseSettings):
             if not str(item).lstrip("-").isdigit():
                 raise ValueError(f"not a Telegram user id: {item!r}")
         return [str(i) for i in ids or []]
+
+    @field_validator("admin_whatsapp_numbers", mode="before")
+    @classmethod
+    def _numbers(cls, value: Any) -> Any:
+        return [normalize_number(str(n)) for n in _split_ids(value) or []]
+
+    @field_validator(
+        "whatsapp_template_menu",
+        "whatsapp_template_reminder",
+        "whatsapp_template_attendance",
+        "whatsapp_template_announcement",
+        "whatsapp_template_answer",
+    )
+    @classmethod
+    def _template_name(cls, value: str) -> str:
+        # Meta accepts only lowercase letters, digits and underscores in template names.
+        if not re.fullmatch(r"[a-z0-9_]{1,512}", value):
+            raise ValueError(f"not a template name (use a-z, 0-9 and _): {value!r}")
+        return value
+
+    @field_validator("whatsapp_template_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", value):
+            raise ValueError(f"not a template language code (id, en_US): {value!r}")
+        return value
+
+    @field_validator("whatsapp_phone_number_id")
+    @classmethod
+    def _phone_number_id(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip().isdigit():
+            raise ValueError("must be the numeric phone number ID from the app dashboard")
+        return value.strip() if value is not None else None
 
     @field_validator("timezone")
     @classmethod
@@ -67,7 +121,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("telegram_api_url")
+    @field_validator("telegram_api_url", "whatsapp_api_url")
     @classmethod
     def _url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -91,6 +145,29 @@ class Settings(BaseSettings):
     def telegram_enabled(self) -> bool:
         """Whether a Telegram token is configured."""
         return bool(self.telegram_bot_token and self.telegram_bot_token.get_secret_value())
+
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        """Whether a WhatsApp access token and phone number ID are configured."""
+        return bool(
+            self.whatsapp_access_token
+            and self.whatsapp_access_token.get_secret_value()
+            and self.whatsapp_phone_number_id
+        )
+
+    def whatsapp_missing(self) -> list[str]:
+        """Names of the settings still missing to send and receive on WhatsApp."""
+        missing = []
+        if not (self.whatsapp_access_token and self.whatsapp_access_token.get_secret_value()):
+            missing.append("WHATSAPP_ACCESS_TOKEN")
+        if not self.whatsapp_phone_number_id:
+            missing.append("WHATSAPP_PHONE_NUMBER_ID")
+        if not (self.whatsapp_app_secret and self.whatsapp_app_secret.get_secret_value()):
+            missing.append("WHATSAPP_APP_SECRET")
+        if not self.whatsapp_verify_token:
+            missing.append("WHATSAPP_VERIFY_TOKEN")
+        return missing
 
 
 def load_settings(

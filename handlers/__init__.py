@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from handlers.router import Router
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from handlers.router import Router
 
 __all__ = ["default_routers"]
 
 
 def default_routers() -> list[Router]:
     """Every feature router, in the order they get a message (the help fallback last)."""
-    from handlers import admin, help, menu, privacy, profile, registration
+    from handlers import admin, calendar_admin, help, menu, privacy, profile, registration
 
     return [
         registration.router,
@@ -17,5 +20,6 @@ def default_routers() -> list[Router]:
         profile.router,
         privacy.router,
         admin.router,
+        calendar_admin.router,
         help.router,
     ]

@@ -53,7 +53,7 @@ async def calendar_file(ctx: Context) -> Replies:
         )
     on_change: OnChange | None = ctx.deps.services.get("on_calendar_change")
     notices = await on_change(ctx.session, report) if on_change else 0
-    text = "✅ <b>Jadwal diimpor</b>\n\n" + esc(report.summary())
+    text = "✅ <b>Jadwal diimpor</b>\n\n" + esc(report.summary(ctx.deps.settings.tz))
     if notices:
         text += f"\n\n📣 {notices} pemberitahuan perubahan dijadwalkan untuk peserta."
     return Reply(text)

@@ -25,7 +25,7 @@ def _lines(specs: list[CommandSpec], bare: bool) -> list[str]:
 async def help_command(ctx: Context) -> Replies:
     """Commands a person can use (and admin commands for admins)."""
     specs: list[CommandSpec] = ctx.deps.services["commands"]
-    bare = ctx.incoming.channel != "telegram"
+    bare = ctx.incoming.channel == "whatsapp"
     text = ["ℹ️ <b>Bantuan Dahar Ngopi bot</b>", ""]
     text += _lines([s for s in specs if not s.admin], bare)
     if ctx.is_admin:
