@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -41,8 +43,8 @@ async def put(
                           reply=Reply(f"{kind} for {chat}"), now=now, **extra)  # type: ignore[arg-type]
 
 
-def dispatcher(sessions: Sessions, sender: RecordingSender, **config: object) -> OutboxDispatcher:
-    cfg = DispatcherConfig(**{**FAST.__dict__, **config})  # type: ignore[arg-type]
+def dispatcher(sessions: Sessions, sender: RecordingSender, **config: Any) -> OutboxDispatcher:
+    cfg = dataclasses.replace(FAST, **config)
     return OutboxDispatcher(sessions, CLOCK, [sender], limits=UNLIMITED, config=cfg)
 
 
