@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot.runtime import Runtime
 from schedules.calendar_export import export_calendar
 from schedules.calendar_import import CalendarImportError, import_calendar
-
-from bot.runtime import Runtime
 
 __all__ = ["export_cmd", "import_cmd"]
 

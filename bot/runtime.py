@@ -7,8 +7,6 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from schedules.calendar import ensure_programmes
-from schedules.calendar_import import load_sample_calendar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
@@ -21,6 +19,8 @@ from handlers import default_routers
 from handlers.callbacks import Signer
 from handlers.dispatcher import Dispatcher
 from handlers.router import Deps
+from schedules.calendar import ensure_programmes
+from schedules.calendar_import import load_sample_calendar
 
 __all__ = ["Runtime", "build_runtime"]
 

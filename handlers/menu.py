@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from schedules.calendar import sessions_between, sessions_on
-from schedules.holidays import holiday_on, holidays_between
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.router import Context, Replies, Router
 from handlers.types import Reply
+from schedules.calendar import sessions_between, sessions_on
+from schedules.holidays import holiday_on, holidays_between
 from schedules.programme import programme_for
 from schedules.session_text import describe_day
 from schedules.timezones import local_today

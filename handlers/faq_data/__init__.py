@@ -1,0 +1,1 @@
+"""Package data of the FAQ: the starting knowledge base, faq.yaml."""
