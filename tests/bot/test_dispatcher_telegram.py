@@ -66,9 +66,8 @@ async def run(
 
 
 async def test_429_waits_as_told_then_delivers_everything(
-    sessions: Sessions, tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+    sessions: Sessions, tg: FakeTelegram
 ) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")  # else PTB 22 warns while building RetryAfter
     chats = await people_with_messages(sessions, 40)
     tg.fail_next("sendMessage", code=429, retry_after=1, times=1)
     d = await run(sessions, await bot_for(tg), settle=1.5, concurrency=4)
