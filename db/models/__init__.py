@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from db.models.calendar import Holiday, LearningSession, Programme
+from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
 from db.models.state import AppMeta, ConversationState
 from db.models.whatsapp import InboxMessage, LinkAttempt, LinkCode
@@ -17,6 +18,9 @@ __all__ = [
     "LearningSession",
     "LinkAttempt",
     "LinkCode",
+    "NudgePlan",
+    "OutboxMessage",
+    "OutboxPayload",
     "Person",
     "Programme",
 ]
