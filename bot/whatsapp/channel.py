@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.delivery import DeliveryError, RateLimited, TransientFailure
+from bot.dispatcher import ChannelLimits
 from bot.settings import Settings
 from bot.whatsapp.client import WhatsAppClient, mask_number
 from bot.whatsapp.inbox import InboxProcessor, split_messages
 from bot.whatsapp.sender import WhatsAppSender
+from bot.whatsapp.statuses import StatusRecorder
 from bot.whatsapp.templates import Templates, WindowedSender
 from bot.whatsapp.webhook import (
     StatusEvent,
@@ -101,6 +103,7 @@ class WhatsAppChannel:
             rate=settings.whatsapp_rate,
             pair_interval=settings.whatsapp_pair_interval,
         )
+        self._rate = settings.whatsapp_rate
         self.templates = Templates.from_settings(settings)
         self.sender = WhatsAppSender(
             self.client, template_language=self.templates.language,
@@ -109,10 +112,17 @@ class WhatsAppChannel:
         # What the outbox delivers through: it knows the 24-hour window.
         self.outbox_sender = WindowedSender(self.sender, self.templates, sessions, clock)
         self.dispatcher = dispatcher
-        self.on_statuses = on_statuses
+        self.on_statuses = on_statuses if on_statuses is not None else StatusRecorder(clock)
         self._sessions = sessions
         self._clock = clock
         self.inbox = InboxProcessor(sessions, clock, self._process)
+
+    @property
+    def outbox_limits(self) -> ChannelLimits:
+        """Pacing for the outbox: WHATSAPP_RATE per second, one message per
+        WHATSAPP_PAIR_INTERVAL seconds to the same person (Meta's pair rate limit)."""
+        pair = self.client.pair_interval
+        return ChannelLimits(rate=self._rate, chat_rate=1 / pair if pair > 0 else None)
 
     async def start(self, *, process: bool = True) -> None:
         """Open the HTTP pool and (unless `process=False`) start working through the inbox."""

@@ -78,9 +78,20 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("channel_pinned", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("delivered_at", db.base.UTCDateTime(timezone=True),
+                                      nullable=True))
+        batch_op.add_column(sa.Column("read_at", db.base.UTCDateTime(timezone=True),
+                                      nullable=True))
+        batch_op.create_index("ix_outbox_platform_message_id", ["platform_message_id"],
+                              unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_platform_message_id")
+        batch_op.drop_column("read_at")
+        batch_op.drop_column("delivered_at")
     with op.batch_alter_table("people", schema=None) as batch_op:
         batch_op.drop_column("channel_pinned")
     with op.batch_alter_table("link_codes", schema=None) as batch_op:
