@@ -10,10 +10,14 @@ import sys
 
 from telegram.ext import Application
 
+from bot.background import build_background
 from bot.console import ConsoleChannel, stdin_reader
+from bot.delivery import Sender
+from bot.dispatcher import ChannelLimits
 from bot.http_server import HttpServer, TelegramWebhook, build_app
 from bot.runtime import Runtime
 from bot.telegram import build_application, set_commands
+from bot.telegram_send import TelegramSender
 
 __all__ = ["run_channels", "run_console"]
 
@@ -62,6 +66,26 @@ async def _start_telegram(
     return app
 
 
+async def _start_background(
+    rt: Runtime,
+    telegram: Application | None,  # type: ignore[type-arg]
+    stack: contextlib.AsyncExitStack,
+) -> None:
+    """The nudge scheduler and the outbox dispatcher, delivering on the running channels."""
+    senders: list[Sender] = []
+    limits: dict[str, ChannelLimits] = {}
+    if telegram is not None:
+        senders.append(TelegramSender(telegram.bot,
+                                      paid_broadcast=rt.settings.telegram_paid_broadcast))
+    if rt.whatsapp is not None:
+        senders.append(rt.whatsapp.outbox_sender)  # knows the 24-hour window
+        limits["whatsapp"] = rt.whatsapp.outbox_limits
+    background = build_background(rt.settings, rt.sessions, rt.clock, senders, limits=limits)
+    await background.start()
+    rt.extras["background"] = background
+    stack.push_async_callback(background.stop)
+
+
 async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
     """Run every configured channel until SIGINT/SIGTERM (or `stop` is set).
 
@@ -108,4 +132,5 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
                 settings.telegram_webhook_url, secret_token=hook.secret,
                 allowed_updates=TELEGRAM_UPDATES,
             )
+        await _start_background(rt, telegram, stack)
         await stop.wait()

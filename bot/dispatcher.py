@@ -199,12 +199,14 @@ class OutboxDispatcher:
     def start(self) -> None:
         """Run in the background until `stop()`."""
         if self._runner is None:
+            # Reset here, not in run(): a stop() that comes before the task first runs
+            # must not be undone by it.
+            self._stopping = self._final = False
+            self._stop_event.clear()
             self._runner = asyncio.create_task(self.run(), name=f"dispatcher {self.name}")
 
     async def run(self) -> None:
         """Deliver until `stop()` is called."""
-        self._stopping = self._final = False
-        self._stop_event.clear()
         add_wake_listener(self.wake)
         claimers = [asyncio.create_task(self._claimer(lane)) for lane in self._lanes.values()]
         workers = [

@@ -112,7 +112,9 @@ class WhatsAppChannel:
         # What the outbox delivers through: it knows the 24-hour window.
         self.outbox_sender = WindowedSender(self.sender, self.templates, sessions, clock)
         self.dispatcher = dispatcher
-        self.on_statuses = on_statuses if on_statuses is not None else StatusRecorder(clock)
+        self.on_statuses = on_statuses or StatusRecorder(
+            clock, pair_interval=settings.whatsapp_pair_interval
+        )
         self._sessions = sessions
         self._clock = clock
         self.inbox = InboxProcessor(sessions, clock, self._process)

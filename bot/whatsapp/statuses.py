@@ -55,8 +55,9 @@ class StatusRecorder:
     - anything else: the row stays failed with Meta's reason, for admins to see.
     """
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, pair_interval: float = 6.0) -> None:
         self._clock = clock
+        self._pair_interval = pair_interval
 
     async def __call__(self, s: AsyncSession, statuses: Sequence[StatusEvent]) -> None:
         failed = await record_reports(s, "whatsapp", [_report(st) for st in statuses])
@@ -65,7 +66,8 @@ class StatusRecorder:
             status = errors[row.report.platform_message_id]
             if not status.errors:
                 continue
-            err = map_error(status.errors[0].graph_error())
+            err = map_error(status.errors[0].graph_error(), recipient=row.chat_id,
+                            pair_interval=self._pair_interval)
             if isinstance(err, OutsideWindow):
                 await self._template_instead(s, row)
             elif isinstance(err, Blocked) and row.person_id is not None:

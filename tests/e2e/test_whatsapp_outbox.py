@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
-from bot.dispatcher import DispatcherConfig, OutboxDispatcher
+from bot.clock import FixedClock
 from bot.outbox import enqueue
+from bot.settings import Settings
 from bot.whatsapp.templates import template_spec
 from db.models import OutboxMessage, Person
 from db.people import get_or_create_identity
 from handlers.types import Reply
-from tests.e2e.whatsapp_bot import WhatsAppBot
+from tests.e2e.whatsapp_bot import WhatsAppBot, running_bot
 from tests.fakes.whatsapp_server import FakeWhatsApp
 
 INSIDE = "6281111111111"
@@ -20,6 +24,17 @@ OUTSIDE = "6282222222222"
 MENU_TEMPLATE = template_spec(
     "menu", ["Senin, 23 November 2026", "Forum ASN Berbagi Ilmu", "Layanan Adminduk", "13.00 WIB"]
 )
+
+
+@pytest.fixture
+async def bot(
+    wa_settings: Settings, clock: FixedClock, wa: FakeWhatsApp
+) -> AsyncIterator[WhatsAppBot]:
+    """The running bot, with a short pair interval: the clock of these tests stands still,
+    and a message paced for later would never become due."""
+    settings = wa_settings.model_copy(update={"whatsapp_pair_interval": 0.5})
+    async with running_bot(settings, clock, wa) as running:
+        yield running
 
 
 async def _person(bot: WhatsAppBot, wa_id: str, wrote_ago: timedelta | None) -> int:
@@ -42,13 +57,16 @@ async def _menu(bot: WhatsAppBot, person_id: int, wa_id: str, key: str) -> None:
 
 
 async def _deliver(bot: WhatsAppBot) -> None:
-    assert bot.rt.whatsapp is not None
-    dispatcher = OutboxDispatcher(
-        bot.rt.sessions, bot.rt.clock, [bot.rt.whatsapp.outbox_sender],
-        limits={"whatsapp": bot.rt.whatsapp.outbox_limits},
-        config=DispatcherConfig(poll_interval=0.05),
-    )
-    await dispatcher.run_until_idle(limit=10)
+    """Wait until the running bot's outbox dispatcher has delivered everything due."""
+    for _ in range(500):
+        async with bot.rt.sessions() as s:
+            open_rows = await s.scalar(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.status.in_(("pending", "sending")),
+                OutboxMessage.not_before <= bot.rt.clock.now()))
+        if not open_rows:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the outbox was not delivered")
 
 
 async def _rows(bot: WhatsAppBot) -> dict[str, OutboxMessage]:
@@ -107,10 +125,11 @@ async def test_failed_outside_the_window_falls_back_to_the_template_once(
     rows = await _rows(bot)
     assert rows["menu:1"].status == "failed"
     assert "131047" in (rows["menu:1"].last_error or "")
-    fallback = rows[f"wa-template:{rows['menu:1'].id}"]
-    assert fallback.status == "pending"
+    fallback_key = f"wa-template:{rows['menu:1'].id}"
+    assert fallback_key in rows
     await _deliver(bot)
     assert [m.type for m in wa.messages_to(INSIDE)] == ["text", "template"]
+    assert (await _rows(bot))[fallback_key].status == "sent"
     # The template itself failing does not start a loop.
     template = wa.messages_to(INSIDE)[1]
     assert await wa.post_status(bot.webhook_url, template.wamid, "failed", 131047) == 200
@@ -150,8 +169,11 @@ async def test_throughput_failures_after_sending_are_sent_again_later(
     [sent] = wa.messages_to(INSIDE)
     assert await wa.post_status(bot.webhook_url, sent.wamid, "failed", 131056) == 200
     row = (await _rows(bot))["menu:1"]
-    assert row.status == "pending" and row.not_before == bot.rt.clock.now() + timedelta(seconds=6)
-    bot.rt.clock.advance(timedelta(seconds=6))  # type: ignore[attr-defined]
+    # Sent again after the pair interval (WHATSAPP_PAIR_INTERVAL, 0.5 s here).
+    assert row.status == "pending"
+    assert row.not_before == bot.rt.clock.now() + timedelta(seconds=0.5)
+    bot.rt.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
+    await wa.wait_for(lambda m: m.to == INSIDE, count=2)
     await _deliver(bot)
     assert len(wa.messages_to(INSIDE)) == 2
     assert (await _rows(bot))["menu:1"].status == "sent"

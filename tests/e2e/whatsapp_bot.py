@@ -100,13 +100,15 @@ async def running_bot(
     stop = asyncio.Event()
     task = asyncio.create_task(run_channels(rt, stop=stop))
     try:
-        for _ in range(500):
-            if "http_server" in rt.extras or task.done():
+        # Started means everything: the server, and the scheduler's catch-up done.
+        for _ in range(1000):
+            if "background" in rt.extras or task.done():
                 break
             await asyncio.sleep(0.01)
         if task.done():
             await task
         assert "http_server" in rt.extras, "the HTTP server did not start"
+        assert "background" in rt.extras, "the scheduler and the outbox did not start"
         yield WhatsAppBot(rt, wa)
     finally:
         stop.set()
