@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.delivery import (
     Blocked,
     ChatMigrated,
+    ChatRateLimited,
     DeliveryError,
     OutsideWindow,
     PermanentFailure,
@@ -462,6 +463,11 @@ class OutboxDispatcher:
                 await self._follow_migration(lane.channel, chat_id, exc.new_chat_id)
                 chat_id = exc.new_chat_id
                 continue
+            except ChatRateLimited as exc:
+                # Only this chat waits; the channel goes on with everyone else.
+                self.stats.rate_limited += 1
+                lane.next_chat[chat_id] = loop.time() + exc.retry_after
+                return self._release(row, exc.retry_after, f"chat rate limited {exc.retry_after}s")
             except RateLimited as exc:
                 self.stats.rate_limited += 1
                 until = loop.time() + exc.retry_after

@@ -177,3 +177,23 @@ async def test_throughput_failures_after_sending_are_sent_again_later(
     await _deliver(bot)
     assert len(wa.messages_to(INSIDE)) == 2
     assert (await _rows(bot))["menu:1"].status == "sent"
+
+
+async def test_a_pair_rate_limit_holds_back_that_person_only(
+    bot: WhatsAppBot, wa: FakeWhatsApp
+) -> None:
+    a = await _person(bot, INSIDE, timedelta(hours=1))
+    b = await _person(bot, OUTSIDE, timedelta(hours=1))
+    wa.fail_next(131056, to=INSIDE, retry_after=30)
+    await _menu(bot, a, INSIDE, "menu:a")
+    for _ in range(250):
+        row = (await _rows(bot))["menu:a"]
+        if "chat rate limited" in (row.last_error or ""):
+            break
+        await asyncio.sleep(0.02)
+    assert row.status == "pending"
+    assert row.not_before == bot.rt.clock.now() + timedelta(seconds=30)
+    # Someone else's message goes at once: a paused channel would hold it for 30 s.
+    await _menu(bot, b, OUTSIDE, "menu:b")
+    await wa.wait_for(lambda m: m.to == OUTSIDE, within=5)
+    assert wa.messages_to(INSIDE) == []
