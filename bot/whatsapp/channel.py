@@ -7,7 +7,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -195,6 +195,10 @@ class WhatsAppChannel:
             await mark_handled(s, row.id, [r.to_dict() for r in replies], self._clock.now())
 
         for inc in events.incoming:
+            if inc.callback is not None and inc.callback == inc.text:
+                # A template quick reply sent without a payload comes back with its text
+                # as payload: it is what the person "said" (buttons named Menu, Jadwal…).
+                inc = replace(inc, callback=None, callback_id=None)
             try:
                 return await self.dispatcher.handle(inc, self.fetch, before_commit=record)
             except Exception:

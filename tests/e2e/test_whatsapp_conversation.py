@@ -88,3 +88,16 @@ async def test_unsupported_message_is_answered_politely(bot: WhatsAppBot) -> Non
     })
     sent = texts(await bot.send(WA_ID, sticker))
     assert "pesan berupa stiker belum dapat kami proses" in sent
+
+
+async def test_template_quick_replies_without_a_payload_are_typed_commands(
+    bot: WhatsAppBot,
+) -> None:
+    from tests.fakes.whatsapp_webhook import template_button_body
+
+    await register(bot)
+    menu = texts(await bot.send(WA_ID, template_button_body(WA_ID, "Menu", "Menu")))
+    assert "Senin, 23 November 2026" in menu
+    # A payload that is not our signed data is a stale button, not a command.
+    stale = texts(await bot.send(WA_ID, template_button_body(WA_ID, "menu:x", "Menu")))
+    assert "tidak berlaku" in stale
