@@ -12,12 +12,22 @@ __all__ = ["default_routers"]
 
 def default_routers() -> list[Router]:
     """Every feature router, in the order they get a message (the help fallback last)."""
-    from handlers import admin, calendar_admin, help, menu, privacy, profile, registration
+    from handlers import (
+        admin,
+        calendar_admin,
+        help,
+        menu,
+        privacy,
+        profile,
+        registration,
+        reminders,
+    )
 
     return [
         registration.router,
         menu.router,
         profile.router,
+        reminders.router,
         privacy.router,
         admin.router,
         calendar_admin.router,
