@@ -58,7 +58,7 @@ async def test_non_admin_file_is_not_imported(telegram_bot: TelegramBot) -> None
 async def test_pengingat_mutes_a_programme_and_turns_the_menu_off(
     telegram_bot: TelegramBot,
 ) -> None:
-    bot, tg = telegram_bot, telegram_bot.tg
+    bot = telegram_bot
     await bot.register(USER)
     screen = await bot.say(USER, "/pengingat")
     assert "ASN Mengaji" in (screen.text or "")
