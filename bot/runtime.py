@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +22,14 @@ from handlers.dispatcher import Dispatcher
 from handlers.router import Deps
 from schedules.calendar import ensure_programmes
 from schedules.calendar_import import load_sample_calendar
+from schedules.calendar_report import SessionChange
+from schedules.changes import ChangeOutcome, notify_session_changes
+from schedules.nudges import NudgeConfig
 
 if TYPE_CHECKING:
     from bot.whatsapp.channel import WhatsAppChannel
 
-__all__ = ["Runtime", "build_runtime"]
+__all__ = ["Runtime", "build_runtime", "enabled_channels"]
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +86,23 @@ async def build_runtime(
     dispatcher = Dispatcher(deps, default_routers())
     deps.services["commands"] = dispatcher.commands
     deps.services["main_keyboard"] = dispatcher.main_keyboard()
+    nudges = NudgeConfig.from_settings(settings, enabled_channels(settings))
+
+    async def on_calendar_change(changes: Sequence[SessionChange]) -> ChangeOutcome:
+        return await notify_session_changes(sessions, nudges, changes, now=clock.now())
+
+    deps.services["on_calendar_change"] = on_calendar_change
     rt = Runtime(settings, clock, engine, sessions, deps, dispatcher)
     if settings.whatsapp_enabled and not settings.whatsapp_missing():
         from bot.whatsapp.channel import WhatsAppChannel
 
         rt.whatsapp = WhatsAppChannel(settings, dispatcher, sessions, clock)
     return rt
+
+
+def enabled_channels(settings: Settings) -> list[str]:
+    """The channels scheduled messages may go to."""
+    channels = ["telegram"] if settings.telegram_enabled else []
+    if settings.whatsapp_enabled and not settings.whatsapp_missing():
+        channels.append("whatsapp")
+    return channels

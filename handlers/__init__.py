@@ -21,12 +21,14 @@ def default_routers() -> list[Router]:
         privacy,
         profile,
         registration,
+        reminders,
     )
 
     return [
         registration.router,
         menu.router,
         profile.router,
+        reminders.router,
         privacy.router,
         linking.router,
         admin.router,

@@ -119,13 +119,13 @@ class Dispatcher:
                 s, incoming.channel, incoming.user_id, incoming.chat_id, now
             )
             identity.last_inbound_at = now
+            # Writing again means the chat works again, even if a send once failed with 403
+            # (Telegram) or 131026 (WhatsApp).
+            person.reachable = True
             # Scheduled messages follow the channel the person last wrote from,
             # unless they pinned one in /profil.
             if not person.channel_pinned or person.preferred_channel is None:
                 person.preferred_channel = incoming.channel
-            if not person.reachable:
-                # Writing to us proves the account can receive again (WhatsApp 131026).
-                person.reachable = True
             owner = self.is_owner(incoming)
             admin = owner or await is_db_admin(s, incoming.channel, incoming.user_id)
             state = (
@@ -140,6 +140,12 @@ class Dispatcher:
             replies = as_list(await self._route(ctx))
             if before_commit is not None:
                 await before_commit(s, replies)
+        # Work that must see this unit of work committed (e.g. notices after an import).
+        for job in ctx.after_commit:
+            try:
+                await job()
+            except Exception:
+                log.exception("a job after the commit failed")
         return replies
 
     async def _route(self, ctx: Context) -> Replies:
