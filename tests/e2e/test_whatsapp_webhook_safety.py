@@ -20,9 +20,9 @@ from bot.settings import Settings
 from db.inbox import inbox_counts
 from db.models import ConversationState, Identity, InboxMessage
 from handlers.types import Attachment
-from tests.e2e.whatsapp_bot import WhatsAppBot, running_bot, texts
+from tests.e2e.whatsapp_bot import WhatsAppBot, running_bot, texts, whatsapp_env
 from tests.fakes.whatsapp_server import FakeWhatsApp
-from tests.fakes.whatsapp_webhook import envelope, post_signed, text_body
+from tests.fakes.whatsapp_webhook import document_body, envelope, post_signed, text_body
 
 SAMPLES = Path(__file__).parents[2] / ".." / "shared" / "whatsapp-webhook-samples"
 WA_ID = "6281234567890"
@@ -195,3 +195,16 @@ async def test_documents_people_send_are_downloaded_from_the_media_endpoint(
     assert data == b"kode_sesi,tanggal\n"
     with pytest.raises(ValueError, match="too large"):
         await bot.channel.fetch(Attachment("big.pdf", size=6 * 1024 * 1024, file_id="1"))
+
+
+async def test_an_admin_sends_a_calendar_file_on_whatsapp(
+    make_settings: Any, clock: FixedClock, wa: FakeWhatsApp
+) -> None:
+    settings = make_settings(whatsapp_env(wa, ADMIN_WHATSAPP_NUMBERS="+62 812-3456-7890",
+                                          SAMPLE_CALENDAR="false"))
+    csv = (Path(__file__).parents[2] / "docs" / "examples" / "jadwal-contoh.csv").read_bytes()
+    wa.add_media("4455667788", csv, "text/csv", "jadwal-contoh.csv")
+    async with running_bot(settings, clock, wa) as bot:
+        sent = texts(await bot.send(WA_ID, document_body(
+            WA_ID, "4455667788", filename="jadwal-contoh.csv", mime_type="text/csv")))
+    assert "Jadwal diimpor" in sent
