@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 
+from telegram import Bot
 from telegram.ext import Application
 
 from bot.background import build_background
@@ -17,9 +18,10 @@ from bot.dispatcher import ChannelLimits
 from bot.http_server import HttpServer, TelegramWebhook, build_app
 from bot.runtime import Runtime
 from bot.telegram import build_application, set_commands
+from bot.telegram_request import AiohttpRequest
 from bot.telegram_send import TelegramSender
 
-__all__ = ["run_channels", "run_console"]
+__all__ = ["run_channels", "run_console", "run_worker"]
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +68,30 @@ async def _start_telegram(
     return app
 
 
-async def _start_background(
-    rt: Runtime,
-    telegram: Application | None,  # type: ignore[type-arg]
-    stack: contextlib.AsyncExitStack,
-) -> None:
-    """The nudge scheduler and the outbox dispatcher, delivering on the running channels."""
+async def _outbox_bot(rt: Runtime, stack: contextlib.AsyncExitStack) -> Bot:
+    """A Bot of its own for the outbox: no PTB rate limiter in the way, so a 429 reaches
+    the dispatcher (which pauses the whole channel) instead of being retried inside PTB."""
+    settings = rt.settings
+    assert settings.telegram_bot_token is not None
+    api = settings.telegram_api_url
+    bot = Bot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        request=AiohttpRequest(connection_pool_size=128),
+    )
+    await bot.initialize()
+    stack.push_async_callback(bot.shutdown)
+    return bot
+
+
+async def _start_background(rt: Runtime, stack: contextlib.AsyncExitStack) -> None:
+    """The nudge scheduler and the outbox dispatcher, delivering on the configured channels."""
     senders: list[Sender] = []
     limits: dict[str, ChannelLimits] = {}
-    if telegram is not None:
-        senders.append(TelegramSender(telegram.bot,
-                                      paid_broadcast=rt.settings.telegram_paid_broadcast))
+    if rt.settings.telegram_enabled:
+        bot = await _outbox_bot(rt, stack)
+        senders.append(TelegramSender(bot, paid_broadcast=rt.settings.telegram_paid_broadcast))
     if rt.whatsapp is not None:
         senders.append(rt.whatsapp.outbox_sender)  # knows the 24-hour window
         limits["whatsapp"] = rt.whatsapp.outbox_limits
@@ -84,6 +99,22 @@ async def _start_background(
     await background.start()
     rt.extras["background"] = background
     stack.push_async_callback(background.stop)
+
+
+async def run_worker(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
+    """`dahar-ngopi worker`: the scheduler and the outbox dispatcher, receiving nothing
+    (two processes cannot both poll one bot token; this one can run beside `run`)."""
+    if not rt.settings.telegram_enabled and rt.whatsapp is None:
+        print("No channel configured: the worker has nothing to deliver to.", file=sys.stderr)
+        return
+    stop = stop or _stop_event()
+    async with contextlib.AsyncExitStack() as stack:
+        if rt.whatsapp is not None:
+            await rt.whatsapp.start(process=False)
+            stack.push_async_callback(rt.whatsapp.close)
+        await _start_background(rt, stack)
+        log.info("worker started: scheduler and outbox dispatcher")
+        await stop.wait()
 
 
 async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
@@ -132,5 +163,5 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
                 settings.telegram_webhook_url, secret_token=hook.secret,
                 allowed_updates=TELEGRAM_UPDATES,
             )
-        await _start_background(rt, telegram, stack)
+        await _start_background(rt, stack)
         await stop.wait()
