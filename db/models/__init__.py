@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from db.models.calendar import Holiday, LearningSession, Programme
+from db.models.faq import FaqEntryRow, FaqLookup, Question, QuestionAsker, QuestionNotice
 from db.models.people import Admin, Identity, Person
 from db.models.state import AppMeta, ConversationState
 
@@ -10,9 +11,14 @@ __all__ = [
     "Admin",
     "AppMeta",
     "ConversationState",
+    "FaqEntryRow",
+    "FaqLookup",
     "Holiday",
     "Identity",
     "LearningSession",
     "Person",
     "Programme",
+    "Question",
+    "QuestionAsker",
+    "QuestionNotice",
 ]
