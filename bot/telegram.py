@@ -140,9 +140,4 @@ def build_application(
     app = builder.build()
     adapter = TelegramAdapter(dispatcher)
     app.add_handler(TypeHandler(Update, adapter.on_update))
-
-    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-        await set_commands(application, dispatcher)
-
-    app.post_init = post_init
     return app
