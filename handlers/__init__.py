@@ -12,7 +12,18 @@ __all__ = ["default_routers"]
 
 def default_routers() -> list[Router]:
     """Every feature router, in the order they get a message (the help fallback last)."""
-    from handlers import admin, calendar_admin, help, menu, privacy, profile, registration
+    from handlers import (
+        admin,
+        calendar_admin,
+        faq,
+        faq_admin,
+        help,
+        menu,
+        privacy,
+        profile,
+        questions,
+        registration,
+    )
 
     return [
         registration.router,
@@ -20,6 +31,12 @@ def default_routers() -> list[Router]:
         profile.router,
         privacy.router,
         admin.router,
+        questions.router,
+        # An admin's reply to a question notification must be taken before the FAQ sees it.
+        questions.admin_router,
+        # Before the calendar: a YAML file may be an FAQ; the FAQ handler leaves others alone.
+        faq_admin.router,
         calendar_admin.router,
+        faq.router,  # free text: the FAQ answers before help's "not understood"
         help.router,
     ]

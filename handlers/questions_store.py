@@ -141,7 +141,7 @@ async def askers_of(s: AsyncSession, question_id: int) -> list[tuple[QuestionAsk
         .where(QuestionAsker.question_id == question_id)
         .order_by(QuestionAsker.asked_at, QuestionAsker.id)
     )
-    return [(a, p) for a, p in rows.tuples()]
+    return [(a, p) for a, p in rows.all()]
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ async def open_questions(s: AsyncSession, limit: int) -> tuple[list[OpenQuestion
         .order_by(Question.created_at, Question.id)
         .limit(limit)
     )
-    found = [OpenQuestion(q, p, int(n)) for q, p, n in rows.tuples()]
+    found = [OpenQuestion(q, p, int(n)) for q, p, n in rows.all()]
     return found, int(total or 0)
 
 
