@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from sqlalchemy import select
 
-from db.models import FaqLookup, Identity, Question, QuestionNotice
+from db.models import FaqLookup, Identity, Question, QuestionAsker, QuestionNotice
 from handlers.callbacks import CallbackData
 from handlers.faq_entries import MAX_ANSWER, FaqEntry, FaqFormatError
 from handlers.faq_store import save_entry, stored_entries
@@ -29,7 +29,15 @@ from handlers.text import esc
 from handlers.types import Button, Reply
 from schedules.timezones import format_date, format_time, local_today
 
-__all__ = ["AnswerStart", "MakeFaq", "SendToAgency", "admin_router", "router", "submit"]
+__all__ = [
+    "AnswerStart",
+    "MakeFaq",
+    "ReadAnswer",
+    "SendToAgency",
+    "admin_router",
+    "router",
+    "submit",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,11 @@ ANSWER_FLOW = "admin-jawab"
 # An answer is relayed with the question quoted above it; both fit one message.
 MAX_REPLY_ANSWER = MAX_ANSWER
 QUOTE = 300
+# A template's body with its values must stay under 1,024 characters.
+TEMPLATE_QUESTION, TEMPLATE_ANSWER = 200, 600
+# After this, text typed after ❓ Tanya is taken as an FAQ question again: the person
+# has most likely moved on.
+ASK_FLOW_TTL = timedelta(minutes=30)
 LIST_LIMIT = 10
 # "📨 Pertanyaan #12" at the start of a notification an admin replies to.
 _NOTICE = re.compile(r"^\W*Pertanyaan #(\d+)")
@@ -61,6 +74,14 @@ class MakeFaq(CallbackData):
     """An admin's "make it an FAQ entry" button under an answered question."""
 
     prefix: ClassVar[str] = "qf"
+    question: int
+
+
+@dataclass(frozen=True)
+class ReadAnswer(CallbackData):
+    """"Baca selengkapnya" under the WhatsApp answer template: send the whole answer."""
+
+    prefix: ClassVar[str] = "qr"
     question: int
 
 
@@ -103,6 +124,12 @@ async def ask(ctx: Context) -> Replies:
 @router.flow(ASK_FLOW)
 async def ask_step(ctx: Context) -> Replies:
     """The question typed after /tanya."""
+    assert ctx.state is not None
+    if ctx.now - ctx.state.updated_at > ASK_FLOW_TTL:
+        await ctx.clear_state()
+        from handlers.faq import ask_faq  # the FAQ module imports this one
+
+        return await ask_faq(ctx)
     text = (ctx.incoming.text or "").strip()
     if len(text) > ctx.deps.settings.question_max_chars:
         return _too_long(ctx)  # stay in the flow: a shorter version is welcome
@@ -312,22 +339,22 @@ async def _chat_of(ctx: Context, person_id: int, channel: str) -> Identity | Non
 async def relay_answer(ctx: Context, q: Question) -> int:
     """Queue the answer for every asker not yet told; returns how many were queued."""
     answer_text = q.answer or ""
-    sent = 0
+    sent = 0  # askers queued
     for asker, person in await askers_of(ctx.session, q.id):
         if asker.relayed_at is not None or person.erased_at is not None:
             continue
         ident = await _chat_of(ctx, person.id, asker.channel)
         if ident is None:
             continue
-        reply = Reply(
-            f"💬 <b>Jawaban BPSDM</b> atas pertanyaan Bapak/Ibu (#{q.id}):\n"
-            f"<i>“{esc(_cut(asker.text, QUOTE))}”</i>\n\n"
-            f"{esc(answer_text)}\n\n"
-            "Terima kasih telah bertanya. Ada pertanyaan lain? Ketik /tanya."
-        )
-        # Outside WhatsApp's 24-hour window only the approved answer template may be sent.
-        template = {"name_setting": "answer",
-                    "params": [_cut(asker.text, QUOTE), _cut(answer_text, 700)]}
+        reply = Reply(_relayed(q, asker.text))
+        # Outside WhatsApp's 24-hour window only the approved answer template may be sent;
+        # its "Baca selengkapnya" button brings the whole answer (and reopens the window).
+        more = ctx.deps.signer.sign(str(person.id), ReadAnswer(q.id).pack())
+        template = {
+            "kind": "answer",
+            "params": [_cut(asker.text, TEMPLATE_QUESTION), _cut(answer_text, TEMPLATE_ANSWER)],
+            "quick_replies": [more],
+        }
         await send_on_own(
             ctx.session, key=f"q{q.id}:answer:{person.id}", person_id=person.id,
             channel=ident.channel, chat_id=ident.chat_id, kind="answer", reply=reply,
@@ -336,6 +363,28 @@ async def relay_answer(ctx: Context, q: Question) -> int:
         asker.relayed_at = ctx.now
         sent += 1
     return sent
+
+
+def _relayed(q: Question, asked: str) -> str:
+    return (
+        f"💬 <b>Jawaban BPSDM</b> atas pertanyaan Bapak/Ibu (#{q.id}):\n"
+        f"<i>“{esc(_cut(asked, QUOTE))}”</i>\n\n"
+        f"{esc(q.answer or '')}\n\n"
+        "Terima kasih telah bertanya. Ada pertanyaan lain? Ketik /tanya."
+    )
+
+
+@router.callback(ReadAnswer)
+async def read_answer(ctx: Context, data: ReadAnswer) -> Replies:
+    """The whole answer, for someone who got the shortened template."""
+    q = await ctx.session.get(Question, data.question)
+    asker = await ctx.session.scalar(
+        select(QuestionAsker).where(QuestionAsker.question_id == data.question,
+                                    QuestionAsker.person_id == ctx.person.id)
+    )
+    if q is None or asker is None or q.answer is None:
+        return Reply(text="", notice="Tombol ini sudah tidak berlaku.")
+    return Reply(_relayed(q, asker.text))
 
 
 @admin_router.command("pertanyaan", description="Pertanyaan peserta yang belum dijawab")

@@ -58,6 +58,12 @@ class Chat:
                         return await self._send(inc)
         raise AssertionError(f"no button {label!r} in {buttons(replies or self.last)}")
 
+    async def press_data(self, data: str) -> list[Reply]:
+        """Send button data as a press (a template's quick reply, a forged button)."""
+        inc = Incoming(self.channel, self.user_id, self.user_id,  # type: ignore[arg-type]
+                       callback=data, callback_id="cb", message_id=str(next(_ids)))
+        return await self._send(inc)
+
     async def send_file(self, filename: str, content: bytes,
                         caption: str | None = None) -> list[Reply]:
         """Send a document."""
