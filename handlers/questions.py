@@ -158,13 +158,13 @@ async def submit(ctx: Context, text: str, lookup: FaqLookup | None = None) -> Re
     recent = await asks_since(ctx.session, ctx.person.id, ctx.now - timedelta(hours=1))
     if len(recent) >= settings.question_rate_per_hour:
         again = recent[-settings.question_rate_per_hour] + timedelta(hours=1)
-        when = format_time(again, ctx.person.tz)
+        when = "pukul " + format_time(again, ctx.person.tz)
         if local_today(again, ctx.person.tz) != local_today(ctx.now, ctx.person.tz):
-            when = f"{format_date(local_today(again, ctx.person.tz))} pukul {when}"
+            when = f"{format_date(local_today(again, ctx.person.tz))} {when}"
         return Reply(
             f"Mohon maaf, Bapak/Ibu sudah mengirim {settings.question_rate_per_hour} "
             "pertanyaan dalam satu jam terakhir. Agar setiap pertanyaan dapat kami jawab "
-            f"dengan baik, silakan kirim pertanyaan berikutnya setelah pukul {when}. "
+            f"dengan baik, silakan kirim pertanyaan berikutnya setelah {when}. "
             "Terima kasih atas pengertiannya. 🙏"
         )
     filed = await file_question(
