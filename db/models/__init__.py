@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from db.models.calendar import Holiday, LearningSession, Programme
 from db.models.faq import FaqEntryRow, FaqLookup, Question, QuestionAsker, QuestionNotice
+from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
 from db.models.state import AppMeta, ConversationState
 
@@ -16,6 +17,9 @@ __all__ = [
     "Holiday",
     "Identity",
     "LearningSession",
+    "NudgePlan",
+    "OutboxMessage",
+    "OutboxPayload",
     "Person",
     "Programme",
     "Question",
