@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.outbox import Priority, enqueue
 from handlers.types import Reply
 
 __all__ = ["send_on_own"]
@@ -31,11 +32,7 @@ async def send_on_own(
     `platform_message_id` is filled in once the message is delivered. Sent before
     scheduled traffic: someone is waiting for it.
     """
-    # TODO(ask): a top-level import once the outbox branch is merged.
-    from bot.outbox import Priority, enqueue  # type: ignore[import-not-found]
-
-    new_id: int | None = await enqueue(
+    return await enqueue(
         session, key=key, person_id=person_id, channel=channel, chat_id=chat_id, kind=kind,
         reply=reply, now=now, priority=Priority.REPLY, template=template,
     )
-    return new_id

@@ -11,7 +11,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
-from db.models import Admin, Identity, Person, Question, QuestionAsker, QuestionNotice
+from db.models import (
+    Admin,
+    Identity,
+    OutboxMessage,
+    Person,
+    Question,
+    QuestionAsker,
+    QuestionNotice,
+)
 from handlers.faq_normalize import STOPWORDS, normalize
 
 __all__ = [
@@ -180,13 +188,28 @@ async def open_questions(s: AsyncSession, limit: int) -> tuple[list[OpenQuestion
 async def question_from_notice(
     s: AsyncSession, channel: str, chat_id: str, message_id: str
 ) -> int | None:
-    """The question an admin's notification message (by its platform id) was about."""
+    """The question an admin's notification message (by its platform id) was about.
+
+    The id is the one the outbox recorded when it delivered the notification.
+    """
+    found = await s.scalar(
+        select(QuestionNotice.question_id)
+        .join(OutboxMessage, OutboxMessage.id == QuestionNotice.outbox_id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.platform_message_id == message_id,
+        )
+        .limit(1)
+    )
+    if found is not None:
+        return found
     return await s.scalar(
         select(QuestionNotice.question_id).where(
             QuestionNotice.channel == channel,
             QuestionNotice.chat_id == chat_id,
             QuestionNotice.message_id == message_id,
-        )
+        ).limit(1)
     )
 
 
