@@ -68,7 +68,7 @@ def _answer(ctx: Context, entry: FaqEntry, lookup: FaqLookup, *, edit: bool = Fa
 
 
 def _offer(ctx: Context, lookup: FaqLookup) -> list[Button]:
-    return [ctx.button("📨 Kirim ke admin BPSDM", SendToAgency(lookup.id)),
+    return [ctx.button("📨 Kirim ke BPSDM", SendToAgency(lookup.id)),
             ctx.button("Tidak usah", NoThanks(lookup.id))]
 
 
@@ -100,7 +100,7 @@ async def ask_faq(ctx: Context) -> Replies:
         buttons = [[ctx.button(index.entry(i).question, FaqPick(lookup.id, i))]
                    for i in result.ids]
         if ctx.person.registered:
-            buttons.append([ctx.button("📨 Bukan, tanyakan ke admin", SendToAgency(lookup.id))])
+            buttons.append([ctx.button("📨 Tanyakan ke BPSDM", SendToAgency(lookup.id))])
         return Reply("Mungkin yang Bapak/Ibu maksud salah satu pertanyaan berikut. "
                      "Silakan pilih:", buttons=buttons)
     if not ctx.person.registered:

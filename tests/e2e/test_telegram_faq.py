@@ -34,13 +34,13 @@ async def test_ambiguous_question_offers_buttons(telegram_bot: TelegramBot) -> N
     assert "salah satu pertanyaan berikut" in (offer.text or "")
     labels = offer.button_texts
     assert labels[0] == "Bagaimana cara mendaftar?" and len(labels) <= 4
-    assert labels[-1] == "📨 Bukan, tanyakan ke admin"
+    assert labels[-1] == "📨 Tanyakan ke BPSDM"
     await bot.press(USER, offer, "Bagaimana cara mendaftar?")
     answer = await tg.next_message(USER)
     assert "<b>Bagaimana cara mendaftar?</b>" in (answer.text or "")
     await bot.press(USER, answer, "👎 Tidak")
     follow = await tg.next_message(USER)
-    assert "Kirim ke admin BPSDM" in str(follow.button_texts)
+    assert "Kirim ke BPSDM" in str(follow.button_texts)
 
 
 async def test_out_of_scope_question_is_not_answered_with_an_entry(
@@ -50,4 +50,4 @@ async def test_out_of_scope_question_is_not_answered_with_an_entry(
     await bot.register(USER)
     reply = await bot.say(USER, "cara bayar pbb online gimana")
     assert "belum menemukan jawaban" in (reply.text or "")
-    assert reply.button_texts == ["📨 Kirim ke admin BPSDM", "Tidak usah"]
+    assert reply.button_texts == ["📨 Kirim ke BPSDM", "Tidak usah"]

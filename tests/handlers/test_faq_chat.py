@@ -49,7 +49,7 @@ async def test_thumbs_down_is_recorded_and_offers_the_agency(runtime: Runtime) -
     replies = await chat.press("👎 Tidak")
     assert "Terima kasih atas masukannya" in text(replies)
     assert "mengirim pertanyaan" in text(replies)
-    assert "📨 Kirim ke admin BPSDM" in buttons(replies)
+    assert "📨 Kirim ke BPSDM" in buttons(replies)
     async with runtime.sessions() as s:
         lookup = (await s.execute(select(FaqLookup))).scalar_one()
     assert lookup.helpful is False
@@ -71,7 +71,7 @@ async def test_an_ambiguous_question_offers_up_to_three_candidates(runtime: Runt
     labels = buttons(replies)
     assert "salah satu pertanyaan berikut" in text(replies)
     assert labels[0] == "Bagaimana cara mendaftar?"
-    assert 2 <= len(labels) - 1 <= 3 and labels[-1] == "📨 Bukan, tanyakan ke admin"
+    assert 2 <= len(labels) - 1 <= 3 and labels[-1] == "📨 Tanyakan ke BPSDM"
     answer = await chat.press("Bagaimana cara mendaftar?")
     assert "Apakah jawaban ini membantu?" in text(answer)
     await chat.press("👍 Ya")
@@ -85,7 +85,7 @@ async def test_out_of_scope_is_said_honestly_and_offers_the_agency(runtime: Runt
     chat = await _person(runtime)
     replies = await chat.say("resep nasi goreng yang enak apa ya")
     assert "belum menemukan jawaban" in text(replies)
-    assert buttons(replies) == ["📨 Kirim ke admin BPSDM", "Tidak usah"]
+    assert buttons(replies) == ["📨 Kirim ke BPSDM", "Tidak usah"]
     assert "<b>" not in text(replies)  # no entry was shown
     declined = await chat.press("Tidak usah")
     assert "Bila ada pertanyaan lain" in text(declined)

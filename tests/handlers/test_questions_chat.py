@@ -175,14 +175,14 @@ async def test_answer_button_then_make_it_an_faq_entry(runtime: Runtime) -> None
 async def test_send_to_agency_from_an_unanswered_faq_question(runtime: Runtime) -> None:
     person = await _person(runtime, "5001")
     offer = await person.say("Bagaimana cara mengurus cuti melahirkan?")
-    sent = await person.press("📨 Kirim ke admin BPSDM", offer)
+    sent = await person.press("📨 Kirim ke BPSDM", offer)
     assert "nomor <b>#1</b>" in text(sent)
     async with runtime.sessions() as s:
         lookup = (await s.execute(select(FaqLookup))).scalar_one()
         q = await s.get(Question, 1)
     assert lookup.question_id == 1
     assert q is not None and q.text == "Bagaimana cara mengurus cuti melahirkan?"
-    again = await person.press("📨 Kirim ke admin BPSDM", offer)
+    again = await person.press("📨 Kirim ke BPSDM", offer)
     assert "sudah dikirim (#1)" in text(again)
 
 
