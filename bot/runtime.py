@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +23,11 @@ from handlers.faq_store import FaqService, seed_if_empty
 from handlers.router import Deps
 from schedules.calendar import ensure_programmes
 from schedules.calendar_import import load_sample_calendar
+from schedules.calendar_report import SessionChange
+from schedules.changes import ChangeOutcome, notify_session_changes
+from schedules.nudges import NudgeConfig
 
-__all__ = ["Runtime", "build_runtime"]
+__all__ = ["Runtime", "build_runtime", "enabled_channels"]
 
 log = logging.getLogger(__name__)
 
@@ -82,4 +86,18 @@ async def build_runtime(
     deps.services["main_keyboard"] = dispatcher.main_keyboard()
     # The FAQ matcher; it rebuilds itself when an import or edit changed the stored FAQ.
     deps.services["faq"] = FaqService()
+    nudges = NudgeConfig.from_settings(settings, enabled_channels(settings))
+
+    async def on_calendar_change(changes: Sequence[SessionChange]) -> ChangeOutcome:
+        return await notify_session_changes(sessions, nudges, changes, now=clock.now())
+
+    deps.services["on_calendar_change"] = on_calendar_change
     return Runtime(settings, clock, engine, sessions, deps, dispatcher)
+
+
+def enabled_channels(settings: Settings) -> list[str]:
+    """The channels scheduled messages may go to."""
+    channels = ["telegram"] if settings.telegram_enabled else []
+    if getattr(settings, "whatsapp_enabled", False):
+        channels.append("whatsapp")
+    return channels

@@ -23,12 +23,14 @@ def default_routers() -> list[Router]:
         profile,
         questions,
         registration,
+        reminders,
     )
 
     return [
         registration.router,
         menu.router,
         profile.router,
+        reminders.router,
         privacy.router,
         admin.router,
         questions.router,

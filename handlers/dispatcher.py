@@ -105,6 +105,8 @@ class Dispatcher:
                 s, incoming.channel, incoming.user_id, incoming.chat_id, now
             )
             identity.last_inbound_at = now
+            # Writing again means the chat works again, even if a send once failed with 403.
+            person.reachable = True
             if person.preferred_channel is None:
                 person.preferred_channel = incoming.channel
             owner = self.is_owner(incoming)
@@ -119,6 +121,12 @@ class Dispatcher:
                 is_admin=admin, is_owner=owner, now=now, state=state, fetch_file=fetch_file,
             )
             replies = await self._route(ctx)
+        # Work that must see this unit of work committed (e.g. notices after an import).
+        for job in ctx.after_commit:
+            try:
+                await job()
+            except Exception:
+                log.exception("a job after the commit failed")
         return as_list(replies)
 
     async def _route(self, ctx: Context) -> Replies:

@@ -70,6 +70,7 @@ class Context:
     payload: str | None = None  # verified callback payload
     state: ConversationState | None = None
     fetch_file: FileFetcher | None = None
+    after_commit: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     def button(self, label: str, data: CallbackData, *, anyone: bool = False) -> Button:
         """A button whose data is signed for this person (or for anyone)."""
