@@ -18,6 +18,7 @@ def default_routers() -> list[Router]:
         faq,
         faq_admin,
         help,
+        linking,
         menu,
         privacy,
         profile,
@@ -32,6 +33,7 @@ def default_routers() -> list[Router]:
         profile.router,
         reminders.router,
         privacy.router,
+        linking.router,
         admin.router,
         questions.router,
         # An admin's reply to a question notification must be taken before the FAQ sees it.

@@ -7,6 +7,7 @@ from db.models.faq import FaqEntryRow, FaqLookup, Question, QuestionAsker, Quest
 from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
 from db.models.state import AppMeta, ConversationState
+from db.models.whatsapp import InboxMessage, LinkAttempt, LinkCode
 
 __all__ = [
     "Admin",
@@ -16,7 +17,10 @@ __all__ = [
     "FaqLookup",
     "Holiday",
     "Identity",
+    "InboxMessage",
     "LearningSession",
+    "LinkAttempt",
+    "LinkCode",
     "NudgePlan",
     "OutboxMessage",
     "OutboxPayload",
