@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import func, select
@@ -212,7 +212,3 @@ async def question_from_notice(
         ).limit(1)
     )
 
-
-def since_hour(now: datetime) -> datetime:
-    """The start of the rate-limit window."""
-    return now - timedelta(hours=1)
