@@ -36,6 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--sep", choices=[",", ";"], default=",",
                      help="CSV separator (';' for Indonesian-locale Excel)")
     exp.add_argument("-o", "--output", type=Path)
+    faq = sub.add_parser("faq", help="import or export the FAQ (YAML)")
+    fsub = faq.add_subparsers(dest="action", required=True)
+    fimp = fsub.add_parser("import", help="replace the FAQ with a validated YAML file")
+    fimp.add_argument("file", type=Path)
+    fimp.add_argument("--dry-run", action="store_true", help="only report what would change")
+    fexp = fsub.add_parser("export", help="write the FAQ as YAML (standard output by default)")
+    fexp.add_argument("-o", "--output", type=Path)
     return p
 
 
@@ -55,6 +62,12 @@ async def _with_runtime(settings: Settings, command: str, args: argparse.Namespa
             from bot.cli_calendar import export_cmd, import_cmd
 
             return await (import_cmd(rt, args) if args.action == "import" else export_cmd(rt, args))
+        elif command == "faq":
+            from bot import cli_faq
+
+            if args.action == "import":
+                return await cli_faq.import_cmd(rt, args)
+            return await cli_faq.export_cmd(rt, args)
         return 0
     finally:
         await rt.close()

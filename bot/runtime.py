@@ -19,6 +19,7 @@ from db.regions import load_regions
 from handlers import default_routers
 from handlers.callbacks import Signer
 from handlers.dispatcher import Dispatcher
+from handlers.faq_store import FaqService, seed_if_empty
 from handlers.router import Deps
 from schedules.calendar import ensure_programmes
 from schedules.calendar_import import load_sample_calendar
@@ -80,12 +81,17 @@ async def build_runtime(
             report = await load_sample_calendar(s, settings.tz, now=clock.now())
             if report is not None:
                 log.info("loaded the sample calendar: %d sessions", report.added)
+        seeded = await seed_if_empty(s, clock.now())
+        if seeded:
+            log.info("loaded the starting FAQ: %d entries", seeded)
     signer = Signer(await _callback_key(sessions, settings))
     deps = Deps(settings=settings, clock=clock, sessions=sessions, signer=signer,
                 regions=load_regions())
     dispatcher = Dispatcher(deps, default_routers())
     deps.services["commands"] = dispatcher.commands
     deps.services["main_keyboard"] = dispatcher.main_keyboard()
+    # The FAQ matcher; it rebuilds itself when an import or edit changed the stored FAQ.
+    deps.services["faq"] = FaqService()
     nudges = NudgeConfig.from_settings(settings, enabled_channels(settings))
 
     async def on_calendar_change(changes: Sequence[SessionChange]) -> ChangeOutcome:

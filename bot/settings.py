@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
 
+    # --- questions ---
+    question_max_chars: int = Field(default=500, ge=50, le=1000)  # longer /tanya texts refused
+    question_rate_per_hour: int = Field(default=5, ge=1)  # questions one person may file per hour
+
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> Any:

@@ -15,11 +15,14 @@ def default_routers() -> list[Router]:
     from handlers import (
         admin,
         calendar_admin,
+        faq,
+        faq_admin,
         help,
         linking,
         menu,
         privacy,
         profile,
+        questions,
         registration,
         reminders,
     )
@@ -32,6 +35,12 @@ def default_routers() -> list[Router]:
         privacy.router,
         linking.router,
         admin.router,
+        questions.router,
+        # An admin's reply to a question notification must be taken before the FAQ sees it.
+        questions.admin_router,
+        # Before the calendar: a YAML file may be an FAQ; the FAQ handler leaves others alone.
+        faq_admin.router,
         calendar_admin.router,
+        faq.router,  # free text: the FAQ answers before help's "not understood"
         help.router,
     ]

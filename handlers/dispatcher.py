@@ -175,7 +175,11 @@ class Dispatcher:
                     return replies
             return Reply("Maaf, berkas ini tidak dapat kami proses. Ketik /bantuan untuk bantuan.")
         text = (inc.text or "").strip()
-        if len(text) > 1000 and not (ctx.state and ctx.state.flow.startswith("admin")):
+        # Admins may send longer texts in admin flows and as replies (answers to questions).
+        long_ok = (ctx.state is not None and ctx.state.flow.startswith("admin")) or (
+            ctx.is_admin and inc.reply_to_message_id is not None
+        )
+        if len(text) > 1000 and not long_ok:
             return Reply(TOO_LONG.format(limit="1.000"))
         if ctx.state is not None and ctx.state.flow in self._flows:
             fn, admin = self._flows[ctx.state.flow]
@@ -185,7 +189,9 @@ class Dispatcher:
             return await fn(ctx)
         if not text:
             return Reply("Maaf, jenis pesan ini belum dapat kami proses. Ketik /bantuan.")
-        for fallback in self._fallbacks:
+        for fallback, admin in self._fallbacks:
+            if admin and not ctx.is_admin:
+                continue
             replies = await fallback(ctx)
             if replies is not None:
                 return replies

@@ -123,7 +123,7 @@ class Router:
         self.callbacks = []
         self.flows: dict[str, tuple[Handler, bool]] = {}
         self.documents: list[tuple[Handler, bool]] = []
-        self.fallbacks: list[Handler] = []
+        self.fallbacks: list[tuple[Handler, bool]] = []
 
     def command(
         self,
@@ -176,11 +176,11 @@ class Router:
 
         return deco
 
-    def fallback(self) -> Callable[[Handler], Handler]:
-        """Register a handler for free text that nothing else took."""
+    def fallback(self, *, admin: bool | None = None) -> Callable[[Handler], Handler]:
+        """Register a handler for free text that nothing else took (returns None to pass)."""
 
         def deco(fn: Handler) -> Handler:
-            self.fallbacks.append(fn)
+            self.fallbacks.append((fn, self.admin if admin is None else admin))
             return fn
 
         return deco

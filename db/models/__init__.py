@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from db.models.calendar import Holiday, LearningSession, Programme
+from db.models.faq import FaqEntryRow, FaqLookup, Question, QuestionAsker, QuestionNotice
 from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
 from db.models.state import AppMeta, ConversationState
@@ -12,6 +13,8 @@ __all__ = [
     "Admin",
     "AppMeta",
     "ConversationState",
+    "FaqEntryRow",
+    "FaqLookup",
     "Holiday",
     "Identity",
     "InboxMessage",
@@ -23,4 +26,7 @@ __all__ = [
     "OutboxPayload",
     "Person",
     "Programme",
+    "Question",
+    "QuestionAsker",
+    "QuestionNotice",
 ]
