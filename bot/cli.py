@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--sep", choices=[",", ";"], default=",",
                      help="CSV separator (';' for Indonesian-locale Excel)")
     exp.add_argument("-o", "--output", type=Path)
+    from bot.cli_attendance import add_parser as add_attendance_parser
+
+    add_attendance_parser(sub)
     return p
 
 
@@ -51,6 +54,10 @@ async def _with_runtime(settings: Settings, command: str, args: argparse.Namespa
             from bot.cli_calendar import export_cmd, import_cmd
 
             return await (import_cmd(rt, args) if args.action == "import" else export_cmd(rt, args))
+        elif command == "absensi":
+            from bot.cli_attendance import run as run_attendance
+
+            return await run_attendance(rt, args)
         return 0
     finally:
         await rt.close()

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=1, le=65535)
 
+    # --- attendance ---
+    # Attendance closes at this time of the session's day, in TIMEZONE (a session's
+    # tutup_presensi in the calendar overrides it).
+    attendance_close: time = time(23, 59)
+
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> Any:

@@ -12,14 +12,26 @@ __all__ = ["default_routers"]
 
 def default_routers() -> list[Router]:
     """Every feature router, in the order they get a message (the help fallback last)."""
-    from handlers import admin, calendar_admin, help, menu, privacy, profile, registration
+    from handlers import (
+        admin,
+        attendance,
+        attendance_admin,
+        calendar_admin,
+        help,
+        menu,
+        privacy,
+        profile,
+        registration,
+    )
 
     return [
         registration.router,
         menu.router,
+        attendance.router,
         profile.router,
         privacy.router,
         admin.router,
         calendar_admin.router,
+        attendance_admin.router,
         help.router,
     ]

@@ -119,7 +119,10 @@ class Dispatcher:
                 is_admin=admin, is_owner=owner, now=now, state=state, fetch_file=fetch_file,
             )
             replies = await self._route(ctx)
-        return as_list(replies)
+        out = as_list(replies)
+        for fn in ctx.after:
+            out += as_list(await fn())
+        return out
 
     async def _route(self, ctx: Context) -> Replies:
         inc = ctx.incoming

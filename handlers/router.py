@@ -70,6 +70,16 @@ class Context:
     payload: str | None = None  # verified callback payload
     state: ConversationState | None = None
     fetch_file: FileFetcher | None = None
+    after: list[Callable[[], Awaitable[Replies]]] = field(default_factory=list)
+
+    def after_commit(self, fn: Callable[[], Awaitable[Replies]]) -> None:
+        """Run `fn` once this unit of work has committed; its replies follow the handler's.
+
+        For slow work (building an export, drawing a chart) that must not hold the
+        database transaction, and with it SQLite's write lock, open while it runs: `fn`
+        opens its own sessions from `ctx.deps.sessions`.
+        """
+        self.after.append(fn)
 
     def button(self, label: str, data: CallbackData, *, anyone: bool = False) -> Button:
         """A button whose data is signed for this person (or for anyone)."""

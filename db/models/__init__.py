@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from db.models.attendance import Attendance, AuditEntry, CodeFailure
 from db.models.calendar import Holiday, LearningSession, Programme
 from db.models.people import Admin, Identity, Person
 from db.models.state import AppMeta, ConversationState
@@ -9,6 +10,9 @@ from db.models.state import AppMeta, ConversationState
 __all__ = [
     "Admin",
     "AppMeta",
+    "Attendance",
+    "AuditEntry",
+    "CodeFailure",
     "ConversationState",
     "Holiday",
     "Identity",
