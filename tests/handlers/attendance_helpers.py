@@ -14,6 +14,7 @@ from db.engine import Sessions
 from db.models import Attendance, Identity, LearningSession, Person
 from handlers.attendance import AttendPress
 from handlers.types import Incoming, Reply
+from schedules.calendar import ensure_programmes
 
 WIB = ZoneInfo("Asia/Jakarta")
 MONDAY = date(2026, 11, 23)
@@ -43,6 +44,7 @@ async def add_session(
     """Put a session on the calendar; return its id."""
     starts = wib(day, *start)
     async with sessions() as s, s.begin():
+        await ensure_programmes(s)
         row = LearningSession(
             code=code, day=day, programme_key=programme, title=title or f"Sesi {code}",
             speaker="Narasumber Uji", starts_at=starts, ends_at=starts + timedelta(hours=hours),
