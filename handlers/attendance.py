@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar
@@ -27,7 +28,7 @@ from handlers.callbacks import CallbackData
 from handlers.profile import EditField
 from handlers.router import Context, Replies, Router
 from handlers.text import esc
-from handlers.types import Reply
+from handlers.types import Button, Reply
 from schedules.programme import by_key
 from schedules.timezones import format_date, format_time, zone
 
@@ -84,45 +85,66 @@ def _title(s: LearningSession) -> str:
     return f"<b>{esc(s.title)}</b> ({esc(by_key(s.programme_key).name)}, {format_date(s.day)})"
 
 
+def _short(ctx: Context, at: datetime) -> str:
+    """'23/11/2026 10.15 WIB' in the person's zone (for toasts)."""
+    local = at.astimezone(zone(ctx.person.tz))
+    return f"{local:%d/%m/%Y} {format_time(at, ctx.person.tz)}"
+
+
+def _toast(
+    text: str, notice: str, *, alert: bool = False, buttons: Sequence[Sequence[Button]] = ()
+) -> Reply:
+    """A reply to a button press that its notice says in full (Telegram shows only the
+    toast, so a burst of presses spends no sending quota); other channels send the text."""
+    meta: dict[str, object] = {"notice_only": True}
+    if alert:
+        meta["alert"] = True
+    return Reply(text, notice=notice[:200], meta=meta, buttons=buttons)
+
+
 def _already(ctx: Context, s: LearningSession, found: Recorded) -> Reply:
-    at = format_time(found.reported_at, ctx.person.tz)
-    return Reply(
+    return _toast(
         f"ℹ️ Kehadiran Bapak/Ibu di {_title(s)} sudah tercatat pada "
         f"{_when(ctx, found.reported_at)}. Tidak perlu menekan lagi.",
-        notice=f"Sudah tercatat ({at})",
+        f"ℹ️ Sudah tercatat pada {_short(ctx, found.reported_at)}. Tidak perlu menekan lagi.",
     )
 
 
 def _closed(ctx: Context, s: LearningSession, window: Window) -> Reply:
-    tz = ctx.person.tz
     state = "belum dibuka" if ctx.now < window.opens else "sudah ditutup"
-    return Reply(
+    return _toast(
         f"⏰ Presensi {_title(s)} {state}. Presensi dibuka {_when(ctx, window.opens)} "
         f"sampai {_when(ctx, window.closes)}.",
-        notice=f"Presensi {state} (dibuka {format_time(window.opens, tz)}–"
-               f"{format_time(window.closes, tz)})",
+        f"⏰ Presensi {state}. Dibuka {_short(ctx, window.opens)} sampai "
+        f"{_short(ctx, window.closes)}.",
+        alert=True,
     )
 
 
-def _recorded(ctx: Context, s: LearningSession, found: Recorded, *, edit: bool) -> Reply:
+def _recorded(ctx: Context, s: LearningSession, found: Recorded) -> Reply:
     lines = [
         f"✅ <b>Kehadiran tercatat.</b> Terima kasih, {esc(ctx.person.full_name or 'Bapak/Ibu')}!",
         f"{_title(s)}",
         f"Dicatat {_when(ctx, found.reported_at)}.",
     ]
-    buttons = []
+    at = format_time(found.reported_at, ctx.person.tz)
     if ctx.person.nip:
-        if s.jp:
+        gain = f" +{jp_text(s.jp)} JP." if s.jp else ""
+        if gain:
             lines.append(f"+{jp_text(s.jp)} JP. Lihat rekap Bapak/Ibu dengan /rekap.")
-    else:
-        lines.append(
-            "\n⚠️ <b>NIP Bapak/Ibu belum diisi</b>, sehingga kehadiran ini belum dihitung "
-            "sebagai JP. Kehadiran sudah tersimpan dan <b>otomatis terhitung</b> begitu NIP "
-            "diisi lewat /profil."
-        )
-        buttons = [[ctx.button("✏️ Isi NIP sekarang", EditField("nip"))]]
-    return Reply("\n".join(lines), buttons=buttons, edit=edit,
-                 notice="✅ Kehadiran tercatat")
+        return _toast("\n".join(lines), f"✅ Kehadiran tercatat ({at}).{gain} "
+                      f"Terima kasih! Rekap: /rekap")
+    lines.append(
+        "\n⚠️ <b>NIP Bapak/Ibu belum diisi</b>, sehingga kehadiran ini belum dihitung "
+        "sebagai JP. Kehadiran sudah tersimpan dan <b>otomatis terhitung</b> begitu NIP "
+        "diisi lewat /profil."
+    )
+    return _toast(
+        "\n".join(lines),
+        f"✅ Kehadiran tercatat ({at}). NIP Bapak/Ibu belum diisi: kehadiran ini otomatis "
+        "dihitung sebagai JP setelah NIP diisi lewat /profil.",
+        alert=True, buttons=[[ctx.button("✏️ Isi NIP sekarang", EditField("nip"))]],
+    )
 
 
 async def _blocked(ctx: Context) -> Reply | None:
@@ -149,9 +171,7 @@ async def _wrong_code(ctx: Context) -> Reply:
     )
 
 
-async def _confirm(
-    ctx: Context, s: LearningSession, *, code: str | None = None, edit: bool = False
-) -> Replies:
+async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None) -> Replies:
     """Record `s` for this person if the window is open and the code (if any) is right."""
     window = _window(ctx, s)
     if not window.contains(ctx.now):
@@ -163,10 +183,12 @@ async def _confirm(
             return _already(ctx, s, found)
         if code is None:
             await ctx.set_state(FLOW, "code", {"session": s.id})
-            return Reply(
+            return _toast(
                 f"🔑 Presensi {_title(s)} memakai <b>kode presensi</b> yang diumumkan saat "
                 "sesi berlangsung. Silakan ketik kodenya. Ketik /batal untuk membatalkan.",
-                notice="Ketik kode presensi",
+                "🔑 Sesi ini memakai kode presensi. Ketik kode yang diumumkan saat sesi di chat "
+                "ini (atau /hadir KODE).",
+                alert=True,
             )
         blocked = await _blocked(ctx)
         if blocked:
@@ -182,7 +204,7 @@ async def _confirm(
     )
     if not found.created:
         return _already(ctx, s, found)
-    return _recorded(ctx, s, found, edit=edit)
+    return _recorded(ctx, s, found)
 
 
 # --- /hadir ---------------------------------------------------------------------------
@@ -242,8 +264,8 @@ async def pressed(ctx: Context, data: AttendPress) -> Replies:
         return Reply(NOT_REGISTERED, notice="Belum terdaftar")
     s = await ctx.session.get(LearningSession, data.session)
     if s is None or s.status != "aktif":
-        return Reply(GONE, notice=GONE)
-    return await _confirm(ctx, s, edit=True)
+        return _toast(GONE, GONE)
+    return await _confirm(ctx, s)
 
 
 @router.flow(FLOW)

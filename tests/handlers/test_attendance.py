@@ -45,11 +45,14 @@ async def test_press_records_once_and_a_second_press_says_when(
     clock.set(wib(MONDAY, 11, 5))
     first = await siti.press(await siti.button_for(sid))
     assert "Kehadiran tercatat" in text_of(first) and "+2 JP" in text_of(first)
-    assert first[0].edit  # the prompt turns into the confirmation
+    assert first[0].notice == (
+        "✅ Kehadiran tercatat (11.05 WIB). +2 JP. Terima kasih! Rekap: /rekap")
+    assert first[0].meta == {"notice_only": True}  # Telegram: the toast alone, no message
     clock.set(wib(MONDAY, 11, 30))
     again = await siti.press(await siti.button_for(sid))
     assert "sudah tercatat" in text_of(again) and "11.05 WIB" in text_of(again)
-    assert again[0].notice == "Sudah tercatat (11.05 WIB)"
+    assert again[0].notice == (
+        "ℹ️ Sudah tercatat pada 23/11/2026 11.05 WIB. Tidak perlu menekan lagi.")
     rows = await attendance_rows(rt.sessions)
     assert [(r[0], r[1], r[2], r[3], r[4]) for r in rows] == [
         (pid, sid, wib(MONDAY, 11, 5), "telegram", "self")
