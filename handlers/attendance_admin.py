@@ -104,7 +104,9 @@ def _summary(counts: list[SessionCount], first: date, last: date) -> str:
         f"Total: <b>{total:,}</b> kehadiran di {len(held)} sesi".replace(",", "."),
     ]
     if held:
-        lines[-1] += f" (rata-rata {total / len(held):.0f} per sesi)"
+        avg = total / len(held)
+        lines[-1] += f" (rata-rata {avg:.0f} per sesi)" if avg >= 10 else \
+            f" (rata-rata {avg:.1f} per sesi)".replace(".", ",")
     by_prog: Counter[str] = Counter()
     sessions: Counter[str] = Counter()
     for c in counts:
