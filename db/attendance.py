@@ -12,11 +12,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, delete, func, select
+from sqlalchemy import Select, case, delete, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Attendance, AuditEntry, CodeFailure, LearningSession, Person, Programme
+from db.models import (
+    Attendance,
+    AuditEntry,
+    CodeFailure,
+    Identity,
+    LearningSession,
+    Person,
+    Programme,
+)
 from db.models.attendance import SOURCE_CORRECTION, SOURCE_SELF
 
 __all__ = [
@@ -27,6 +35,7 @@ __all__ = [
     "Breakdown",
     "ExportRow",
     "JpRow",
+    "Presser",
     "Recorded",
     "SessionCount",
     "Window",
@@ -36,18 +45,22 @@ __all__ = [
     "code_matches",
     "counts_between",
     "existing_attendance",
+    "existing_many",
     "export_sessions",
     "forget_wrong_codes",
     "note_wrong_code",
     "open_candidates",
     "person_year",
+    "pressers",
     "recent_audit",
     "record_attendance",
+    "record_many",
     "remove_attendance",
     "session_breakdown",
     "sessions_with_attendance",
     "stream_export_rows",
     "stream_jp_rows",
+    "touch_identities",
     "upcoming_sessions",
     "write_audit",
 ]
@@ -195,6 +208,83 @@ async def record_attendance(
     found = await existing_attendance(s, person_id, session_id)
     assert found is not None  # the conflicting row exists in this transaction's view
     return found
+
+
+@dataclass(frozen=True)
+class Presser:
+    """The person behind a channel account, as a button press needs them."""
+
+    identity_id: int
+    person_id: int
+    registered: bool
+    nip: str | None
+    full_name: str | None
+    tz: str
+
+
+async def pressers(
+    s: AsyncSession, channel: str, external_ids: Iterable[str]
+) -> dict[str, Presser]:
+    """The people behind many accounts of one channel, in one query (by external id)."""
+    ids = sorted(set(external_ids))
+    if not ids:
+        return {}
+    rows = await s.execute(
+        select(Identity.external_id, Identity.id, Person.id, Person.registered_at, Person.nip,
+               Person.full_name, Person.tz)
+        .join(Person, Person.id == Identity.person_id)
+        .where(Identity.channel == channel, Identity.external_id.in_(ids))
+    )
+    return {
+        ext: Presser(iid, pid, registered is not None, nip, name, tz or "WIB")
+        for ext, iid, pid, registered, nip, name, tz in rows.all()
+    }
+
+
+async def record_many(
+    s: AsyncSession, pairs: Iterable[tuple[int, int]], *, now: datetime, channel: str
+) -> dict[tuple[int, int], Recorded]:
+    """Record many (person, session) confirmations in one INSERT; return each pair's outcome
+    (created now, or the time it was recorded before)."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return {}
+    # One statement executed with many parameter sets: SQLAlchemy sends it as few
+    # multi-row INSERTs ("insertmanyvalues") and gathers RETURNING, compiled once and cached.
+    stmt = (
+        _insert(s)
+        .on_conflict_do_nothing(index_elements=["person_id", "session_id"])
+        .returning(Attendance.person_id, Attendance.session_id)
+    )
+    params = [
+        {"person_id": p, "session_id": sid, "reported_at": now, "channel": channel,
+         "source": SOURCE_SELF}
+        for p, sid in wanted
+    ]
+    created = {(p, sid) for p, sid in (await s.execute(stmt, params)).all()}
+    out = {pair: Recorded(True, now, channel) for pair in created}
+    out.update(await existing_many(s, [pair for pair in wanted if pair not in created]))
+    return out
+
+
+async def existing_many(
+    s: AsyncSession, pairs: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], Recorded]:
+    """The attendance rows of many (person, session) pairs that have one, in one query."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return {}
+    query = select(Attendance.person_id, Attendance.session_id, Attendance.reported_at,
+                   Attendance.channel).where(
+        tuple_(Attendance.person_id, Attendance.session_id).in_(wanted))
+    return {(p, sid): Recorded(False, at, ch) for p, sid, at, ch in (await s.execute(query)).all()}
+
+
+async def touch_identities(s: AsyncSession, identity_ids: Iterable[int], now: datetime) -> None:
+    """Note that these accounts just wrote (for WhatsApp's 24-hour window)."""
+    ids = sorted(set(identity_ids))
+    if ids:
+        await s.execute(update(Identity).where(Identity.id.in_(ids)).values(last_inbound_at=now))
 
 
 async def sessions_with_attendance(s: AsyncSession, session_ids: Iterable[int]) -> set[int]:

@@ -8,27 +8,35 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar
 
+from sqlalchemy import select
+
+from bot.settings import Settings
 from db.attendance import (
     JP_TARGET,
+    Presser,
     Recorded,
     Window,
     attendance_window,
     code_blocked_until,
     code_matches,
     existing_attendance,
+    existing_many,
     forget_wrong_codes,
     note_wrong_code,
     open_candidates,
     person_year,
+    pressers,
     record_attendance,
+    record_many,
+    touch_identities,
     upcoming_sessions,
 )
 from db.models import LearningSession
-from handlers.callbacks import CallbackData
+from handlers.callbacks import CallbackData, CallbackError, Signer
 from handlers.profile import EditField
-from handlers.router import Context, Replies, Router
+from handlers.router import Context, Deps, Replies, Router
 from handlers.text import esc
-from handlers.types import Button, Reply
+from handlers.types import Button, Incoming, Reply
 from schedules.programme import by_key
 from schedules.timezones import format_date, format_time, zone
 
@@ -70,25 +78,50 @@ def progress_bar(total: float, target: int = JP_TARGET, cells: int = 20) -> str:
 # --- shared pieces --------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Who:
+    """Who pressed or typed, as the replies need it (from a Context, or from a batch)."""
+
+    person_id: int
+    full_name: str | None
+    nip: str | None
+    tz: str
+    now: datetime
+    settings: Settings
+    signer: Signer
+
+    @classmethod
+    def of(cls, ctx: Context) -> Who:
+        """The person of a handler's context."""
+        p = ctx.person
+        return cls(p.id, p.full_name, p.nip, p.tz, ctx.now, ctx.deps.settings, ctx.deps.signer)
+
+    def button(self, label: str, data: CallbackData) -> Button:
+        """A button signed for this person."""
+        return Button(label, self.signer.sign(str(self.person_id), data.pack()))
+
+    def window(self, s: LearningSession) -> Window:
+        """The session's attendance window under the settings."""
+        return attendance_window(s, self.settings.tz, self.settings.attendance_close)
+
+    def when(self, at: datetime) -> str:
+        """'Senin, 23 November 2026 pukul 10.15 WIB' in the person's zone."""
+        local_day = at.astimezone(zone(self.tz)).date()
+        return f"{format_date(local_day)} pukul {format_time(at, self.tz)}"
+
+    def short(self, at: datetime) -> str:
+        """'23/11/2026 10.15 WIB' in the person's zone (for toasts)."""
+        local = at.astimezone(zone(self.tz))
+        return f"{local:%d/%m/%Y} {format_time(at, self.tz)}"
+
+
 def _window(ctx: Context, s: LearningSession) -> Window:
     settings = ctx.deps.settings
     return attendance_window(s, settings.tz, settings.attendance_close)
 
 
-def _when(ctx: Context, at: datetime) -> str:
-    """'Senin, 23 November 2026 pukul 10.15 WIB' in the person's zone."""
-    local_day = at.astimezone(zone(ctx.person.tz)).date()
-    return f"{format_date(local_day)} pukul {format_time(at, ctx.person.tz)}"
-
-
 def _title(s: LearningSession) -> str:
     return f"<b>{esc(s.title)}</b> ({esc(by_key(s.programme_key).name)}, {format_date(s.day)})"
-
-
-def _short(ctx: Context, at: datetime) -> str:
-    """'23/11/2026 10.15 WIB' in the person's zone (for toasts)."""
-    local = at.astimezone(zone(ctx.person.tz))
-    return f"{local:%d/%m/%Y} {format_time(at, ctx.person.tz)}"
 
 
 def _toast(
@@ -102,33 +135,36 @@ def _toast(
     return Reply(text, notice=notice[:200], meta=meta, buttons=buttons)
 
 
-def _already(ctx: Context, s: LearningSession, found: Recorded) -> Reply:
+def already_reply(who: Who, s: LearningSession, found: Recorded) -> Reply:
+    """Pressed again: the original time."""
     return _toast(
         f"ℹ️ Kehadiran Bapak/Ibu di {_title(s)} sudah tercatat pada "
-        f"{_when(ctx, found.reported_at)}. Tidak perlu menekan lagi.",
-        f"ℹ️ Sudah tercatat pada {_short(ctx, found.reported_at)}. Tidak perlu menekan lagi.",
+        f"{who.when(found.reported_at)}. Tidak perlu menekan lagi.",
+        f"ℹ️ Sudah tercatat pada {who.short(found.reported_at)}. Tidak perlu menekan lagi.",
     )
 
 
-def _closed(ctx: Context, s: LearningSession, window: Window) -> Reply:
-    state = "belum dibuka" if ctx.now < window.opens else "sudah ditutup"
+def closed_reply(who: Who, s: LearningSession, window: Window) -> Reply:
+    """Outside the window: when it was (or will be) open."""
+    state = "belum dibuka" if who.now < window.opens else "sudah ditutup"
     return _toast(
-        f"⏰ Presensi {_title(s)} {state}. Presensi dibuka {_when(ctx, window.opens)} "
-        f"sampai {_when(ctx, window.closes)}.",
-        f"⏰ Presensi {state}. Dibuka {_short(ctx, window.opens)} sampai "
-        f"{_short(ctx, window.closes)}.",
+        f"⏰ Presensi {_title(s)} {state}. Presensi dibuka {who.when(window.opens)} "
+        f"sampai {who.when(window.closes)}.",
+        f"⏰ Presensi {state}. Dibuka {who.short(window.opens)} sampai "
+        f"{who.short(window.closes)}.",
         alert=True,
     )
 
 
-def _recorded(ctx: Context, s: LearningSession, found: Recorded) -> Reply:
+def recorded_reply(who: Who, s: LearningSession, found: Recorded) -> Reply:
+    """Recorded now (with what it brings in JP, or the missing NIP)."""
     lines = [
-        f"✅ <b>Kehadiran tercatat.</b> Terima kasih, {esc(ctx.person.full_name or 'Bapak/Ibu')}!",
+        f"✅ <b>Kehadiran tercatat.</b> Terima kasih, {esc(who.full_name or 'Bapak/Ibu')}!",
         f"{_title(s)}",
-        f"Dicatat {_when(ctx, found.reported_at)}.",
+        f"Dicatat {who.when(found.reported_at)}.",
     ]
-    at = format_time(found.reported_at, ctx.person.tz)
-    if ctx.person.nip:
+    at = format_time(found.reported_at, who.tz)
+    if who.nip:
         gain = f" +{jp_text(s.jp)} JP." if s.jp else ""
         if gain:
             lines.append(f"+{jp_text(s.jp)} JP. Lihat rekap Bapak/Ibu dengan /rekap.")
@@ -143,7 +179,7 @@ def _recorded(ctx: Context, s: LearningSession, found: Recorded) -> Reply:
         "\n".join(lines),
         f"✅ Kehadiran tercatat ({at}). NIP Bapak/Ibu belum diisi: kehadiran ini otomatis "
         "dihitung sebagai JP setelah NIP diisi lewat /profil.",
-        alert=True, buttons=[[ctx.button("✏️ Isi NIP sekarang", EditField("nip"))]],
+        alert=True, buttons=[[who.button("✏️ Isi NIP sekarang", EditField("nip"))]],
     )
 
 
@@ -176,11 +212,12 @@ async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None)
     window = _window(ctx, s)
     if not window.contains(ctx.now):
         found = await existing_attendance(ctx.session, ctx.person.id, s.id)
-        return _already(ctx, s, found) if found else _closed(ctx, s, window)
+        return already_reply(Who.of(ctx), s, found) if found else \
+            closed_reply(Who.of(ctx), s, window)
     if s.attendance_code:
         found = await existing_attendance(ctx.session, ctx.person.id, s.id)
         if found:
-            return _already(ctx, s, found)
+            return already_reply(Who.of(ctx), s, found)
         if code is None:
             await ctx.set_state(FLOW, "code", {"session": s.id})
             return _toast(
@@ -203,8 +240,8 @@ async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None)
         channel=ctx.incoming.channel,
     )
     if not found.created:
-        return _already(ctx, s, found)
-    return _recorded(ctx, s, found)
+        return already_reply(Who.of(ctx), s, found)
+    return recorded_reply(Who.of(ctx), s, found)
 
 
 # --- /hadir ---------------------------------------------------------------------------
@@ -266,6 +303,72 @@ async def pressed(ctx: Context, data: AttendPress) -> Replies:
     if s is None or s.status != "aktif":
         return _toast(GONE, GONE)
     return await _confirm(ctx, s)
+
+
+@router.batch(AttendPress)
+async def pressed_together(deps: Deps, items: Sequence[Incoming]) -> list[Replies | None]:
+    """Many "Saya hadir" presses in one unit of work: a few statements per batch, not per
+    press. Anything unusual (an unknown or unregistered account, a bad signature, a session
+    that asks for a code or is gone) is left to `pressed`, the usual path (None)."""
+    now = deps.clock.now()
+    out: list[Replies | None] = [None] * len(items)
+    async with deps.sessions() as s, s.begin():
+        picked: list[tuple[int, Presser, int]] = []  # (item index, presser, session id)
+        channels = sorted({inc.channel for inc in items})
+        for channel in channels:
+            idxs = [i for i, inc in enumerate(items) if inc.channel == channel]
+            accounts = await pressers(s, channel, [items[i].user_id for i in idxs])
+            for i in idxs:
+                presser = accounts.get(items[i].user_id)
+                data = _verified(deps, items[i], presser)
+                if presser is not None and data is not None:
+                    picked.append((i, presser, data.session))
+        wanted = sorted({sid for _, _, sid in picked})
+        sessions = {
+            ls.id: ls for ls in await s.scalars(
+                select(LearningSession).where(LearningSession.id.in_(wanted)))
+        } if wanted else {}
+        record: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        check: list[tuple[int, int]] = []
+        plans: list[tuple[int, Who, LearningSession, bool]] = []
+        for i, presser, sid in picked:
+            ls = sessions.get(sid)
+            if ls is None or ls.status != "aktif" or ls.attendance_code:
+                continue
+            who = Who(presser.person_id, presser.full_name, presser.nip, presser.tz, now,
+                      deps.settings, deps.signer)
+            is_open = who.window(ls).contains(now)
+            (record[items[i].channel] if is_open else check).append((presser.person_id, sid))
+            plans.append((i, who, ls, is_open))
+        outcomes = await existing_many(s, check)
+        for ch, pairs in record.items():
+            outcomes.update(await record_many(s, pairs, now=now, channel=ch))
+        told: set[tuple[int, int]] = set()  # a double press in one batch: the 2nd is told
+        for i, who, ls, is_open in sorted(plans, key=lambda plan: plan[0]):
+            pair = (who.person_id, ls.id)
+            found = outcomes.get(pair)
+            if found is None:
+                out[i] = closed_reply(who, ls, who.window(ls))
+            elif found.created and is_open and pair not in told:
+                out[i] = recorded_reply(who, ls, found)
+            else:
+                out[i] = already_reply(who, ls, found)
+            told.add(pair)
+        await touch_identities(s, [p.identity_id for i, p, _ in picked if out[i] is not None],
+                               now)
+    return out
+
+
+def _verified(deps: Deps, inc: Incoming, presser: Presser | None) -> AttendPress | None:
+    """The press's data if its signature holds for this registered person (else None)."""
+    if presser is None or not presser.registered or not inc.is_private or not inc.callback:
+        return None
+    for owner in (str(presser.person_id), ""):
+        try:
+            return AttendPress.unpack(deps.signer.verify(owner, inc.callback))
+        except CallbackError:
+            continue
+    return None
 
 
 @router.flow(FLOW)

@@ -19,6 +19,7 @@ from handlers.callbacks import CallbackData, Signer
 from handlers.types import Attachment, Button, Incoming, Reply
 
 __all__ = [
+    "BatchHandler",
     "CommandSpec",
     "Context",
     "Deps",
@@ -33,6 +34,8 @@ Replies = Reply | Sequence[Reply] | None
 Handler = Callable[["Context"], Awaitable[Replies]]
 CD = TypeVar("CD", bound=CallbackData)
 CallbackHandler = Callable[["Context", CD], Awaitable[Replies]]
+# Many presses of one kind at once: one reply per press, or None for "take the usual path".
+BatchHandler = Callable[["Deps", Sequence[Incoming]], Awaitable[list[Replies | None]]]
 
 
 class FileFetcher(Protocol):
@@ -133,6 +136,7 @@ class Router:
         self.flows: dict[str, tuple[Handler, bool]] = {}
         self.documents: list[tuple[Handler, bool]] = []
         self.fallbacks: list[Handler] = []
+        self.batches: list[tuple[type[CallbackData], BatchHandler]] = []
 
     def command(
         self,
@@ -163,6 +167,20 @@ class Router:
 
         def deco(fn: CallbackHandler[CD]) -> CallbackHandler[CD]:
             self.callbacks.append((cls, fn, self.admin if admin is None else admin))
+            return fn
+
+        return deco
+
+    def batch(self, cls: type[CallbackData]) -> Callable[[BatchHandler], BatchHandler]:
+        """Register a fast path for presses of `cls` that arrive together (not for admin
+        routers): the handler gets the raw presses (signatures unchecked: it checks them),
+        handles many in one unit of work, and returns None for any it leaves to the usual
+        `callback` handler."""
+        if self.admin:
+            raise ValueError("batch handlers are for everyone's buttons, not admin ones")
+
+        def deco(fn: BatchHandler) -> BatchHandler:
+            self.batches.append((cls, fn))
             return fn
 
         return deco

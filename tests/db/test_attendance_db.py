@@ -13,11 +13,15 @@ from sqlalchemy.exc import IntegrityError
 
 from db.attendance import (
     MAX_WRONG_CODES,
+    Recorded,
     attendance_window,
     code_blocked_until,
     code_matches,
+    existing_many,
     note_wrong_code,
+    pressers,
     record_attendance,
+    record_many,
     sessions_with_attendance,
     stream_jp_rows,
 )
@@ -165,3 +169,27 @@ async def test_jp_rows_only_with_nip_and_follow_the_nip(sessions: Sessions) -> N
         person.nip = "199001012015022001"
     assert await year_rows(2026) == [("198507142010012003", 2.0, 1),
                                      ("199001012015022001", 2.0, 1)]
+
+
+async def test_record_many_in_one_statement(sessions: Sessions) -> None:  # noqa: F811
+    a = await add_session(sessions, code="M1")
+    b = await add_session(sessions, code="M2")
+    people = [await add_person(sessions, str(100 + i)) for i in range(3)]
+    earlier, now = wib(MONDAY, 9, 30), wib(MONDAY, 10)
+    async with sessions() as s, s.begin():
+        await record_attendance(s, person_id=people[0], session_id=a, now=earlier,
+                                channel="whatsapp")
+    async with sessions() as s, s.begin():
+        found = await pressers(s, "telegram", ["100", "101", "nobody"])
+        assert sorted(found) == ["100", "101"] and found["100"].person_id == people[0]
+        out = await record_many(
+            s, [(people[0], a), (people[1], a), (people[1], a), (people[2], b)],
+            now=now, channel="telegram")
+        assert out == {
+            (people[0], a): Recorded(False, earlier, "whatsapp"),
+            (people[1], a): Recorded(True, now, "telegram"),
+            (people[2], b): Recorded(True, now, "telegram"),
+        }
+        assert await existing_many(s, [(people[2], a), (people[2], b)]) == {
+            (people[2], b): Recorded(False, now, "telegram")}
+    assert await attendance_count(sessions) == 3

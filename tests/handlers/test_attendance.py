@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
@@ -302,3 +303,45 @@ async def test_whatsapp_person_side(rt: Runtime, clock: FixedClock) -> None:
     rows = await attendance_rows(rt.sessions)
     assert len(rows) == 1 and rows[0][3] == "whatsapp"
     assert "Total: 0 JP" in text_of(await wa.say("rekap"))
+
+
+async def test_presses_arriving_together_are_batched_exactly_once(
+    rt: Runtime, clock: FixedClock
+) -> None:
+    """Concurrent presses go through the batch path: one row each, doubles told the time,
+    and whatever it cannot decide (forged, code, unknown) still gets the usual answer."""
+    open_id = await add_session(rt.sessions, code="B-OPEN", start=(9, 0))
+    coded = await add_session(rt.sessions, code="B-CODE", start=(9, 0), attendance_code="K1",
+                              programme="asn-belajar")
+    closed = await add_session(rt.sessions, code="B-OLD", day=MONDAY - timedelta(days=1),
+                               start=(9, 0), programme="asn-mengaji")
+    chats = []
+    for i in range(40):
+        nip = f"1985071420100120{i:02d}" if i % 2 else None
+        await add_person(rt.sessions, f"9{i:03d}", nip=nip)
+        chats.append(Chat(rt, f"9{i:03d}"))
+    clock.set(wib(MONDAY, 10, 0))
+    data = [await c.button_for(open_id) for c in chats]
+    presses = [c.press(d) for c, d in zip(chats, data, strict=True)]
+    presses += [chats[0].press(data[0]), chats[1].press(data[1])]  # doubles in the same burst
+    presses += [chats[2].press(data[3])]  # someone else's button
+    presses += [chats[4].press(await chats[4].button_for(coded))]
+    presses += [chats[5].press(await chats[5].button_for(closed))]
+    presses += [Chat(rt, "stranger").press(data[6])]
+    batcher = rt.dispatcher._batchers[AttendPress.prefix]
+    before = batcher.batches
+    replies = await asyncio.gather(*presses)
+    assert batcher.batches - before < len(presses) / 4  # they really went together
+    texts = [text_of(r) for r in replies]
+    assert sum("Kehadiran tercatat" in t for t in texts[:40]) + \
+        sum("Kehadiran tercatat" in t for t in texts[40:42]) == 40
+    assert all("sudah tercatat" in t or "Sudah tercatat" in t for t in
+               [texts[i] for i in range(42) if "Kehadiran tercatat" not in texts[i]])
+    assert "NIP Bapak/Ibu belum diisi" in texts[0] and "+2 JP" in texts[1]
+    assert "tidak berlaku" in texts[42]
+    assert "kode presensi" in texts[43]
+    assert "sudah ditutup" in texts[44]
+    assert "tidak berlaku" in texts[45]  # a stranger with someone's button
+    rows = await attendance_rows(rt.sessions)
+    assert len(rows) == 40 and {r[1] for r in rows} == {open_id}
+    assert len({r[0] for r in rows}) == 40
