@@ -19,6 +19,8 @@ from handlers import default_routers
 from handlers.callbacks import Signer
 from handlers.dispatcher import Dispatcher
 from handlers.router import Deps
+from handlers.types import Reply
+from schedules.attendance_prompts import sign_for
 from schedules.calendar import ensure_programmes
 from schedules.calendar_import import load_sample_calendar
 
@@ -42,6 +44,11 @@ class Runtime:
     async def close(self) -> None:
         """Release the database."""
         await self.engine.dispose()
+
+    def personalise(self, reply: Reply, person_id: int | None) -> Reply:
+        """Sign a shared outbox payload's buttons for its recipient: pass this as
+        `OutboxDispatcher(personalise=...)`, or prompts' buttons are refused when pressed."""
+        return sign_for(reply, self.deps.signer, person_id)
 
 
 async def _callback_key(sessions: Sessions, settings: Settings) -> bytes:

@@ -1,27 +1,51 @@
-"""The attendance prompt sent after a session ends: its words, and its buttons signed per person.
+"""The attendance prompt after a session ends: its words, its planning into the outbox, and its
+buttons signed per person.
 
-The prompt goes to a whole audience through the outbox as one shared payload whose "Saya
-hadir" button carries the unsigned payload; `sign_for` signs it for each recipient when it is
-delivered, so a button pressed by anyone but the person it was sent to records nothing.
+The prompt goes to a whole audience through the outbox as one shared payload (per session
+and zone) whose "Saya hadir" button carries the unsigned payload; `sign_for` signs it for
+each recipient when it is delivered, so a button pressed by anyone but the person it was
+sent to records nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
-from datetime import time
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import exists, select
+
+from bot.outbox import Priority, Ref, enqueue_audience
 from db.attendance import attendance_window
-from db.models import LearningSession
+from db.engine import Sessions
+from db.models import Attendance, LearningSession, Person
 from handlers.attendance import AttendPress, jp_text
 from handlers.callbacks import Signer
 from handlers.text import esc
 from handlers.types import Button, Reply
+from schedules.audience import recipients
+from schedules.nudges import (
+    NudgeConfig,
+    PlanOutcome,
+    _finish_plan,  # the plan protocol of schedules.nudges, shared by every nudge kind
+    _insert_plan,
+    _store_plan_payload,
+)
 from schedules.programme import by_key
-from schedules.timezones import format_date, format_time, zone
+from schedules.timezones import ZONES, format_date, format_time, zone
 
-__all__ = ["SIGN_META", "prompt_template", "render_prompt", "sign_for"]
+__all__ = [
+    "SIGN_META",
+    "plan_due_prompts",
+    "plan_session_prompts",
+    "prompt_template",
+    "render_prompt",
+    "sign_for",
+]
+
+log = logging.getLogger(__name__)
 
 SIGN_META = "sign_buttons"  # Reply.meta flag: sign button data for the recipient at delivery
 HADIR = "✅ Saya hadir"
@@ -77,3 +101,87 @@ def sign_for(reply: Reply, signer: Signer, person_id: int | None) -> Reply:
     )
     meta = {k: v for k, v in reply.meta.items() if k != SIGN_META}
     return replace(reply, buttons=rows, meta=meta)
+
+
+def _prompt_key(session: LearningSession, zone_label: str) -> str:
+    return f"attendance:{session.id}:{int(session.ends_at.timestamp()) // 60}:{zone_label}"
+
+
+async def plan_session_prompts(
+    sessions: Sessions, config: NudgeConfig, *, session: LearningSession, now: datetime,
+    agency_tz: ZoneInfo, close: time,
+) -> list[PlanOutcome]:
+    """Put the attendance prompt of one session into the outbox, one plan per zone (once).
+
+    It goes to those who get reminders for the session's programme and have not confirmed
+    yet; it waits until the session ends and is dropped once attendance closes. After
+    downtime longer than CATCHUP_HOURS past the end it is recorded as missed instead.
+    """
+    window = attendance_window(session, agency_tz, close)
+    if session.status != "aktif" or now >= window.closes:
+        return []
+    due = session.ends_at
+    confirmed = exists(select(Attendance.id).where(
+        Attendance.person_id == Person.id, Attendance.session_id == session.id))
+    outcomes = []
+    for zone_label in ZONES:
+        key = _prompt_key(session, zone_label)
+        if now - due > config.catchup:
+            plan, created = await _insert_plan(
+                sessions, key=key, kind="attendance", day=session.day, zone=zone_label,
+                ref_id=session.id, due=due, status="missed", now=now)
+            if created and plan.status == "missed":
+                log.warning("attendance prompt for session %d (%s) missed: planned too late",
+                            session.id, zone_label)
+            outcomes.append(PlanOutcome(key, "missed", due_at=due))
+            continue
+        plan, created = await _insert_plan(
+            sessions, key=key, kind="attendance", day=session.day, zone=zone_label,
+            ref_id=session.id, due=due, status="planning", now=now)
+        if not created:
+            outcomes.append(PlanOutcome(key, "exists", due_at=due))
+            continue
+        reply = render_prompt(session, zone_label, agency_tz=agency_tz, close=close)
+        reply = replace(reply, meta={**reply.meta, "plan": key})
+        pid = await _store_plan_payload(sessions, plan.id, reply,
+                                        prompt_template(session, zone_label), now)
+        added = await enqueue_audience(
+            sessions,
+            audience=recipients(config.channels, zone=zone_label, want="reminder",
+                                programme_key=session.programme_key, extra=[~confirmed]),
+            key_prefix=f"attendance:{session.id}:",
+            kind="attendance",
+            payload_id=pid,
+            now=now,
+            priority=Priority.URGENT,
+            not_before=due,
+            expires_at=window.closes,
+            ref=Ref("session", session.id),
+            batch_size=config.batch_size,
+        )
+        await _finish_plan(sessions, plan.id, added, now)
+        log.info("attendance prompts for session %d (%s): %d recipients at %s", session.id,
+                 zone_label, added, due)
+        outcomes.append(PlanOutcome(key, "planned", added, due))
+    return outcomes
+
+
+async def plan_due_prompts(
+    sessions: Sessions, config: NudgeConfig, *, now: datetime, agency_tz: ZoneInfo,
+    close: time,
+) -> list[PlanOutcome]:
+    """Plan the prompts of every active session ending within the lookahead, or that ended
+    within CATCHUP_HOURS (a restart catches up; older ones are left alone)."""
+    async with sessions() as s:
+        ending = list(await s.scalars(
+            select(LearningSession)
+            .where(LearningSession.ends_at <= now + config.lookahead,
+                   LearningSession.ends_at > now - config.catchup - timedelta(minutes=1),
+                   LearningSession.status == "aktif")
+            .order_by(LearningSession.ends_at, LearningSession.id)
+        ))
+    outcomes: list[PlanOutcome] = []
+    for session in ending:
+        outcomes += await plan_session_prompts(sessions, config, session=session, now=now,
+                                               agency_tz=agency_tz, close=close)
+    return outcomes

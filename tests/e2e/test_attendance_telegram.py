@@ -8,9 +8,11 @@ from datetime import timedelta
 
 from openpyxl import load_workbook
 
+from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
 from bot.telegram_send import TelegramSender
 from db.models import LearningSession
-from schedules.attendance_prompts import HADIR, render_prompt, sign_for
+from schedules.attendance_prompts import HADIR, plan_due_prompts
+from schedules.nudges import NudgeConfig
 from tests.e2e.conftest import TelegramBot
 from tests.fakes.telegram_server import SentCall
 from tests.handlers.attendance_helpers import (
@@ -25,15 +27,23 @@ from tests.handlers.attendance_helpers import (
 SITI, BUDI, RUDI = 6101, 6102, 6103
 
 
-async def _prompt(bot: TelegramBot, user: int, person_id: int, session_id: int) -> SentCall:
-    """Deliver the after-session prompt to one person, as the outbox does."""
-    settings = bot.rt.settings
-    async with bot.rt.sessions() as s:
+async def _prompt(bot: TelegramBot, user: int, session_id: int) -> SentCall:
+    """Plan the after-session prompts and deliver them through the outbox, as the scheduler
+    and the outbox dispatcher do; return the prompt `user` received."""
+    settings, rt = bot.rt.settings, bot.rt
+    async with rt.sessions() as s:
         session = await s.get(LearningSession, session_id)
-    assert session is not None
-    reply = render_prompt(session, "WIB", agency_tz=settings.tz, close=settings.attendance_close)
-    sender = TelegramSender(bot.rt.extras["telegram_app"].bot)
-    await sender.deliver(str(user), sign_for(reply, bot.rt.deps.signer, person_id))
+    assert session is not None and rt.clock.now() >= session.ends_at
+    await plan_due_prompts(rt.sessions, NudgeConfig.from_settings(settings, ["telegram"]),
+                           now=rt.clock.now(), agency_tz=settings.tz,
+                           close=settings.attendance_close)
+    outbox = OutboxDispatcher(
+        rt.sessions, rt.clock, [TelegramSender(rt.extras["telegram_app"].bot)],
+        limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
+        config=DispatcherConfig(poll_interval=0.05, maintenance_interval=0.1),
+        personalise=rt.personalise,
+    )
+    await outbox.run_until_idle(limit=10)
     return await bot.tg.next_message(user)
 
 
@@ -54,7 +64,7 @@ async def test_prompt_press_double_press_and_stale_button(telegram_bot: Telegram
                             recording_url="https://youtu.be/rekaman1")
     pid = await add_person(bot.rt.sessions, str(SITI), nip="198507142010012003")
     bot.rt.clock.set(wib(MONDAY, 11, 0))  # type: ignore[attr-defined]
-    prompt = await _prompt(bot, SITI, pid, sid)
+    prompt = await _prompt(bot, SITI, sid)
     assert "Apakah Bapak/Ibu mengikuti Arsip Digital?" in (prompt.text or "")
     assert prompt.button_texts == [HADIR, "📼 Rekaman"]
     assert prompt.inline_keyboard[1][0]["url"] == "https://youtu.be/rekaman1"
@@ -76,11 +86,11 @@ async def test_prompt_press_double_press_and_stale_button(telegram_bot: Telegram
 
 async def test_forged_and_foreign_callbacks_record_nothing(telegram_bot: TelegramBot) -> None:
     bot = telegram_bot
-    sid = await add_session(bot.rt.sessions, code="E2E-2", start=(9, 0))
-    siti = await add_person(bot.rt.sessions, str(SITI), nip="198507142010012003")
+    sid = await add_session(bot.rt.sessions, code="E2E-2", start=(9, 0), hours=1)
+    await add_person(bot.rt.sessions, str(SITI), nip="198507142010012003")
     await add_person(bot.rt.sessions, str(BUDI), nip="199001012015022001")
     bot.rt.clock.set(wib(MONDAY, 10, 0))  # type: ignore[attr-defined]
-    prompt = await _prompt(bot, SITI, siti, sid)
+    prompt = await _prompt(bot, SITI, sid)
     signed_for_siti = prompt.inline_keyboard[0][0]["callback_data"]
     # Budi presses Siti's button (a forwarded message, or a modified client).
     foreign = await _press(bot, BUDI, prompt, signed_for_siti)
@@ -93,11 +103,12 @@ async def test_forged_and_foreign_callbacks_record_nothing(telegram_bot: Telegra
 
 async def test_wrong_and_right_codes(telegram_bot: TelegramBot) -> None:
     bot, tg = telegram_bot, telegram_bot.tg
-    sid = await add_session(bot.rt.sessions, code="E2E-3", start=(9, 0), attendance_code="KOPI",
+    sid = await add_session(bot.rt.sessions, code="E2E-3", start=(9, 0), hours=1,
+                            attendance_code="KOPI",
                             programme="asn-belajar", jp=3)
-    pid = await add_person(bot.rt.sessions, str(SITI), nip="198507142010012003")
+    await add_person(bot.rt.sessions, str(SITI), nip="198507142010012003")
     bot.rt.clock.set(wib(MONDAY, 10, 0))  # type: ignore[attr-defined]
-    prompt = await _prompt(bot, SITI, pid, sid)
+    prompt = await _prompt(bot, SITI, sid)
     asked = await _press(bot, SITI, prompt)
     assert asked.params["show_alert"] is True and "kode presensi" in asked.params["text"]
     wrong = await bot.say(SITI, "TEH")
@@ -113,10 +124,10 @@ async def test_wrong_and_right_codes(telegram_bot: TelegramBot) -> None:
 
 async def test_no_nip_then_nip_added(telegram_bot: TelegramBot) -> None:
     bot = telegram_bot
-    sid = await add_session(bot.rt.sessions, code="E2E-4", start=(9, 0), jp=2)
-    pid = await add_person(bot.rt.sessions, str(RUDI), nip=None, name="Rudi Hartono")
+    sid = await add_session(bot.rt.sessions, code="E2E-4", start=(9, 0), hours=1, jp=2)
+    await add_person(bot.rt.sessions, str(RUDI), nip=None, name="Rudi Hartono")
     bot.rt.clock.set(wib(MONDAY, 10, 0))  # type: ignore[attr-defined]
-    prompt = await _prompt(bot, RUDI, pid, sid)
+    prompt = await _prompt(bot, RUDI, sid)
     answer = await _press(bot, RUDI, prompt)
     assert answer.params["show_alert"] is True and "NIP Bapak/Ibu belum diisi" in \
         answer.params["text"]
@@ -147,12 +158,13 @@ async def test_admin_chart_arrives_as_a_photo_and_export_as_a_document(
     telegram_bot: TelegramBot,
 ) -> None:
     bot, tg = telegram_bot, telegram_bot.tg
-    sid = await add_session(bot.rt.sessions, code="E2E-5", start=(9, 0), title="Forum Uji")
-    pids = [await add_person(bot.rt.sessions, str(SITI), nip="198507142010012003"),
-            await add_person(bot.rt.sessions, str(BUDI), nip=None, name="Budi")]
+    sid = await add_session(bot.rt.sessions, code="E2E-5", start=(9, 0), hours=1,
+                            title="Forum Uji")
+    await add_person(bot.rt.sessions, str(SITI), nip="198507142010012003")
+    await add_person(bot.rt.sessions, str(BUDI), nip=None, name="Budi")
     bot.rt.clock.set(wib(MONDAY, 10, 0))  # type: ignore[attr-defined]
-    for user, pid in zip((SITI, BUDI), pids, strict=True):
-        await _press(bot, user, await _prompt(bot, user, pid, sid))
+    for user in (SITI, BUDI):
+        await _press(bot, user, await _prompt(bot, user, sid))
     admin = int(OWNER)
     photo = await bot.say(admin, "/statistik")
     assert photo.method == "sendPhoto"
