@@ -188,3 +188,28 @@ async def test_admin_chart_arrives_as_a_photo_and_export_as_a_document(
     text = doc.files["document"].content.decode("utf-8-sig")
     parsed = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert parsed[1][:2] == ['="198507142010012003"', "Siti Aminah"] and len(parsed) == 3
+
+
+async def test_a_crowd_of_presses_is_recorded_once_each_and_all_answered(
+    telegram_bot: TelegramBot,
+) -> None:
+    """300 people press at once (the benchmark does 10,000): one row each, one answer each."""
+    bot, tg = telegram_bot, telegram_bot.tg
+    sid = await add_session(bot.rt.sessions, code="E2E-CROWD", start=(9, 0), hours=1)
+    bot.rt.clock.set(wib(MONDAY, 10, 0))  # type: ignore[attr-defined]
+    users = list(range(7000, 7300))
+    pids = [await add_person(bot.rt.sessions, str(u), nip=None) for u in users]
+    await _prompt(bot, users[0], sid)  # the outbox sends the prompt to all 300
+    prompts = {u: await tg.next_message(u) for u in users[1:]}
+    prompts[users[0]] = tg.messages_to(users[0])[-1]
+    before = len(tg.callback_answers)
+    for user in users:  # all queued before the bot fetches any
+        tg.press(user, prompts[user], button=HADIR)
+    await tg.wait_until(lambda: len(tg.callback_answers) >= before + len(users), timeout=60)
+    answers = tg.callback_answers[before:]
+    assert len({a.params["callback_query_id"] for a in answers}) == len(users) == len(answers)
+    assert all(a.ok and "Kehadiran tercatat" in a.params["text"] for a in answers)
+    rows = await attendance_rows(bot.rt.sessions)
+    assert sorted(r[0] for r in rows) == sorted(pids) and {r[1] for r in rows} == {sid}
+    batcher = bot.rt.dispatcher._batchers["att"]
+    assert batcher.batches < len(users)  # they went in batches

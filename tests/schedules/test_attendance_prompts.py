@@ -126,3 +126,22 @@ async def test_nothing_after_attendance_closes(sessions: Sessions) -> None:
     assert await plan_due_prompts(sessions, CONFIG, now=after, agency_tz=WIB,
                                   close=CLOSE) == []
     assert sid
+
+
+def test_prompt_renders_on_whatsapp_as_a_reply_button() -> None:
+    from bot.whatsapp.render import MessagePart, render
+
+    signer = Signer(b"k" * 32)
+    session = LearningSession(
+        id=9, title="Kepemimpinan Adaptif", programme_key="asn-belajar", day=MONDAY,
+        starts_at=wib(MONDAY, 9), ends_at=wib(MONDAY, 12), jp=3, attendance_closes_at=None,
+        recording_url="https://youtu.be/r")
+    parts = render(sign_for(render_prompt(session, "WIB", agency_tz=WIB, close=CLOSE),
+                            signer, 5))
+    [part] = parts
+    assert isinstance(part, MessagePart)
+    action = part.message["interactive"]["action"]
+    [button] = action["buttons"]
+    assert button["reply"]["title"] == HADIR
+    assert signer.verify("5", button["reply"]["id"]) == "att:9"
+    assert "https://youtu.be/r" in part.message["interactive"]["body"]["text"]
