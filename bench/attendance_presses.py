@@ -289,6 +289,10 @@ async def _bench(server: FakeServer, people: int, rate: float, db_path: Path) ->
                 (time.process_time() - cpu) / people * 1000, 2)
             results["steady"]["fake_pending_after"] = server_stats(server.url)["pending_updates"]
 
+            batcher = rt.dispatcher._batchers[AttendPress.prefix]
+            results["steady"]["batches"] = batcher.batches
+            results["steady"]["presses_per_batch"] = round(batcher.items / batcher.batches, 1)
+            start_batches, start_items = batcher.batches, batcher.items
             burst = Run("burst", people)
             cpu = time.process_time()
             await _burst(http, server.url, burst, presses(burst_id, "b"))
@@ -296,6 +300,8 @@ async def _bench(server: FakeServer, people: int, rate: float, db_path: Path) ->
             results["burst"] = _report_burst(burst, answered, done)
             results["burst"]["bot_cpu_ms_per_press"] = round(
                 (time.process_time() - cpu) / people * 1000, 2)
+            results["burst"]["presses_per_batch"] = round(
+                (batcher.items - start_items) / (batcher.batches - start_batches), 1)
         finally:
             await app.updater.stop()
             await app.stop()
