@@ -291,7 +291,8 @@ async def _bench(server: FakeServer, people: int, rate: float, db_path: Path) ->
 
             batcher = rt.dispatcher._batchers[AttendPress.prefix]
             results["steady"]["batches"] = batcher.batches
-            results["steady"]["presses_per_batch"] = round(batcher.items / batcher.batches, 1)
+            results["steady"]["presses_per_batch"] = round(
+                batcher.items / max(1, batcher.batches), 1)
             start_batches, start_items = batcher.batches, batcher.items
             burst = Run("burst", people)
             cpu = time.process_time()
@@ -301,7 +302,7 @@ async def _bench(server: FakeServer, people: int, rate: float, db_path: Path) ->
             results["burst"]["bot_cpu_ms_per_press"] = round(
                 (time.process_time() - cpu) / people * 1000, 2)
             results["burst"]["presses_per_batch"] = round(
-                (batcher.items - start_items) / (batcher.batches - start_batches), 1)
+                (batcher.items - start_items) / max(1, batcher.batches - start_batches), 1)
         finally:
             await app.updater.stop()
             await app.stop()
