@@ -265,7 +265,9 @@ async def _bench(server: FakeServer, people: int, rate: float, db_path: Path) ->
     app = build_application(settings, rt.dispatcher, request=request,
                             updates_request=AiohttpRequest(connection_pool_size=2,
                                                            read_timeout=30))
-    results: dict[str, Any] = {"people": people, "rate": rate}
+    # The machine may be shared: its load (1-minute average) says how much CPU the bot had.
+    results: dict[str, Any] = {"people": people, "rate": rate,
+                               "loadavg_before": round(os.getloadavg()[0], 2)}
     async with app, aiohttp.ClientSession() as http:
         assert app.updater is not None
         await app.updater.start_polling(allowed_updates=[Update.CALLBACK_QUERY], timeout=10,
@@ -312,6 +314,7 @@ async def _bench(server: FakeServer, people: int, rate: float, db_path: Path) ->
                 Attendance.person_id))).group_by(Attendance.session_id)
         )).all()
     await rt.close()
+    results["loadavg_after"] = round(os.getloadavg()[0], 2)
     by_session = {sid: (n, distinct) for sid, n, distinct in rows}
     results["check"] = {
         "steady_rows": by_session.get(steady_id, (0, 0)),
