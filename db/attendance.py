@@ -57,6 +57,7 @@ __all__ = [
     "record_many",
     "remove_attendance",
     "session_breakdown",
+    "sessions_by_id",
     "sessions_with_attendance",
     "stream_export_rows",
     "stream_jp_rows",
@@ -278,6 +279,15 @@ async def existing_many(
                    Attendance.channel).where(
         tuple_(Attendance.person_id, Attendance.session_id).in_(wanted))
     return {(p, sid): Recorded(False, at, ch) for p, sid, at, ch in (await s.execute(query)).all()}
+
+
+async def sessions_by_id(s: AsyncSession, ids: Iterable[int]) -> dict[int, LearningSession]:
+    """Sessions by id, in one query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = select(LearningSession).where(LearningSession.id.in_(wanted))
+    return {ls.id: ls for ls in await s.scalars(query)}
 
 
 async def touch_identities(s: AsyncSession, identity_ids: Iterable[int], now: datetime) -> None:

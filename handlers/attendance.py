@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar
 
-from sqlalchemy import select
-
 from bot.settings import Settings
 from db.attendance import (
     JP_TARGET,
@@ -28,6 +26,7 @@ from db.attendance import (
     pressers,
     record_attendance,
     record_many,
+    sessions_by_id,
     touch_identities,
     upcoming_sessions,
 )
@@ -323,11 +322,7 @@ async def pressed_together(deps: Deps, items: Sequence[Incoming]) -> list[Replie
                 data = _verified(deps, items[i], presser)
                 if presser is not None and data is not None:
                     picked.append((i, presser, data.session))
-        wanted = sorted({sid for _, _, sid in picked})
-        sessions = {
-            ls.id: ls for ls in await s.scalars(
-                select(LearningSession).where(LearningSession.id.in_(wanted)))
-        } if wanted else {}
+        sessions = await sessions_by_id(s, {sid for _, _, sid in picked})
         record: dict[str, list[tuple[int, int]]] = defaultdict(list)
         check: list[tuple[int, int]] = []
         plans: list[tuple[int, Who, LearningSession, bool]] = []
