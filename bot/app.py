@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -55,6 +56,11 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
         assert app.updater is not None
         await app.updater.start_polling(allowed_updates=["message", "callback_query"])
         await app.start()
+        # What is loaded by now lives as long as the process: keep it out of the garbage
+        # collector's full passes, which otherwise stall every answer for 0.1-0.2 s
+        # (docs/benchmarks-attendance.md).
+        gc.collect()
+        gc.freeze()
         log.info("Telegram channel started (long polling)")
         await stop.wait()
         await app.updater.stop()
