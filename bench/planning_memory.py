@@ -81,6 +81,7 @@ async def plan_once(db_url: str, naive: bool) -> dict[str, Any]:
     engine = create_engine(db_url)
     sessions = create_sessions(engine)
     now = datetime(2026, 11, 22, 23, 25, tzinfo=UTC)  # Monday 06:25 WIB: five minutes ahead
+    rss_before = _rss_mb()
     tracemalloc.start()
     start = time.perf_counter()
     if not naive:
@@ -110,8 +111,16 @@ async def plan_once(db_url: str, naive: bool) -> dict[str, Any]:
     await engine.dispose()
     peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"planned": planned, "seconds": round(seconds, 2),
-            "peak_rss_mb": round(peak_rss_kb / 1024, 1),
+            "rss_before_mb": rss_before, "peak_rss_mb": round(peak_rss_kb / 1024, 1),
             "python_peak_mb": round(traced_peak / 2**20, 1)}
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now (Linux), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
 
 
 def _measure(size: int, naive: bool) -> dict[str, Any]:
@@ -150,11 +159,12 @@ def main(argv: list[str] | None = None) -> None:
         results.append(_measure(size, naive=False))
         if args.naive:
             results.append(_measure(size, naive=True))
-    row = "{:<28} {:>11} {:>9} {:>8} {:>12} {:>14}"
-    print(row.format("way", "subscribers", "planned", "seconds", "peak RSS MB", "Python peak MB"))
+    row = "{:<28} {:>11} {:>9} {:>8} {:>14} {:>12} {:>14}"
+    print(row.format("way", "subscribers", "planned", "seconds", "RSS before MB", "peak RSS MB",
+                     "Python peak MB"))
     for r in results:
         print(row.format(r["way"], f"{r['subscribers']:,}", f"{r['planned']:,}", r["seconds"],
-                         r["peak_rss_mb"], r["python_peak_mb"]))
+                         r["rss_before_mb"], r["peak_rss_mb"], r["python_peak_mb"]))
     print(json.dumps({"cpus": os.cpu_count(), "results": results}))
 
 

@@ -32,6 +32,11 @@ async def import_cmd(rt: Runtime, args: argparse.Namespace) -> int:
         print(exc.summary(), file=sys.stderr)
         return 1
     print(report.summary(rt.settings.tz))
+    on_change = rt.deps.services.get("on_calendar_change")
+    if on_change is not None and report.changes and not args.dry_run:
+        outcome = await on_change(report.changes)
+        print(f"change notices queued: {outcome.notices}; "
+              f"reminders cancelled: {outcome.cancelled}; texts refreshed: {outcome.refreshed}")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +24,11 @@ from handlers.types import Reply
 from schedules.attendance_prompts import sign_for
 from schedules.calendar import ensure_programmes
 from schedules.calendar_import import load_sample_calendar
+from schedules.calendar_report import SessionChange
+from schedules.changes import ChangeOutcome, notify_session_changes
+from schedules.nudges import NudgeConfig
 
-__all__ = ["Runtime", "build_runtime"]
+__all__ = ["Runtime", "build_runtime", "enabled_channels"]
 
 log = logging.getLogger(__name__)
 
@@ -83,4 +87,18 @@ async def build_runtime(
     dispatcher = Dispatcher(deps, default_routers())
     deps.services["commands"] = dispatcher.commands
     deps.services["main_keyboard"] = dispatcher.main_keyboard()
+    nudges = NudgeConfig.from_settings(settings, enabled_channels(settings))
+
+    async def on_calendar_change(changes: Sequence[SessionChange]) -> ChangeOutcome:
+        return await notify_session_changes(sessions, nudges, changes, now=clock.now())
+
+    deps.services["on_calendar_change"] = on_calendar_change
     return Runtime(settings, clock, engine, sessions, deps, dispatcher)
+
+
+def enabled_channels(settings: Settings) -> list[str]:
+    """The channels scheduled messages may go to."""
+    channels = ["telegram"] if settings.telegram_enabled else []
+    if getattr(settings, "whatsapp_enabled", False):
+        channels.append("whatsapp")
+    return channels

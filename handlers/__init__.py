@@ -22,6 +22,7 @@ def default_routers() -> list[Router]:
         privacy,
         profile,
         registration,
+        reminders,
     )
 
     return [
@@ -29,6 +30,7 @@ def default_routers() -> list[Router]:
         menu.router,
         attendance.router,
         profile.router,
+        reminders.router,
         privacy.router,
         admin.router,
         calendar_admin.router,

@@ -93,6 +93,19 @@ def _region_name(deps: Deps, code: str | None) -> str:
     return region.name if region else (code or "")
 
 
+def _safely(build: Callable[[], Awaitable[Replies]]) -> Callable[[], Awaitable[Replies]]:
+    """A job after the commit that answers with an apology instead of failing silently."""
+
+    async def job() -> Replies:
+        try:
+            return await build()
+        except Exception:
+            log.exception("building an attendance file or chart failed")
+            return Reply("Maaf, terjadi gangguan saat menyiapkan data. Silakan coba lagi.")
+
+    return job
+
+
 # --- /statistik -----------------------------------------------------------------------
 
 
@@ -143,7 +156,7 @@ async def _overview(ctx: Context) -> Replies:
                              content=png),
         )
 
-    ctx.after_commit(build)
+    ctx.after_commit.append(_safely(build))
     return None
 
 
@@ -174,7 +187,7 @@ async def _one_session(ctx: Context, s: LearningSession) -> Replies:
                      photo=Attachment(f"statistik-sesi-{session_id}.png", "image/png",
                                       len(png), content=png))
 
-    ctx.after_commit(build)
+    ctx.after_commit.append(_safely(build))
     return None
 
 
@@ -329,7 +342,7 @@ async def _export(ctx: Context, first: date, last: date, fmt: Format) -> Replies
                     "Berisi NIP (data pribadi): simpan dan bagikan seperlunya.",
         )
 
-    ctx.after_commit(build)
+    ctx.after_commit.append(_safely(build))
     return Reply(f"⏳ Menyiapkan ekspor presensi {label}…", notice="Menyiapkan ekspor…")
 
 
@@ -386,7 +399,7 @@ async def jp(ctx: Context) -> Replies:
                     "Berisi NIP (data pribadi): simpan dan bagikan seperlunya.",
         )
 
-    ctx.after_commit(build)
+    ctx.after_commit.append(_safely(build))
     return Reply(f"⏳ Menyiapkan rekap JP {year}…")
 
 

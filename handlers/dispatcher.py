@@ -145,6 +145,8 @@ class Dispatcher:
                 s, incoming.channel, incoming.user_id, incoming.chat_id, now
             )
             identity.last_inbound_at = now
+            # Writing again means the chat works again, even if a send once failed with 403.
+            person.reachable = True
             if person.preferred_channel is None:
                 person.preferred_channel = incoming.channel
             owner = self.is_owner(incoming)
@@ -160,8 +162,18 @@ class Dispatcher:
             )
             replies = await self._route(ctx)
         out = as_list(replies)
-        for fn in ctx.after:
-            out += as_list(await fn())
+        # Work that must see this unit of work committed (e.g. notices after an import);
+        # what a job returns that is a reply (or a list of them) is sent too.
+        for job in ctx.after_commit:
+            try:
+                result = await job()
+            except Exception:
+                log.exception("a job after the commit failed")
+                continue
+            if isinstance(result, Reply) or (
+                isinstance(result, list) and all(isinstance(r, Reply) for r in result)
+            ):
+                out += as_list(result)
         return out
 
     async def _route(self, ctx: Context) -> Replies:

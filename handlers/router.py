@@ -73,16 +73,11 @@ class Context:
     payload: str | None = None  # verified callback payload
     state: ConversationState | None = None
     fetch_file: FileFetcher | None = None
-    after: list[Callable[[], Awaitable[Replies]]] = field(default_factory=list)
-
-    def after_commit(self, fn: Callable[[], Awaitable[Replies]]) -> None:
-        """Run `fn` once this unit of work has committed; its replies follow the handler's.
-
-        For slow work (building an export, drawing a chart) that must not hold the
-        database transaction, and with it SQLite's write lock, open while it runs: `fn`
-        opens its own sessions from `ctx.deps.sessions`.
-        """
-        self.after.append(fn)
+    # Jobs run once this unit of work has committed (notices after an import; exports and
+    # charts, slow work that must not hold the transaction, and with it SQLite's write
+    # lock, while it runs: they open their own sessions). A job may return replies: they
+    # follow the handler's.
+    after_commit: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     def button(self, label: str, data: CallbackData, *, anyone: bool = False) -> Button:
         """A button whose data is signed for this person (or for anyone)."""

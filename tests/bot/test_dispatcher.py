@@ -225,7 +225,10 @@ async def test_stop_gives_back_what_was_not_sent(sessions: Sessions) -> None:
                          limits={"telegram": ChannelLimits(rate=40, chat_rate=None)},
                          config=FAST)
     d.start()
-    await asyncio.sleep(0.3)
+    for _ in range(200):  # until sending is under way
+        if len(sender.sent) >= 3:
+            break
+        await asyncio.sleep(0.02)
     await d.stop()
     counts = await status_counts(sessions)
     assert counts["sent"] == len(sender.sent) and 0 < len(sender.sent) < 40
@@ -257,14 +260,14 @@ async def test_one_chat_is_paced(sessions: Sessions) -> None:
     assert len(same) == 3
     assert all(b - a >= 0.24 for a, b in itertools.pairwise(same))  # 4 per second to one chat
     other = next(t for c, t in stamps if c == "78")
-    assert other - same[0] < 0.2  # another chat does not wait for it
+    assert other < same[1]  # another chat does not wait for this one's pace
 
 
 async def test_a_reminder_overtakes_a_long_announcement(sessions: Sessions) -> None:
-    await put(sessions, "announcement", [f"a{i}" for i in range(600)])
+    await put(sessions, "announcement", [f"a{i}" for i in range(300)])
     sender = RecordingSender()
     d = OutboxDispatcher(sessions, CLOCK, [sender],
-                         limits={"telegram": ChannelLimits(rate=200, chat_rate=None)},
+                         limits={"telegram": ChannelLimits(rate=100, chat_rate=None)},
                          config=FAST)
     d.start()
     try:
@@ -282,8 +285,8 @@ async def test_a_reminder_overtakes_a_long_announcement(sessions: Sessions) -> N
     finally:
         await d.stop()
     # It went out after about a buffer's worth of sends (one second at this rate), long
-    # before the 600 were done.
-    assert before < 400
+    # before the 300 were done.
+    assert before < 200
     assert waited < 3.0
 
 
