@@ -19,6 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start every configured channel (terminal chat if none)")
     sub.add_parser("chat", help="chat with the bot in the terminal")
+    sub.add_parser("worker", help="run the scheduler and the outbox dispatcher only")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     jadwal = sub.add_parser("jadwal", help="import or export the content calendar")
@@ -42,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _with_runtime(settings: Settings, command: str, args: argparse.Namespace) -> int:
-    from bot.app import run_channels, run_console
+    from bot.app import run_channels, run_console, run_worker
     from bot.runtime import build_runtime
 
     rt = await build_runtime(settings)
@@ -51,6 +52,8 @@ async def _with_runtime(settings: Settings, command: str, args: argparse.Namespa
             await run_channels(rt)
         elif command == "chat":
             await run_console(rt)
+        elif command == "worker":
+            await run_worker(rt)
         elif command == "jadwal":
             from bot.cli_calendar import export_cmd, import_cmd
 

@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.delivery import (
     Blocked,
     ChatMigrated,
+    ChatRateLimited,
     DeliveryError,
     OutsideWindow,
     PermanentFailure,
@@ -203,12 +204,14 @@ class OutboxDispatcher:
     def start(self) -> None:
         """Run in the background until `stop()`."""
         if self._runner is None:
+            # Reset here, not in run(): a stop() that comes before the task first runs
+            # must not be undone by it.
+            self._stopping = self._final = False
+            self._stop_event.clear()
             self._runner = asyncio.create_task(self.run(), name=f"dispatcher {self.name}")
 
     async def run(self) -> None:
         """Deliver until `stop()` is called."""
-        self._stopping = self._final = False
-        self._stop_event.clear()
         add_wake_listener(self.wake)
         claimers = [asyncio.create_task(self._claimer(lane)) for lane in self._lanes.values()]
         workers = [
@@ -466,6 +469,11 @@ class OutboxDispatcher:
                 await self._follow_migration(lane.channel, chat_id, exc.new_chat_id)
                 chat_id = exc.new_chat_id
                 continue
+            except ChatRateLimited as exc:
+                # Only this chat waits; the channel goes on with everyone else.
+                self.stats.rate_limited += 1
+                lane.next_chat[chat_id] = loop.time() + exc.retry_after
+                return self._release(row, exc.retry_after, f"chat rate limited {exc.retry_after}s")
             except RateLimited as exc:
                 self.stats.rate_limited += 1
                 until = loop.time() + exc.retry_after

@@ -6,7 +6,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,6 +28,9 @@ from schedules.calendar_report import SessionChange
 from schedules.changes import ChangeOutcome, notify_session_changes
 from schedules.nudges import NudgeConfig
 
+if TYPE_CHECKING:
+    from bot.whatsapp.channel import WhatsAppChannel
+
 __all__ = ["Runtime", "build_runtime", "enabled_channels"]
 
 log = logging.getLogger(__name__)
@@ -44,9 +47,12 @@ class Runtime:
     deps: Deps
     dispatcher: Dispatcher
     extras: dict[str, Any] = field(default_factory=dict)
+    whatsapp: WhatsAppChannel | None = None  # set when every WhatsApp setting is present
 
     async def close(self) -> None:
-        """Release the database."""
+        """Stop the WhatsApp inbox and release the HTTP pool and the database."""
+        if self.whatsapp is not None:
+            await self.whatsapp.close()
         await self.engine.dispose()
 
     def personalise(self, reply: Reply, person_id: int | None) -> Reply:
@@ -93,12 +99,17 @@ async def build_runtime(
         return await notify_session_changes(sessions, nudges, changes, now=clock.now())
 
     deps.services["on_calendar_change"] = on_calendar_change
-    return Runtime(settings, clock, engine, sessions, deps, dispatcher)
+    rt = Runtime(settings, clock, engine, sessions, deps, dispatcher)
+    if settings.whatsapp_enabled and not settings.whatsapp_missing():
+        from bot.whatsapp.channel import WhatsAppChannel
+
+        rt.whatsapp = WhatsAppChannel(settings, dispatcher, sessions, clock)
+    return rt
 
 
 def enabled_channels(settings: Settings) -> list[str]:
     """The channels scheduled messages may go to."""
     channels = ["telegram"] if settings.telegram_enabled else []
-    if getattr(settings, "whatsapp_enabled", False):
+    if settings.whatsapp_enabled and not settings.whatsapp_missing():
         channels.append("whatsapp")
     return channels

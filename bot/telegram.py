@@ -127,8 +127,12 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
+    webhook: bool = False,
 ) -> Application:  # type: ignore[type-arg]
-    """The python-telegram-bot Application talking to `TELEGRAM_API_URL`."""
+    """The python-telegram-bot Application talking to `TELEGRAM_API_URL`.
+
+    `webhook=True` builds it without an Updater: our HTTP server feeds `update_queue`.
+    """
     assert settings.telegram_bot_token is not None
     api = settings.telegram_api_url
     builder = (
@@ -142,9 +146,12 @@ def build_application(
     # aiohttp keeps its throughput with many connections, where httpx falls off
     # (docs/benchmarks.md): replies to a burst of button presses need that.
     builder = builder.request(request or AiohttpRequest(connection_pool_size=128))
-    builder = builder.get_updates_request(
-        updates_request or AiohttpRequest(connection_pool_size=2, read_timeout=30)
-    )
+    if webhook:
+        builder = builder.updater(None)
+    else:
+        builder = builder.get_updates_request(
+            updates_request or AiohttpRequest(connection_pool_size=2, read_timeout=30)
+        )
     app = builder.build()
     adapter = TelegramAdapter(dispatcher)
     app.add_handler(TypeHandler(Update, adapter.on_update))

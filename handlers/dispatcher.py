@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ConversationState
 from db.people import get_or_create_identity, is_db_admin
@@ -24,11 +25,14 @@ from handlers.router import (
 )
 from handlers.types import Incoming, Keyboard, Reply
 
-__all__ = ["Dispatcher"]
+__all__ = ["BeforeCommit", "Dispatcher"]
 
 log = logging.getLogger(__name__)
 
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.DOTALL)
+
+# Runs inside the dispatcher's unit of work, after the handler, with its replies.
+BeforeCommit = Callable[[AsyncSession, list[Reply]], Awaitable[None]]
 
 NOT_ADMIN = "Maaf, perintah ini hanya untuk admin BPSDM."
 STALE_BUTTON = "Maaf, tombol ini sudah tidak berlaku. Silakan ketik /menu atau /bantuan."
@@ -109,6 +113,8 @@ class Dispatcher:
         owners = self.deps.services.get("owners", {}).get(incoming.channel, set())
         if incoming.channel == "telegram":
             owners = set(owners) | set(self.deps.settings.admin_telegram_ids)
+        elif incoming.channel == "whatsapp":
+            owners = set(owners) | set(self.deps.settings.admin_whatsapp_numbers)
         return incoming.user_id in owners
 
     def parse_command(self, incoming: Incoming) -> tuple[str, str] | None:
@@ -130,13 +136,23 @@ class Dispatcher:
         return None
 
     async def handle(
-        self, incoming: Incoming, fetch_file: FileFetcher | None = None
+        self,
+        incoming: Incoming,
+        fetch_file: FileFetcher | None = None,
+        *,
+        before_commit: BeforeCommit | None = None,
     ) -> list[Reply]:
-        """Handle one message or button press and return what to send back."""
+        """Handle one message or button press and return what to send back.
+
+        `before_commit(session, replies)` runs in the same unit of work, so a channel
+        can record "handled, these are the replies" atomically with what the handler did.
+        """
         if not incoming.is_private:
             # Only answer in groups when addressed with a command, and only to redirect.
             return [Reply(GROUP_ONLY_PRIVATE)] if self.parse_command(incoming) else []
-        batched = await self._batched(incoming)
+        # The batch path has no unit of work of its own to record replies in: a channel that
+        # needs `before_commit` (WhatsApp's inbox) takes the usual path.
+        batched = await self._batched(incoming) if before_commit is None else None
         if batched is not None:
             return batched
         now = self.deps.clock.now()
@@ -145,9 +161,12 @@ class Dispatcher:
                 s, incoming.channel, incoming.user_id, incoming.chat_id, now
             )
             identity.last_inbound_at = now
-            # Writing again means the chat works again, even if a send once failed with 403.
+            # Writing again means the chat works again, even if a send once failed with 403
+            # (Telegram) or 131026 (WhatsApp).
             person.reachable = True
-            if person.preferred_channel is None:
+            # Scheduled messages follow the channel the person last wrote from,
+            # unless they pinned one in /profil.
+            if not person.channel_pinned or person.preferred_channel is None:
                 person.preferred_channel = incoming.channel
             owner = self.is_owner(incoming)
             admin = owner or await is_db_admin(s, incoming.channel, incoming.user_id)
@@ -160,21 +179,22 @@ class Dispatcher:
                 incoming=incoming, session=s, deps=self.deps, identity=identity, person=person,
                 is_admin=admin, is_owner=owner, now=now, state=state, fetch_file=fetch_file,
             )
-            replies = await self._route(ctx)
-        out = as_list(replies)
-        # Work that must see this unit of work committed (e.g. notices after an import);
-        # what a job returns that is a reply (or a list of them) is sent too.
+            replies = as_list(await self._route(ctx))
+            if before_commit is not None:
+                await before_commit(s, replies)
+        # Work that must see this unit of work committed (e.g. notices after an import).
         for job in ctx.after_commit:
             try:
                 result = await job()
             except Exception:
                 log.exception("a job after the commit failed")
                 continue
+            # A job may answer too (an export, a chart): its replies follow.
             if isinstance(result, Reply) or (
                 isinstance(result, list) and all(isinstance(r, Reply) for r in result)
             ):
-                out += as_list(result)
-        return out
+                replies += as_list(result)
+        return replies
 
     async def _route(self, ctx: Context) -> Replies:
         inc = ctx.incoming

@@ -81,16 +81,20 @@ def render_prompt(
     return Reply("\n".join(lines), buttons=buttons, meta={SIGN_META: True})
 
 
-def prompt_template(s: LearningSession, tz_label: str) -> dict[str, Any]:
-    """Parameters of the WhatsApp template sent instead outside the 24-hour window."""
+def prompt_template(s: LearningSession) -> dict[str, Any]:
+    """The WhatsApp template sent instead outside the 24-hour window (docs/whatsapp.md:
+    `dahar_ngopi_presensi`, {{1}} = "programme: title", quick reply **Hadir** carrying the
+    unsigned button data, signed per recipient by `sign_for` like the button)."""
     return {
-        "name_setting": "attendance",
-        "params": [s.title, format_date(s.day), format_time(s.starts_at, tz_label)],
+        "kind": "attendance",
+        "params": [f"{by_key(s.programme_key).name}: {s.title}"],
+        "quick_replies": [AttendPress(s.id).pack()],
     }
 
 
 def sign_for(reply: Reply, signer: Signer, person_id: int | None) -> Reply:
-    """The reply with its callback buttons signed for one recipient (if it asks for it)."""
+    """The reply with its callback buttons (and its WhatsApp template's quick replies)
+    signed for one recipient, if it asks for it."""
     if not reply.meta.get(SIGN_META) or person_id is None:
         return reply
     owner = str(person_id)
@@ -100,6 +104,10 @@ def sign_for(reply: Reply, signer: Signer, person_id: int | None) -> Reply:
         for row in reply.buttons
     )
     meta = {k: v for k, v in reply.meta.items() if k != SIGN_META}
+    template = meta.get("template")
+    if isinstance(template, dict) and template.get("quick_replies"):
+        meta["template"] = {**template, "quick_replies": [
+            signer.sign(owner, str(q)) for q in template["quick_replies"]]}
     return replace(reply, buttons=rows, meta=meta)
 
 
@@ -143,8 +151,7 @@ async def plan_session_prompts(
             continue
         reply = render_prompt(session, zone_label, agency_tz=agency_tz, close=close)
         reply = replace(reply, meta={**reply.meta, "plan": key})
-        pid = await _store_plan_payload(sessions, plan.id, reply,
-                                        prompt_template(session, zone_label), now)
+        pid = await _store_plan_payload(sessions, plan.id, reply, prompt_template(session), now)
         added = await enqueue_audience(
             sessions,
             audience=recipients(config.channels, zone=zone_label, want="reminder",

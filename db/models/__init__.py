@@ -7,6 +7,7 @@ from db.models.calendar import Holiday, LearningSession, Programme
 from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
 from db.models.state import AppMeta, ConversationState
+from db.models.whatsapp import InboxMessage, LinkAttempt, LinkCode
 
 __all__ = [
     "Admin",
@@ -17,7 +18,10 @@ __all__ = [
     "ConversationState",
     "Holiday",
     "Identity",
+    "InboxMessage",
     "LearningSession",
+    "LinkAttempt",
+    "LinkCode",
     "NudgePlan",
     "OutboxMessage",
     "OutboxPayload",

@@ -67,6 +67,7 @@ async def add_person(
     region: str = "3515",
     channel: str = "telegram",
     tz: str = "WIB",
+    preferences: dict[str, object] | None = None,
 ) -> int:
     """A registered person with one identity; return the person id."""
     now = datetime(2026, 11, 1, tzinfo=UTC)
@@ -74,7 +75,7 @@ async def add_person(
         person = Person(
             full_name=name, nip=nip, instansi=instansi, region_code=region, tz=tz,
             consent_at=now, registered_at=now, subscribed=True, reachable=True,
-            preferred_channel=channel, preferences={}, created_at=now,
+            preferred_channel=channel, preferences=dict(preferences or {}), created_at=now,
         )
         s.add(person)
         await s.flush()

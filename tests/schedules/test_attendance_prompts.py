@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from schedules.attendance_prompts import (
     HADIR,
     SIGN_META,
     plan_due_prompts,
+    prompt_template,
     render_prompt,
     sign_for,
 )
@@ -65,6 +67,12 @@ def test_sign_for_signs_only_callback_buttons() -> None:
     assert SIGN_META not in signed.meta
     assert sign_for(signed, signer, 43) is signed  # already personal: left alone
     assert sign_for(reply, signer, None) is reply
+    # The WhatsApp template sent outside the 24-hour window: its quick reply is signed too.
+    with_template = dataclasses.replace(reply, meta={**reply.meta, "template": prompt_template(
+        LearningSession(id=7, title="T", programme_key="asn-belajar"))})
+    template = sign_for(with_template, signer, 42).meta["template"]
+    assert template["kind"] == "attendance" and template["params"] == ["ASN Belajar: T"]
+    assert [signer.verify("42", q) for q in template["quick_replies"]] == ["att:7"]
 
 
 async def test_planned_for_the_programme_audience_once(sessions: Sessions) -> None:
