@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -95,10 +96,19 @@ async def _start_background(rt: Runtime, stack: contextlib.AsyncExitStack) -> No
     if rt.whatsapp is not None:
         senders.append(rt.whatsapp.outbox_sender)  # knows the 24-hour window
         limits["whatsapp"] = rt.whatsapp.outbox_limits
-    background = build_background(rt.settings, rt.sessions, rt.clock, senders, limits=limits)
+    background = build_background(rt.settings, rt.sessions, rt.clock, senders, limits=limits,
+                                  personalise=rt.personalise)
     await background.start()
     rt.extras["background"] = background
     stack.push_async_callback(background.stop)
+
+
+def _freeze_heap() -> None:
+    """What is loaded once started lives as long as the process: keep it out of the garbage
+    collector's full passes, which otherwise stall every answer for 0.1-0.2 s
+    (docs/benchmarks-attendance.md)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def run_worker(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
@@ -114,6 +124,7 @@ async def run_worker(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
             stack.push_async_callback(rt.whatsapp.close)
         await _start_background(rt, stack)
         log.info("worker started: scheduler and outbox dispatcher")
+        _freeze_heap()
         await stop.wait()
 
 
@@ -164,4 +175,5 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
                 allowed_updates=TELEGRAM_UPDATES,
             )
         await _start_background(rt, stack)
+        _freeze_heap()
         await stop.wait()

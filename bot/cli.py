@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     fimp.add_argument("--dry-run", action="store_true", help="only report what would change")
     fexp = fsub.add_parser("export", help="write the FAQ as YAML (standard output by default)")
     fexp.add_argument("-o", "--output", type=Path)
+    from bot.cli_attendance import add_parser as add_attendance_parser
+
+    add_attendance_parser(sub)
     return p
 
 
@@ -68,6 +71,10 @@ async def _with_runtime(settings: Settings, command: str, args: argparse.Namespa
             if args.action == "import":
                 return await cli_faq.import_cmd(rt, args)
             return await cli_faq.export_cmd(rt, args)
+        elif command == "absensi":
+            from bot.cli_attendance import run as run_attendance
+
+            return await run_attendance(rt, args)
         return 0
     finally:
         await rt.close()

@@ -11,7 +11,7 @@ import random
 import socket
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -163,9 +163,13 @@ class OutboxDispatcher:
         limits: Mapping[str, ChannelLimits] | None = None,
         config: DispatcherConfig | None = None,
         name: str | None = None,
+        personalise: Callable[[Reply, int | None], Reply] | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        # Adjusts a shared payload for its recipient (signs buttons for the person: see
+        # schedules.attendance_prompts.sign_for) just before it is sent.
+        self._personalise = personalise
         self.config = config or DispatcherConfig()
         limits = limits or {}
         self._lanes = {
@@ -455,6 +459,8 @@ class OutboxDispatcher:
             async with self._sessions() as s:
                 await self._load_payloads(s, {row.payload_id})
             reply = self._payloads[row.payload_id]
+        if self._personalise is not None:
+            reply = self._personalise(reply, row.person_id)
         chat_id = row.chat_id
         for _hop in range(2):
             try:

@@ -21,6 +21,8 @@ from handlers.callbacks import Signer
 from handlers.dispatcher import Dispatcher
 from handlers.faq_store import FaqService, seed_if_empty
 from handlers.router import Deps
+from handlers.types import Reply
+from schedules.attendance_prompts import sign_for
 from schedules.calendar import ensure_programmes
 from schedules.calendar_import import load_sample_calendar
 from schedules.calendar_report import SessionChange
@@ -53,6 +55,11 @@ class Runtime:
         if self.whatsapp is not None:
             await self.whatsapp.close()
         await self.engine.dispose()
+
+    def personalise(self, reply: Reply, person_id: int | None) -> Reply:
+        """Sign a shared outbox payload's buttons for its recipient: pass this as
+        `OutboxDispatcher(personalise=...)`, or prompts' buttons are refused when pressed."""
+        return sign_for(reply, self.deps.signer, person_id)
 
 
 async def _callback_key(sessions: Sessions, settings: Settings) -> bytes:

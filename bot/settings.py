@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     # --- questions ---
     question_max_chars: int = Field(default=500, ge=50, le=1000)  # longer /tanya texts refused
     question_rate_per_hour: int = Field(default=5, ge=1)  # questions one person may file per hour
+    # --- attendance ---
+    # Attendance closes at this time of the session's day, in TIMEZONE (a session's
+    # tutup_presensi in the calendar overrides it).
+    attendance_close: time = time(23, 59)
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod

@@ -14,6 +14,8 @@ def default_routers() -> list[Router]:
     """Every feature router, in the order they get a message (the help fallback last)."""
     from handlers import (
         admin,
+        attendance,
+        attendance_admin,
         calendar_admin,
         faq,
         faq_admin,
@@ -30,6 +32,7 @@ def default_routers() -> list[Router]:
     return [
         registration.router,
         menu.router,
+        attendance.router,
         profile.router,
         reminders.router,
         privacy.router,
@@ -42,5 +45,6 @@ def default_routers() -> list[Router]:
         faq_admin.router,
         calendar_admin.router,
         faq.router,  # free text: the FAQ answers before help's "not understood"
+        attendance_admin.router,
         help.router,
     ]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
+from db.attendance import sessions_with_attendance
 from handlers.router import Context, Replies, Router
 from handlers.text import esc
 from handlers.types import Reply
@@ -46,6 +48,7 @@ async def calendar_file(ctx: Context) -> Replies:
             report = await import_calendar(
                 ctx.session, data, filename=doc.filename, now=ctx.now,
                 tz=ctx.deps.settings.tz, force=force,
+                has_attendance=partial(sessions_with_attendance, ctx.session),
             )
     except CalendarImportError as exc:
         return Reply(

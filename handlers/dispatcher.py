@@ -11,8 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ConversationState
 from db.people import get_or_create_identity, is_db_admin
+from handlers.batching import MicroBatcher
 from handlers.callbacks import CallbackData, CallbackError
-from handlers.router import CommandSpec, Context, Deps, FileFetcher, Replies, Router, as_list
+from handlers.router import (
+    BatchHandler,
+    CommandSpec,
+    Context,
+    Deps,
+    FileFetcher,
+    Replies,
+    Router,
+    as_list,
+)
 from handlers.types import Incoming, Keyboard, Reply
 
 __all__ = ["BeforeCommit", "Dispatcher"]
@@ -55,6 +65,33 @@ class Dispatcher:
         self._flows = {k: v for r in self.routers for k, v in r.flows.items()}
         self._documents = [d for r in self.routers for d in r.documents]
         self._fallbacks = [f for r in self.routers for f in r.fallbacks]
+        self._batchers: dict[str, MicroBatcher[Incoming, Replies | None]] = {
+            cls.prefix: MicroBatcher(self._batch_fn(fn)) for r in self.routers
+            for cls, fn in r.batches
+        }
+
+    def _batch_fn(
+        self, fn: BatchHandler
+    ) -> Callable[[Sequence[Incoming]], Awaitable[list[Replies | None]]]:
+        async def process(items: Sequence[Incoming]) -> list[Replies | None]:
+            return await fn(self.deps, items)
+
+        return process
+
+    async def _batched(self, incoming: Incoming) -> list[Reply] | None:
+        """Replies from a batch handler for this press, or None to take the usual path."""
+        if incoming.callback is None or not self._batchers:
+            return None
+        payload = incoming.callback.partition(".")[2]
+        batcher = self._batchers.get(payload.split(":", 1)[0])
+        if batcher is None:
+            return None
+        try:
+            replies = await batcher.submit(incoming)
+        except Exception:
+            log.exception("a batch of button presses failed; handling them one by one")
+            return None
+        return None if replies is None else as_list(replies)
 
     @property
     def commands(self) -> list[CommandSpec]:
@@ -113,6 +150,11 @@ class Dispatcher:
         if not incoming.is_private:
             # Only answer in groups when addressed with a command, and only to redirect.
             return [Reply(GROUP_ONLY_PRIVATE)] if self.parse_command(incoming) else []
+        # The batch path has no unit of work of its own to record replies in: a channel that
+        # needs `before_commit` (WhatsApp's inbox) takes the usual path.
+        batched = await self._batched(incoming) if before_commit is None else None
+        if batched is not None:
+            return batched
         now = self.deps.clock.now()
         async with self.deps.sessions() as s, s.begin():
             identity, person = await get_or_create_identity(
@@ -143,9 +185,15 @@ class Dispatcher:
         # Work that must see this unit of work committed (e.g. notices after an import).
         for job in ctx.after_commit:
             try:
-                await job()
+                result = await job()
             except Exception:
                 log.exception("a job after the commit failed")
+                continue
+            # A job may answer too (an export, a chart): its replies follow.
+            if isinstance(result, Reply) or (
+                isinstance(result, list) and all(isinstance(r, Reply) for r in result)
+            ):
+                replies += as_list(result)
         return replies
 
     async def _route(self, ctx: Context) -> Replies:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from db.models.attendance import Attendance, AuditEntry, CodeFailure
 from db.models.calendar import Holiday, LearningSession, Programme
 from db.models.faq import FaqEntryRow, FaqLookup, Question, QuestionAsker, QuestionNotice
 from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
@@ -12,6 +13,9 @@ from db.models.whatsapp import InboxMessage, LinkAttempt, LinkCode
 __all__ = [
     "Admin",
     "AppMeta",
+    "Attendance",
+    "AuditEntry",
+    "CodeFailure",
     "ConversationState",
     "FaqEntryRow",
     "FaqLookup",
