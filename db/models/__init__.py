@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from db.models.calendar import Holiday, LearningSession, Programme
+from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
 from db.models.state import AppMeta, ConversationState
 
@@ -13,6 +14,9 @@ __all__ = [
     "Holiday",
     "Identity",
     "LearningSession",
+    "NudgePlan",
+    "OutboxMessage",
+    "OutboxPayload",
     "Person",
     "Programme",
 ]
