@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=1, le=65535)
 
+    # --- announcements ---
+    # The admin's progress message is edited at most this often while a broadcast runs.
+    announcement_progress_seconds: float = Field(default=5.0, ge=2.0, le=300.0)
+    # Local copies of announcement files, uploaded once by channels that cannot reuse the
+    # file id the admin's channel gave (and files given to `dahar-ngopi umumkan --file`).
+    announcement_media_dir: str = "./data/announcements"
+
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> Any:
