@@ -344,11 +344,19 @@ class OutboxDispatcher:
                    m.not_before <= now)
             .order_by(m.not_before, m.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers
         )
+        if s.get_bind().dialect.name == "postgresql":
+            # Other dispatchers skip what this one locked. The CTE is materialised: as a
+            # plain IN (subquery) PostgreSQL may re-run it, and with SKIP LOCKED each run
+            # finds other rows, so LIMIT would not hold.
+            chosen = due.with_for_update(skip_locked=True).cte("due").prefix_with(
+                "MATERIALIZED")
+            ids = select(chosen.c.id).scalar_subquery()
+        else:
+            ids = due.scalar_subquery()  # SQLite: one writer at a time, the recheck suffices
         stmt = (
             update(m)
-            .where(m.id.in_(due.scalar_subquery()), m.status == "pending")
+            .where(m.id.in_(ids), m.status == "pending")
             .values(status="sending", claimed_by=self.name, lease_until=lease_until,
                     attempts=m.attempts + 1)
             .returning(m.id, m.person_id, m.chat_id, m.kind, m.priority, m.payload_id,

@@ -108,21 +108,20 @@ def build_scheduler(
     and late runs are coalesced; nothing runs twice at once.
     """
     grace = max(int(planner.config.catchup.total_seconds()), 60)
-    scheduler = AsyncIOScheduler(
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},
-        timezone="UTC",
-    )
+    rules = {"coalesce": True, "max_instances": 1}
+    scheduler = AsyncIOScheduler(job_defaults={**rules, "misfire_grace_time": grace},
+                                 timezone="UTC")
     mt = planner.config.morning_time
     for zone, tz in ZONES.items():
         scheduler.add_job(
             planner.run_job, CronTrigger(day_of_week="mon-fri", hour=mt.hour, minute=mt.minute,
-                                      second=mt.second, timezone=tz),
+                                         second=mt.second, timezone=tz),
             args=("morning", zone), id=f"morning-{zone}", name=f"morning menu {zone}",
-            replace_existing=True,
+            misfire_grace_time=grace, replace_existing=True, **rules,
         )
     scheduler.add_job(
         planner.run_job, IntervalTrigger(seconds=tick_seconds, timezone="UTC"), args=("tick",),
-        id="tick", name="plan due nudges", misfire_grace_time=max(int(tick_seconds), 1),
-        replace_existing=True,
+        id="tick", name="plan due nudges", misfire_grace_time=max(int(tick_seconds), 60),
+        replace_existing=True, **rules,
     )
     return scheduler

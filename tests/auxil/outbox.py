@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -12,10 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery import DeliveryError
 from db.engine import Sessions, create_engine, create_sessions
-from db.models import Identity, OutboxMessage, Person
+from db.models import Identity, LearningSession, OutboxMessage, Person
 from handlers.types import Reply
+from schedules.calendar import ensure_programmes
+from schedules.programme import PROGRAMMES, programme_for
+from schedules.timezones import ZONES
 
-__all__ = ["RecordingSender", "add_people", "open_db", "rows", "status_counts"]
+__all__ = [
+    "RecordingSender",
+    "add_people",
+    "add_session",
+    "open_db",
+    "rows",
+    "status_counts",
+]
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -42,20 +52,40 @@ async def add_people(
     Chat ids are `first_chat`, `first_chat + 1`, ...
     """
     async with sessions() as s, s.begin():
-        start = (await s.scalar(select(func.max(Person.id)))) or 0
-        ids = list(range(start + 1, start + n + 1))
-        await s.execute(insert(Person), [
-            {"id": pid, "tz": zone, "subscribed": True, "reachable": True,
-             "registered_at": _EPOCH if registered else None, "created_at": _EPOCH,
-             "preferences": preferences or {}, **person}
-            for pid in ids
-        ])
+        result = await s.execute(
+            insert(Person).returning(Person.id, sort_by_parameter_order=True),
+            [{"tz": zone, "subscribed": True, "reachable": True,
+              "registered_at": _EPOCH if registered else None, "created_at": _EPOCH,
+              "preferences": preferences or {}, **person} for _ in range(n)],
+        )
+        ids = list(result.scalars().all())
         await s.execute(insert(Identity), [
             {"person_id": pid, "channel": channel, "external_id": str(first_chat + i),
              "chat_id": str(first_chat + i), "created_at": _EPOCH}
             for i, pid in enumerate(ids)
         ])
     return ids
+
+
+async def add_session(
+    sessions: Sessions, day: date, start: time, *, programme_key: str | None = None,
+    title: str = "Berbagi Praktik Baik", minutes: int = 90, code: str | None = None,
+    zoom_url: str | None = "https://zoom.us/j/123", status: str = "aktif",
+) -> LearningSession:
+    """Put a session on the calendar; `start` is WIB (sessions are announced in WIB)."""
+    starts = datetime.combine(day, start, ZONES["WIB"]).astimezone(UTC)
+    programme = programme_key or (programme_for(day) or PROGRAMMES[0]).key
+    async with sessions() as s, s.begin():
+        await ensure_programmes(s)
+        row = LearningSession(
+            code=code or f"{day.isoformat()}-{programme}-{start:%H%M}", day=day,
+            programme_key=programme, title=title, speaker="Dr. Sri Wahyuni", starts_at=starts,
+            ends_at=starts + timedelta(minutes=minutes), zoom_url=zoom_url,
+            youtube_url="https://youtube.com/@bpsdmjatim", jp=2, status=status,
+            updated_at=_EPOCH,
+        )
+        s.add(row)
+    return row
 
 
 async def rows(sessions: Sessions, **where: Any) -> list[OutboxMessage]:

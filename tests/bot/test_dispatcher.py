@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
-import pytest
 from sqlalchemy import select, update
 
 from bot.clock import FixedClock, SystemClock
@@ -31,13 +31,6 @@ FAST = DispatcherConfig(poll_interval=0.05, maintenance_interval=0.1, backoff_ba
                         backoff_max=0.2)
 
 
-@pytest.fixture
-async def sessions(db_url: str) -> AsyncIterator[Sessions]:
-    engine, made = open_db(db_url)
-    yield made
-    await engine.dispose()
-
-
 async def put(
     sessions: Sessions, kind: str, chats: list[str], *, person_ids: list[int] | None = None,
     **extra: object,
@@ -50,8 +43,8 @@ async def put(
                           reply=Reply(f"{kind} for {chat}"), now=now, **extra)  # type: ignore[arg-type]
 
 
-def dispatcher(sessions: Sessions, sender: RecordingSender, **config: object) -> OutboxDispatcher:
-    cfg = DispatcherConfig(**{**FAST.__dict__, **config})  # type: ignore[arg-type]
+def dispatcher(sessions: Sessions, sender: RecordingSender, **config: Any) -> OutboxDispatcher:
+    cfg = dataclasses.replace(FAST, **config)
     return OutboxDispatcher(sessions, CLOCK, [sender], limits=UNLIMITED, config=cfg)
 
 
@@ -105,9 +98,10 @@ async def test_future_and_expired_rows(sessions: Sessions) -> None:
     assert sender.chats() == ["1"]
 
 
-async def test_two_dispatchers_never_send_a_row_twice(db_url: str, sessions: Sessions) -> None:
+async def test_two_dispatchers_never_send_a_row_twice(sessions: Sessions) -> None:
     await put(sessions, "announcement", [str(i) for i in range(200)])
-    engine2, sessions2 = open_db(db_url)
+    url = sessions.kw["bind"].url.render_as_string(hide_password=False)
+    engine2, sessions2 = open_db(url)  # another engine: as another process would
     a, b = RecordingSender(latency=0.01), RecordingSender(latency=0.01)
     try:
         await asyncio.gather(
@@ -152,7 +146,8 @@ async def test_blocked_marks_the_person_unreachable(sessions: Sessions) -> None:
     assert "blocked" in (by_key["reminder:10"].last_error or "")
     assert by_key["menu:10"].status == "skipped"
     async with sessions() as s:
-        reach = {pid: ok for pid, ok in (await s.execute(select(Person.id, Person.reachable))).all()}
+        result = await s.execute(select(Person.id, Person.reachable))
+        reach = {pid: ok for pid, ok in result.all()}
     assert reach == {ids[0]: False, ids[1]: True}
 
 

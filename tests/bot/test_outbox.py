@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,16 +21,9 @@ from db.engine import Sessions
 from db.models import OutboxMessage, OutboxPayload
 from handlers.types import Button, Reply
 from schedules.audience import recipients
-from tests.auxil.outbox import add_people, open_db, rows
+from tests.auxil.outbox import add_people, rows
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def sessions(db_url: str) -> AsyncIterator[Sessions]:
-    engine, made = open_db(db_url)
-    yield made
-    await engine.dispose()
 
 
 async def test_same_key_twice_writes_one_row(sessions: Sessions) -> None:
