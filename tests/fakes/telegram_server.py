@@ -637,9 +637,15 @@ class _HttpProtocol(asyncio.Protocol):
         if self._task is not None:
             self._task.cancel()
 
+    @property
+    def task(self) -> asyncio.Task[_HttpResponse] | None:
+        return self._task
+
     def abort(self) -> None:
         if self._transport is not None:
             self._transport.abort()
+        if self._task is not None:
+            self._task.cancel()
 
     def data_received(self, data: bytes) -> None:
         self._buf += data
@@ -927,8 +933,10 @@ class FakeTelegram:
             self._webhook_task = None
         if self._server is not None:
             self._server.close()
+            pending = [c.task for c in self._connections if c.task is not None]
             for connection in list(self._connections):
                 connection.abort()
+            await asyncio.gather(*pending, return_exceptions=True)  # long polls end cancelled
             await self._server.wait_closed()
             self._server = None
 
@@ -1346,6 +1354,11 @@ class FakeTelegram:
             self.errors += 1
             return _error_response(exc)
         if method == "getUpdates":
+            # only rules naming getUpdates apply: a wildcard meant for sends must not break polling
+            if any(r.method == "getUpdates" for r in self._rules):
+                rule = self._take_rule(method, None)
+                if rule is not None:
+                    return _DROP if rule.error is None else _error_response(rule.error)
             return self._get_updates(params)
         response = self._call(method, params, files)
         wait = self.latency + self._delays.get(method, 0.0)
@@ -1387,7 +1400,7 @@ class FakeTelegram:
         if not self._rules:
             return None
         for rule in self._rules:
-            if (rule.method is None or rule.method == method) and (
+            if (rule.method == method or (rule.method is None and method != "getUpdates")) and (
                 rule.chat_id is None or rule.chat_id == chat_id
             ):
                 rule.times -= 1

@@ -532,3 +532,64 @@ async def test_standalone_process_prints_port_and_serves() -> None:
         stats = server_stats(server.url)
         assert stats["by_method"] == {"sendMessage": 1}
     assert json.dumps(stats)  # plain JSON, usable by benches
+
+
+async def test_http_layer_handles_split_and_pipelined_requests(tg: FakeTelegram) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", tg.port)
+    body = b"chat_id=7&text=satu"
+    first = (
+        f"POST /bot{tg.token}/sendMessage HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    second = f"GET /bot{tg.token}/sendMessage?chat_id=7&text=dua HTTP/1.1\r\nHost: x\r\n\r\n"
+    third = f"GET /bot{tg.token}/getMe HTTP/1.1\r\nConnection: close\r\n\r\n"
+    try:
+        for piece in (first[:10], first[10:50], first[50:] + second.encode()[:5]):
+            writer.write(piece)
+            await writer.drain()
+            await asyncio.sleep(0.01)
+        writer.write(second.encode()[5:] + third.encode())  # two requests in one packet
+        raw = await asyncio.wait_for(reader.read(), 5)  # the server closes after the third
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    answers = raw.split(b"HTTP/1.1 ")[1:]
+    assert [a.split(b"\r\n", 1)[0] for a in answers] == [b"200 OK"] * 3
+    assert b"Connection: close" in answers[2]
+    assert [c.text for c in tg.messages_to(7)] == ["satu", "dua"]
+
+
+async def test_a_newer_poll_ends_the_waiting_one_with_409(tg: FakeTelegram) -> None:
+    async with httpx.AsyncClient(base_url=f"{tg.base_url}{tg.token}", timeout=10) as client:
+        waiting = asyncio.create_task(client.get("/getUpdates", params={"timeout": 5}))
+        await asyncio.sleep(0.1)
+        newer = await client.get("/getUpdates", params={"timeout": 0})
+        older = await waiting
+    assert newer.json() == {"ok": True, "result": []}
+    assert older.status_code == 409
+    assert "terminated by other getUpdates request" in older.json()["description"]
+
+
+async def test_stop_ends_a_pending_long_poll_cleanly() -> None:
+    tg = await FakeTelegram().start()
+    async with httpx.AsyncClient(timeout=10) as client:
+        poll = asyncio.create_task(client.get(f"{tg.base_url}{tg.token}/getUpdates?timeout=30"))
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        await tg.stop()
+        with pytest.raises(httpx.HTTPError):
+            await poll
+    assert time.monotonic() - started < 1
+
+
+async def test_failures_for_get_updates_must_name_it(bot: Bot, tg: FakeTelegram) -> None:
+    tg.fail_next(None, code=500)  # a wildcard is for calls the bot makes, not for polling
+    tg.user_message(USER, "halo")
+    assert len(await bot.get_updates()) == 1
+    with pytest.raises(NetworkError):
+        await bot.send_message(USER, "kena")
+    tg.fail_next("getUpdates", code=502)
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await bot.get_updates()
+    assert len(await bot.get_updates()) == 1
