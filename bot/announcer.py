@@ -33,7 +33,7 @@ from schedules.announcements import (
     store_figures,
 )
 
-__all__ = ["Announcer", "ProgressChannel", "SenderProgress"]
+__all__ = ["Announcer", "ProgressChannel", "SenderProgress", "build_announcer"]
 
 log = logging.getLogger(__name__)
 
@@ -260,3 +260,18 @@ class Announcer:
             if final:
                 return  # the report itself is on its way
             ann.progress_message_id = await channel.send(ann.progress_chat_id, reply)
+
+
+def build_announcer(
+    runtime_sessions: Sessions,
+    clock: Clock,
+    settings: Settings,
+    regions: Regions,
+    signer: Signer,
+    progress: Mapping[str, ProgressChannel],
+) -> Announcer:
+    """The announcer for the configured channels (rates from the settings)."""
+    from schedules.announcements import channel_rates
+
+    return Announcer(runtime_sessions, clock, settings, regions, signer,
+                     rates=channel_rates(settings), progress=progress)
