@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--sep", choices=[",", ";"], default=",",
                      help="CSV separator (';' for Indonesian-locale Excel)")
     exp.add_argument("-o", "--output", type=Path)
+    from bot.cli_announce import add_parser as add_announce
+
+    add_announce(sub)
     return p
 
 
@@ -51,6 +54,11 @@ async def _with_runtime(settings: Settings, command: str, args: argparse.Namespa
             from bot.cli_calendar import export_cmd, import_cmd
 
             return await (import_cmd(rt, args) if args.action == "import" else export_cmd(rt, args))
+        elif command == "umumkan":
+            from bot.cli_announce import announce_cmd, status_cmd
+
+            return await (status_cmd(rt, args) if args.action == "status"
+                          else announce_cmd(rt, args))
         return 0
     finally:
         await rt.close()

@@ -200,16 +200,20 @@ async def request_stop(s: AsyncSession, ann_id: int, *, by: str, now: datetime) 
     return StopOutcome("stopping", await _cancel_pending(s, ann_id))
 
 
-async def claim_due(sessions: Sessions, *, now: datetime) -> list[int]:
+async def claim_due(sessions: Sessions, *, now: datetime, only: int | None = None) -> list[int]:
     """Scheduled announcements whose time has come → running (each claimed by one caller),
-    and running ones whose rows were never all written (their process died)."""
+    and running ones whose rows were never all written (their process died).
+    `only` limits it to one announcement."""
     claimed: list[int] = []
     async with sessions() as s, s.begin():
-        due = list(await s.scalars(
+        query = (
             select(Announcement.id).where(Announcement.status == "scheduled",
                                           Announcement.scheduled_at <= now)
             .order_by(Announcement.scheduled_at, Announcement.id)
-        ))
+        )
+        if only is not None:
+            query = query.where(Announcement.id == only)
+        due = list(await s.scalars(query))
         for ann_id in due:
             result = await s.execute(
                 update(Announcement)
@@ -219,11 +223,13 @@ async def claim_due(sessions: Sessions, *, now: datetime) -> list[int]:
             )
             if _rowcount(result):
                 claimed.append(ann_id)
-        stale = list(await s.scalars(
-            select(Announcement.id).where(Announcement.status == "running",
-                                          Announcement.queued_at.is_(None),
-                                          Announcement.updated_at < now - _STALE_ENQUEUE)
-        ))
+        stale_query = select(Announcement.id).where(
+            Announcement.status == "running", Announcement.queued_at.is_(None),
+            Announcement.updated_at < now - _STALE_ENQUEUE,
+        )
+        if only is not None:
+            stale_query = stale_query.where(Announcement.id == only)
+        stale = list(await s.scalars(stale_query))
         for ann_id in stale:
             result = await s.execute(
                 update(Announcement)
@@ -277,9 +283,10 @@ async def enqueue_announcement(
 
 async def start_due(
     sessions: Sessions, *, now: datetime, channels: Collection[str], batch_size: int = 5000,
+    only: int | None = None,
 ) -> list[int]:
-    """Claim and start every due announcement; return their ids."""
-    started = await claim_due(sessions, now=now)
+    """Claim and start every due announcement (or only `only`); return their ids."""
+    started = await claim_due(sessions, now=now, only=only)
     for ann_id in started:
         await enqueue_announcement(sessions, ann_id, channels=channels, now=now,
                                    batch_size=batch_size)
