@@ -10,7 +10,7 @@ import sys
 
 from bot.console import ConsoleChannel, stdin_reader
 from bot.runtime import Runtime
-from bot.telegram import build_application
+from bot.telegram import build_application, set_commands
 
 __all__ = ["run_channels", "run_console"]
 
@@ -51,7 +51,7 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
     app = build_application(settings, rt.dispatcher)
     rt.extras["telegram_app"] = app
     async with app:
-        await app.bot.delete_webhook()
+        await set_commands(app, rt.dispatcher)
         assert app.updater is not None
         await app.updater.start_polling(allowed_updates=["message", "callback_query"])
         await app.start()

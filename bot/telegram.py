@@ -12,6 +12,7 @@ from telegram.request import BaseRequest
 
 from bot.settings import Settings
 from bot.telegram_render import reply_markup
+from bot.telegram_request import AiohttpRequest
 from bot.telegram_send import send_reply
 from handlers.dispatcher import Dispatcher
 from handlers.types import Attachment, Incoming, Reply
@@ -133,16 +134,13 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(64)
     )
-    if request is not None:
-        builder = builder.request(request)
-    if updates_request is not None:
-        builder = builder.get_updates_request(updates_request)
+    # aiohttp keeps its throughput with many connections, where httpx falls off
+    # (docs/benchmarks.md): replies to a burst of button presses need that.
+    builder = builder.request(request or AiohttpRequest(connection_pool_size=128))
+    builder = builder.get_updates_request(
+        updates_request or AiohttpRequest(connection_pool_size=2, read_timeout=30)
+    )
     app = builder.build()
     adapter = TelegramAdapter(dispatcher)
     app.add_handler(TypeHandler(Update, adapter.on_update))
-
-    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-        await set_commands(application, dispatcher)
-
-    app.post_init = post_init
     return app

@@ -28,7 +28,8 @@ FIELD_LABELS = {
     "tz": "Zona waktu",
 }
 SKIP_WORDS = {"lewati", "skip", "lewat", "nanti"}
-_NAME_OK = re.compile(r"^[^\x00-\x1f<>{}\[\]|\\^`~@#$%*=+_]+$")
+# Names may hold any printable text (it is escaped wherever shown); control characters may not.
+_NAME_OK = re.compile(r"^[^\x00-\x1f\x7f]+$")
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ async def accept(ctx: Context, field: str, text: str) -> FieldResult:
     if field == "name":
         if not 3 <= len(text) <= 120 or not _NAME_OK.match(text) or text.isdigit():
             return FieldResult(False, Reply(
-                "Mohon ketik nama lengkap yang valid (3–120 huruf, tanpa simbol khusus)."
+                "Mohon ketik nama lengkap yang valid (3–120 karakter, bukan hanya angka)."
             ))
         person.full_name = text
         return FieldResult(True)

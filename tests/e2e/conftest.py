@@ -1,0 +1,69 @@
+"""End-to-end fixtures: the bot started as `dahar-ngopi run` does, against the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+
+from bot.app import run_channels
+from bot.clock import FixedClock
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
+from tests.fakes.telegram_server import FakeTelegram, SentCall
+
+
+@dataclass
+class TelegramBot:
+    """A running bot and the fake Telegram it talks to, with person-like helpers."""
+
+    tg: FakeTelegram
+    rt: Runtime
+
+    async def say(self, user: int, text: str, **kw: object) -> SentCall:
+        """Type `text` as `user` and wait for the bot's next message to them."""
+        self.tg.user_message(user, text, **kw)  # type: ignore[arg-type]
+        return await self.tg.next_message(user)
+
+    async def press(self, user: int, message: SentCall, button: str) -> SentCall:
+        """Press the button labelled `button` and wait for the answer to the press."""
+        before = len(self.tg.callback_answers)
+        self.tg.press(user, message, button=button)
+        await self.tg.wait_until(lambda: len(self.tg.callback_answers) > before)
+        return self.tg.callback_answers[-1]
+
+    async def register(self, user: int, name: str = "Budi Santoso",
+                       nip: str = "198507142010011003") -> SentCall:
+        """Walk the whole registration as a person would; return the final message."""
+        intro = await self.say(user, "/mulai")
+        await self.press(user, intro, "✅ Saya setuju")
+        await self.tg.next_message(user)  # thanks (edited) / name question
+        await self.say(user, name)
+        await self.say(user, nip)
+        await self.say(user, "Dinas Pendidikan Kab. Sidoarjo")
+        choices = await self.say(user, "sidoarjo")
+        await self.press(user, choices, "Kab. Sidoarjo (Jawa Timur)")
+        tz_question = await self.tg.next_message(user)
+        await self.press(user, tz_question, "✅ WIB (UTC+7)")
+        return await self.tg.next_message(user)
+
+
+@pytest.fixture
+async def telegram_bot(
+    make_settings: Callable[..., Settings], clock: FixedClock
+) -> AsyncIterator[TelegramBot]:
+    """Start the bot with `run_channels` against a fake Bot API server; stop it after."""
+    async with FakeTelegram() as tg:
+        settings = make_settings({"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_URL": tg.url})
+        rt = await build_runtime(settings, clock, migrate=False)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_channels(rt, stop=stop))
+        try:
+            await tg.wait_for("setMyCommands", timeout=10)
+            yield TelegramBot(tg, rt)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 15)
+            await rt.close()
