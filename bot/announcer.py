@@ -33,7 +33,7 @@ from schedules.announcements import (
     store_figures,
 )
 
-__all__ = ["Announcer", "ProgressChannel", "SenderProgress", "build_announcer"]
+__all__ = ["Announcer", "ProgressChannel", "SenderProgress", "start_announcer"]
 
 log = logging.getLogger(__name__)
 
@@ -262,16 +262,21 @@ class Announcer:
             ann.progress_message_id = await channel.send(ann.progress_chat_id, reply)
 
 
-def build_announcer(
-    runtime_sessions: Sessions,
+def start_announcer(
+    sessions: Sessions,
     clock: Clock,
     settings: Settings,
+    deps_services: dict[str, object],
     regions: Regions,
     signer: Signer,
     progress: Mapping[str, ProgressChannel],
 ) -> Announcer:
-    """The announcer for the configured channels (rates from the settings)."""
+    """Start the announcer for the configured channels (rates from the settings) and make
+    it known to the handlers (`services["announcer"]`, woken on confirm and stop)."""
     from schedules.announcements import channel_rates
 
-    return Announcer(runtime_sessions, clock, settings, regions, signer,
-                     rates=channel_rates(settings), progress=progress)
+    announcer = Announcer(sessions, clock, settings, regions, signer,
+                          rates=channel_rates(settings), progress=progress)
+    deps_services["announcer"] = announcer
+    announcer.start()
+    return announcer

@@ -8,9 +8,11 @@ import logging
 import signal
 import sys
 
+from bot.announcer import start_announcer
 from bot.console import ConsoleChannel, stdin_reader
 from bot.runtime import Runtime
 from bot.telegram import build_application, set_commands
+from bot.telegram_progress import TelegramProgress
 
 __all__ = ["run_channels", "run_console"]
 
@@ -56,6 +58,11 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
         await app.updater.start_polling(allowed_updates=["message", "callback_query"])
         await app.start()
         log.info("Telegram channel started (long polling)")
+        announcer = start_announcer(
+            rt.sessions, rt.clock, settings, rt.deps.services, rt.deps.regions, rt.deps.signer,
+            {"telegram": TelegramProgress(app.bot)},
+        )
         await stop.wait()
+        await announcer.stop()
         await app.updater.stop()
         await app.stop()
