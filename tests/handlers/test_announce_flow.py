@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -64,3 +65,52 @@ async def test_text_to_everyone_end_to_end(rt: Runtime) -> None:
     assert ann.status == "done" and ann.sent == 5 and ann.total == 5
     report = await rows(rt.sessions, kind="reply")
     assert len(report) == 1 and report[0].chat_id == OWNER_ID
+
+
+async def test_segments_are_counted_by_the_database(rt: Runtime) -> None:
+    from schedules.segments import Segment
+
+    await add_people(rt.sessions, 3, first_chat=1000, preferred_channel="telegram",
+                     instansi="BKD Kab. Gresik")
+    await add_people(rt.sessions, 2, first_chat=2000, preferences={"muted": ["asn-mengaji"]},
+                     instansi="Dinas 100% Digital")
+    await add_people(rt.sessions, 2, first_chat=3000, channel="whatsapp",
+                     preferred_channel="whatsapp")
+    await add_people(rt.sessions, 1, first_chat=4000, registered=False)
+    await add_people(rt.sessions, 1, first_chat=5000, reachable=False)
+    await add_people(rt.sessions, 1, first_chat=6000, subscribed=False)
+    both = ["telegram", "whatsapp"]
+    async with rt.sessions() as s:
+        assert await Segment().count(s, both) == {"telegram": 5, "whatsapp": 2}
+        assert await Segment().count(s, ["telegram"]) == {"telegram": 5}
+        assert await Segment(programme="asn-mengaji").count(s, both) == {"telegram": 3,
+                                                                          "whatsapp": 2}
+        assert await Segment(channel="whatsapp").count(s, both) == {"whatsapp": 2}
+        assert await Segment(instansi="gresik").count(s, both) == {"telegram": 3}
+        # LIKE wildcards in what the admin typed are taken literally.
+        assert await Segment(instansi="100%").count(s, both) == {"telegram": 2}
+        assert await Segment(instansi="0% d").count(s, both) == {"telegram": 2}
+        assert await Segment(instansi="%").count(s, both) == {"telegram": 2}
+
+
+async def test_cancel_batal_and_list(rt: Runtime) -> None:
+    await add_people(rt.sessions, 2)
+    admin = Chat(rt.dispatcher, OWNER_ID)
+    await admin.say("/umumkan Satu")
+    assert "Dibatalkan" in Chat.text(await admin.say("/batal"))
+    # The preview's buttons die with the conversation.
+    assert "tidak berlaku" in Chat.text(await admin.press("Kirim sekarang"))
+    await admin.say("/umumkan Dua")
+    await admin.press("Kirim nanti")
+    assert "sudah lewat" in Chat.text(await admin.say("hari ini 07.00"))
+    scheduled = Chat.text(await admin.say("besok 09.00"))
+    assert "dijadwalkan pada <b>24-11-2026 09.00 WIB</b> untuk ± 2 penerima" in scheduled
+    listing = Chat.text(await admin.say("/pengumuman"))
+    assert "#2</b> 🕒 terjadwal — <i>Dua</i>" in listing and "#1" not in listing
+    assert "dibatalkan" in Chat.text(await admin.press("Batalkan jadwal")).lower()
+    listing = Chat.text(await admin.say("/pengumuman"))
+    assert "#2</b> ⏹ dihentikan" in listing
+    a = announcer(rt)
+    rt.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
+    await a.tick()
+    assert await rows(rt.sessions) == []
