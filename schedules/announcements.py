@@ -89,7 +89,7 @@ def announcement_template(ann: Announcement) -> dict[str, Any]:
     plain = " ".join(visible_text(ann.text).split())
     if len(plain) > _TEMPLATE_PARAM_LIMIT:
         plain = plain[: _TEMPLATE_PARAM_LIMIT - 1].rstrip() + "…"
-    return {"name_setting": "announcement", "params": [plain or "-"]}
+    return {"kind": "announcement", "params": [plain or "-"]}
 
 
 def channel_rates(settings: Settings) -> dict[str, float]:
