@@ -393,9 +393,9 @@ async def finish_if_drained(
 
 async def store_figures(s: AsyncSession, ann: Announcement, fig: Figures, now: datetime) -> None:
     """Keep the latest counts on the announcement (for /pengumuman and `umumkan status`)."""
+    # updated_at is left alone: it tells whether an interrupted start should be resumed.
     ann.sent, ann.blocked, ann.failed, ann.cancelled = fig.sent, fig.blocked, fig.failed, \
         fig.cancelled
-    ann.updated_at = now
 
 
 async def recent(s: AsyncSession, limit: int = 10) -> Sequence[Announcement]:

@@ -114,3 +114,29 @@ async def test_cancel_batal_and_list(rt: Runtime) -> None:
     rt.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
     await a.tick()
     assert await rows(rt.sessions) == []
+
+
+async def test_started_once_and_an_interrupted_start_is_resumed(rt: Runtime) -> None:
+    from schedules.announcements import claim_due, confirm, create_announcement
+
+    await add_people(rt.sessions, 7)
+    now = rt.clock.now()
+    async with rt.sessions() as s, s.begin():
+        ann = await create_announcement(s, created_by="cli", person_id=None, text="x",
+                                        media=None, now=now)
+        await confirm(s, ann.id, at=now, now=now, audience=7)
+    # Two processes look at once: one claims it.
+    assert await claim_due(rt.sessions, now=now) == [ann.id]
+    assert await claim_due(rt.sessions, now=now) == []
+    # The claimer died before writing the rows; a later announcer resumes it (not too soon).
+    a = announcer(rt)
+    await a.tick()
+    await a.drain_enqueues()
+    assert await rows(rt.sessions) == []
+    rt.clock.advance(timedelta(minutes=11))  # type: ignore[attr-defined]
+    await a.tick()
+    await a.drain_enqueues()
+    assert len(await rows(rt.sessions, kind="announcement")) == 7
+    await a.tick()
+    await a.drain_enqueues()
+    assert len(await rows(rt.sessions, kind="announcement")) == 7
