@@ -45,7 +45,6 @@ from bot.announcer import Announcer
 from bot.clock import Clock
 from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
 from bot.settings import load_settings
-from bot.telegram_progress import TelegramProgress
 from bot.telegram_request import AiohttpRequest
 from bot.telegram_send import TelegramSender
 from db.engine import Sessions, create_engine, create_sessions
@@ -204,8 +203,7 @@ async def _ratelimit(n: int, seconds: float, rate: int) -> dict[str, Any]:
                 limits={"telegram": ChannelLimits(rate=float(rate), chat_rate=1.0)},
             )
             announcer = Announcer(sessions, clock, settings, load_regions(), Signer(b"k" * 32),
-                                  rates={"telegram": float(rate)},
-                                  progress={"telegram": TelegramProgress(bot)})
+                                  rates={"telegram": float(rate)})
             ann_id = await new_announcement(sessions, clock.now(), progress=True)
             server_stats(srv.url, reset=True)
             dispatcher.start()

@@ -1,4 +1,4 @@
-"""Run announcements: start the due ones, edit each admin's progress message, report the end."""
+"""Run announcements: start the due ones, update each admin's progress message, report the end."""
 
 from __future__ import annotations
 
@@ -6,18 +6,19 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.delivery import DeliveryError, Sender
+from bot.outbox import Priority, enqueue
 from bot.settings import Settings
 from db.engine import Sessions
 from db.models.announcements import Announcement
+from db.models.outbox import OutboxMessage
 from db.regions import Regions
 from handlers.announcement_buttons import AnnStop
 from handlers.callbacks import Signer
@@ -33,46 +34,14 @@ from schedules.announcements import (
     store_figures,
 )
 
-__all__ = ["Announcer", "ProgressChannel", "SenderProgress", "start_announcer"]
+__all__ = ["EDITABLE_CHANNELS", "Announcer", "start_announcer"]
 
 log = logging.getLogger(__name__)
 
+# Channels whose sender can edit a message it sent (Reply.meta["edit_message_id"]).
+EDITABLE_CHANNELS = frozenset({"telegram"})
 # The rate shown and used for the estimate is measured over about this many seconds.
 _RATE_WINDOW = 30.0
-
-
-class ProgressChannel(Protocol):
-    """Where an admin follows an announcement: send a message, and edit it if possible."""
-
-    channel: str
-    can_edit: bool
-
-    async def send(self, chat_id: str, reply: Reply) -> str | None: ...
-
-    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> bool: ...
-
-
-class SenderProgress:
-    """A progress channel on a plain `Sender` (WhatsApp: messages cannot be edited, so the
-    admin gets the start and the report, and /pengumuman for figures in between)."""
-
-    can_edit = False
-
-    def __init__(self, sender: Sender) -> None:
-        self.sender = sender
-        self.channel = sender.channel
-
-    async def send(self, chat_id: str, reply: Reply) -> str | None:
-        """Deliver a message; None if the platform refused it."""
-        try:
-            return await self.sender.deliver(chat_id, reply)
-        except DeliveryError as exc:
-            log.info("progress message on %s failed: %s", self.channel, exc)
-            return None
-
-    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> bool:
-        """Not possible on this channel."""
-        return False
 
 
 @dataclass
@@ -81,6 +50,8 @@ class _Watch:
 
     last_edit: float = -1e9
     last_text: str = ""
+    edit_key: str | None = None  # the latest edit queued
+    edit_done_at: float | None = None  # when this process first saw it out of the queue
     samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
 
     def rate(self) -> float | None:
@@ -98,9 +69,11 @@ class Announcer:
     """The announcement job: call `tick()` (tests) or `start()` it with the runtime.
 
     Starting is idempotent across processes (a scheduled announcement is claimed by one
-    UPDATE); progress edits happen at most every `interval` seconds per announcement and
-    only when the text changed; the end is recorded once, with the report queued in the
-    outbox (so it survives a restart and respects the rate limit).
+    UPDATE). The admin's progress message is updated through the outbox, at reply
+    priority, so its edits are paced with every other message of the channel (a 30/s
+    limit stays a 30/s limit) and never wait behind the broadcast; at most one edit every
+    `interval` seconds, only when the text changed, and one that comes too late is
+    skipped. The end is recorded once, with the report queued in the same transaction.
     """
 
     def __init__(
@@ -112,7 +85,7 @@ class Announcer:
         signer: Signer,
         *,
         rates: Mapping[str, float],
-        progress: Mapping[str, ProgressChannel] | None = None,
+        editable: Collection[str] = EDITABLE_CHANNELS,
         interval: float | None = None,
         poll: float = 1.0,
         batch_size: int = 5000,
@@ -123,7 +96,7 @@ class Announcer:
         self._regions = regions
         self._signer = signer
         self.rates = dict(rates)
-        self.progress = dict(progress or {})
+        self.editable = frozenset(editable)
         self.interval = settings.announcement_progress_seconds if interval is None else interval
         self.poll = poll
         self.batch_size = batch_size
@@ -152,8 +125,7 @@ class Announcer:
         if self._runner is not None:
             await self._runner
             self._runner = None
-        if self._enqueuing:
-            await asyncio.gather(*self._enqueuing.values(), return_exceptions=True)
+        await self.drain_enqueues()
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -166,7 +138,7 @@ class Announcer:
                 await asyncio.wait_for(self._kick.wait(), self.poll)
 
     async def drain_enqueues(self) -> None:
-        """Wait until rows being written are all written (tests, the CLI)."""
+        """Wait until rows being written are all written (tests, stop)."""
         while self._enqueuing:
             await asyncio.gather(*list(self._enqueuing.values()), return_exceptions=True)
 
@@ -242,24 +214,81 @@ class Announcer:
                 eta = estimate_seconds(fig.remaining_by_channel, self.rates)
             text = progress_text(ann, fig, now=now, tz=self._settings.tz, regions=self._regions,
                                  eta_seconds=eta, rate=rate)
-            channel = self.progress.get(ann.progress_channel or "")
-            if channel is None or not ann.progress_chat_id or text == watch.last_text:
+            channel, chat = ann.progress_channel, ann.progress_chat_id
+            if channel is None or chat is None or text == watch.last_text:
                 return
             buttons: tuple[tuple[Button, ...], ...] = ()
             if not final and ann.stop_requested_at is None and ann.created_by_person_id:
                 data = self._signer.sign(str(ann.created_by_person_id), AnnStop(ann.id).pack())
                 buttons = ((Button("⏹ Hentikan pengiriman", data),),)
-            reply = Reply(text, buttons=buttons)
-            watch.last_text = text
-            if ann.progress_message_id and channel.can_edit and await channel.edit(
-                ann.progress_chat_id, ann.progress_message_id, reply
-            ):
+            if ann.progress_message_id is None:
+                ann.progress_message_id = await self._started_message_id(s, ann_id)
+            if ann.progress_message_id is None:
+                if not final:
+                    # Scheduled from a typed date, or begun on the command line for a chat:
+                    # the first progress message is sent (once); later looks edit it.
+                    await enqueue(s, key=f"ann-progress:{ann_id}",
+                                  person_id=ann.created_by_person_id, channel=channel,
+                                  chat_id=chat, kind="reply", reply=Reply(text, buttons=buttons),
+                                  now=now, priority=Priority.REPLY)
+                    watch.last_text = text
                 return
-            if ann.progress_message_id is not None and not channel.can_edit:
-                return  # the start was announced; the report follows at the end
+            if channel not in self.editable:
+                return  # WhatsApp cannot edit: the start was said, the report follows
+            delay = 0.0
             if final:
-                return  # the report itself is on its way
-            ann.progress_message_id = await channel.send(ann.progress_chat_id, reply)
+                await self._drop_pending_edits(s, ann_id)
+                delay = await self._edit_wait(s, watch)
+            elif await self._edit_wait(s, watch) > 0:
+                return
+            slot = "final" if final else str(int(now.timestamp() // max(self.interval, 1)))
+            key = f"ann-edit:{ann_id}:{slot}"
+            await enqueue(
+                s, key=key, person_id=ann.created_by_person_id,
+                channel=channel, chat_id=chat, kind="reply",
+                reply=Reply(text, buttons=buttons,
+                            meta={"edit_message_id": ann.progress_message_id}),
+                now=now, priority=Priority.REPLY,
+                not_before=now + timedelta(seconds=delay),
+                # An edit that could not go out in time is replaced by the next one.
+                expires_at=None if final else now + timedelta(seconds=2 * self.interval + 5),
+            )
+            watch.last_text, watch.edit_key, watch.edit_done_at = text, key, None
+
+    async def _edit_wait(self, s: AsyncSession, watch: _Watch) -> float:
+        """Seconds before the next edit may go: one edit in the queue at a time, and the
+        next only `interval` seconds after the previous left it, so the admin's message
+        changes at most that often even when the channel is busy (queued edits would
+        otherwise go out back to back). Unknown (still queued): a whole interval."""
+        if watch.edit_key is None:
+            return 0.0
+        loop_now = asyncio.get_running_loop().time()
+        if watch.edit_done_at is None:
+            status = await s.scalar(select(OutboxMessage.status)
+                                    .where(OutboxMessage.idem_key == watch.edit_key))
+            if status in ("pending", "sending"):
+                return self.interval
+            watch.edit_done_at = loop_now
+        return max(0.0, self.interval - (loop_now - watch.edit_done_at))
+
+    @staticmethod
+    async def _drop_pending_edits(s: AsyncSession, ann_id: int) -> None:
+        await s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.idem_key.like(f"ann-edit:{ann_id}:%"),
+                   OutboxMessage.status == "pending")
+            .values(status="cancelled", last_error="superseded by the final figures")
+            .execution_options(synchronize_session=False)
+        )
+
+    @staticmethod
+    async def _started_message_id(s: AsyncSession, ann_id: int) -> str | None:
+        found: str | None = await s.scalar(
+            select(OutboxMessage.platform_message_id)
+            .where(OutboxMessage.idem_key == f"ann-progress:{ann_id}",
+                   OutboxMessage.status == "sent")
+        )
+        return found
 
 
 def start_announcer(
@@ -269,14 +298,13 @@ def start_announcer(
     deps_services: dict[str, object],
     regions: Regions,
     signer: Signer,
-    progress: Mapping[str, ProgressChannel],
 ) -> Announcer:
     """Start the announcer for the configured channels (rates from the settings) and make
     it known to the handlers (`services["announcer"]`, woken on confirm and stop)."""
     from schedules.announcements import channel_rates
 
     announcer = Announcer(sessions, clock, settings, regions, signer,
-                          rates=channel_rates(settings), progress=progress)
+                          rates=channel_rates(settings))
     deps_services["announcer"] = announcer
     announcer.start()
     return announcer

@@ -12,7 +12,6 @@ from bot.announcer import start_announcer
 from bot.console import ConsoleChannel, stdin_reader
 from bot.runtime import Runtime
 from bot.telegram import build_application, set_commands
-from bot.telegram_progress import TelegramProgress
 
 __all__ = ["run_channels", "run_console"]
 
@@ -60,7 +59,6 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
         log.info("Telegram channel started (long polling)")
         announcer = start_announcer(
             rt.sessions, rt.clock, settings, rt.deps.services, rt.deps.regions, rt.deps.signer,
-            {"telegram": TelegramProgress(app.bot)},
         )
         await stop.wait()
         await announcer.stop()

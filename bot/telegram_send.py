@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
-from telegram import Bot, InputFile, Message
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram import error as tg_error
 from telegram.constants import ParseMode
 
@@ -84,11 +84,33 @@ class TelegramSender:
         self._upload_locks: dict[str, asyncio.Lock] = {}
 
     async def deliver(self, chat_id: str, reply: Reply) -> str | None:
-        """Send `reply`; raise a `bot.delivery.DeliveryError` on failure."""
+        """Send `reply`; raise a `bot.delivery.DeliveryError` on failure.
+
+        `reply.meta["edit_message_id"]` makes it an edit of that message's text and
+        buttons instead (an announcement's progress, paced like every other message).
+        """
+        edit_id = reply.meta.get("edit_message_id")
+        if edit_id:
+            return await self._edit(chat_id, str(edit_id), reply)
         att = reply.photo or reply.document
         if att is not None and att.content is None and not att.file_id and att.filename:
             return await self._deliver_file(chat_id, reply, att)
         return await self._send(chat_id, reply)
+
+    async def _edit(self, chat_id: str, message_id: str, reply: Reply) -> str:
+        markup = reply_markup(reply) if reply.buttons else None
+        try:
+            await self._bot.edit_message_text(
+                reply.text, chat_id=chat_id, message_id=int(message_id),
+                parse_mode=ParseMode.HTML, disable_web_page_preview=True,
+                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+            )
+        except tg_error.BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise map_error(exc) from exc
+        except tg_error.TelegramError as exc:
+            raise map_error(exc) from exc
+        return message_id
 
     async def _send(self, chat_id: str, reply: Reply) -> str:
         try:

@@ -15,7 +15,6 @@ from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 from bot.telegram import build_application
-from bot.telegram_progress import TelegramProgress
 from bot.telegram_send import TelegramSender
 from schedules.announcements import channel_rates
 from tests.fakes.telegram_server import FakeTelegram
@@ -68,9 +67,7 @@ async def running_stack(
         config=DispatcherConfig(poll_interval=0.05, maintenance_interval=0.2),
     )
     announcer = Announcer(rt.sessions, clock, settings, rt.deps.regions, rt.deps.signer,
-                          rates=channel_rates(settings),
-                          progress={"telegram": TelegramProgress(bot)}, interval=interval,
-                          poll=poll)
+                          rates=channel_rates(settings), interval=interval, poll=poll)
     rt.deps.services["announcer"] = announcer
     try:
         async with bot, app:

@@ -172,29 +172,35 @@ async def send_to_everyone(tg: FakeTelegram, text: str) -> SentCall:
 async def test_stop_cancels_what_was_not_sent(db_url: str) -> None:
     async with FakeTelegram() as tg, running_stack(tg, db_url, SystemClock(), rate=25.0,
                                                    interval=1.0) as st:
-        await add_people(st.rt.sessions, 150, first_chat=5000)
+        await add_people(st.rt.sessions, 300, first_chat=5000)
         confirm = await send_to_everyone(tg, "Uji berhenti")
         tg.press(ADMIN, confirm, button="✅ Kirim sekarang")
-        recipients = {5000 + i for i in range(150)}
+        recipients = {5000 + i for i in range(300)}
 
         def delivered() -> int:
             return sum(1 for c in tg.sent if c.ok and c.method == "sendMessage"
                        and c.chat_id in recipients)
 
-        await tg.wait_until(lambda: delivered() >= 60, timeout=10)
+        def progress_edits() -> list[SentCall]:
+            return [c for c in tg.calls_of("editMessageText", ADMIN)
+                    if c.ok and c.params.get("message_id") == confirm.message_id
+                    and "Sisa:" in (c.text or "")]
+
+        await tg.wait_until(lambda: len(progress_edits()) >= 2, timeout=10)
+        assert 0 < delivered() < 300
         tg.press(ADMIN, confirm.message_id or 0, button="⏹ Hentikan pengiriman")
         ann = await finished(st)
         assert ann.status == "stopped" and ann.cancelled > 0
-        assert ann.sent + ann.cancelled == 150 and ann.sent == delivered()
+        assert ann.sent + ann.cancelled == 300 and ann.sent == delivered()
         await asyncio.sleep(0.3)
         assert delivered() == ann.sent  # nothing went out after the end
         report = await tg.wait_for(lambda c: "Laporan pengumuman" in (c.text or ""))
         assert f"Dibatalkan (tidak dikirim): {ann.cancelled}" in (report.text or "")
-        # Progress: the confirm message was edited in place, not more often than each second.
-        edits = [c for c in tg.calls_of("editMessageText", ADMIN)
-                 if c.params.get("message_id") == confirm.message_id and c.ok]
-        progress = [c for c in edits if "Sisa:" in (c.text or "")]
-        assert len(progress) >= 2
+        # Progress: the confirm message was edited in place, not more often than each second,
+        # and ends with the final figures.
+        await tg.wait_until(lambda: "dihentikan" in (progress_edits()[-1].text or ""))
+        progress = progress_edits()
+        assert len(progress) >= 3 and f"Terkirim: {ann.sent}" in (progress[-1].text or "")
         assert any("Perkiraan selesai" in (c.text or "") for c in progress)
         gaps = [b.at - a.at for a, b in itertools.pairwise(progress)]
         assert min(gaps) >= 0.9

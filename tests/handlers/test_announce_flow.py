@@ -57,13 +57,17 @@ async def test_text_to_everyone_end_to_end(rt: Runtime) -> None:
     await a.drain_enqueues()
     sender = RecordingSender()
     await deliver(rt, sender)
-    assert sorted(sender.chats()) == [str(1000 + i) for i in range(5)]
-    assert {r.text for _, r in sender.sent} == {"<b>Libur</b> &amp; jadwal &lt; baru"}
+    to_people = [(c, r) for c, r in sender.sent if c != OWNER_ID]
+    assert sorted(c for c, _ in to_people) == [str(1000 + i) for i in range(5)]
+    assert {r.text for _, r in to_people} == {"<b>Libur</b> &amp; jadwal &lt; baru"}
+    # The admin's confirm message (id 500) is edited with the progress.
+    edits = [r for c, r in sender.sent if c == OWNER_ID]
+    assert edits and all(r.meta == {"edit_message_id": "500"} for r in edits)
     await a.tick()
     async with rt.sessions() as s:
         ann = (await s.scalars(select(Announcement))).one()
     assert ann.status == "done" and ann.sent == 5 and ann.total == 5
-    report = await rows(rt.sessions, kind="reply")
+    report = [r for r in await rows(rt.sessions, kind="reply") if r.idem_key == "ann-report:1"]
     assert len(report) == 1 and report[0].chat_id == OWNER_ID
 
 
