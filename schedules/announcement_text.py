@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -52,7 +51,7 @@ def format_duration(seconds: float) -> str:
     """'56 menit', '1 jam 5 menit', 'kurang dari 1 menit'."""
     if seconds < 60:
         return "kurang dari 1 menit" if seconds > 0 else "0 menit"
-    minutes = math.ceil(seconds / 60)
+    minutes = max(1, round(seconds / 60))
     hours, minutes = divmod(minutes, 60)
     if hours and minutes:
         return f"{hours} jam {minutes} menit"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import Priority, Ref, enqueue, enqueue_audience, payload_body, store_payload
@@ -319,15 +319,24 @@ class Figures:
         return self.sent + self.blocked + self.failed
 
 
+def _is_blocked(error: str | None) -> bool:
+    return bool(error) and (str(error).startswith("blocked") or error == "recipient unreachable")
+
+
 async def figures(s: AsyncSession, ann_id: int) -> Figures:
-    """Count the announcement's rows by outcome (one grouped query on the ref index)."""
-    blocked = case((_BLOCKED, 1), else_=0)
+    """Count the announcement's rows by outcome (one grouped query on the ref index).
+
+    Grouped by the error text too (few distinct values) and classified here: grouping by
+    a CASE with bound parameters is refused by PostgreSQL.
+    """
     rows = await s.execute(
-        select(OutboxMessage.channel, OutboxMessage.status, blocked, func.count())
-        .where(_mine(ann_id)).group_by(OutboxMessage.channel, OutboxMessage.status, blocked)
+        select(OutboxMessage.channel, OutboxMessage.status, OutboxMessage.last_error,
+               func.count())
+        .where(_mine(ann_id))
+        .group_by(OutboxMessage.channel, OutboxMessage.status, OutboxMessage.last_error)
     )
     fig = Figures()
-    for channel, status, is_blocked, n in rows.all():
+    for channel, status, error, n in rows.all():
         if status in ("pending", "sending"):
             fig.pending += n
             fig.remaining_by_channel[channel] = fig.remaining_by_channel.get(channel, 0) + n
@@ -335,7 +344,7 @@ async def figures(s: AsyncSession, ann_id: int) -> Figures:
             fig.sent += n
         elif status == "cancelled":
             fig.cancelled += n
-        elif is_blocked:
+        elif _is_blocked(error):
             fig.blocked += n
         else:
             fig.failed += n
