@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import resource
 import sqlite3
@@ -215,9 +216,9 @@ async def _ratelimit(n: int, seconds: float, rate: int) -> dict[str, Any]:
                 if elapsed >= next_tick:  # the scheduler's tick (every minute in production)
                     await planner.tick()
                     next_tick += 10.0
-                for mark in (30, 30 + 120):
-                    if mark not in marks and elapsed >= mark:
-                        marks[mark] = {"t": elapsed, **server_stats(srv.url)}
+                mark = int(elapsed // 10) * 10
+                if mark not in marks:
+                    marks[mark] = {"t": elapsed, **server_stats(srv.url)}
                 await asyncio.sleep(0.2)
             await announcer.stop()
             await dispatcher.stop()
@@ -239,14 +240,21 @@ async def _ratelimit(n: int, seconds: float, rate: int) -> dict[str, Any]:
                 select(OutboxMessage.kind, func.count()).where(OutboxMessage.status == "sent")
                 .group_by(OutboxMessage.kind))).all())
         await engine.dispose()
-    a, b = marks[30], marks[150]
-    sends = lambda m: sum(v for k, v in m["by_method"].items()  # noqa: E731
-                          if k.startswith(("send", "edit")))
+    def sends(m: dict[str, Any]) -> int:
+        return sum(v for k, v in m["by_method"].items() if k.startswith(("send", "edit")))
+
+    a, b = marks[30], marks[150]  # two minutes, once the nudges are planned
     window_rate = (sends(b) - sends(a)) / (b["t"] - a["t"])
+    ticks = sorted(marks)
+    per_10s = [round((sends(marks[y]) - sends(marks[x])) / (marks[y]["t"] - marks[x]["t"]), 1)
+               for x, y in itertools.pairwise(ticks)]
+    throttled_10s = [marks[y]["throttled"] - marks[x]["throttled"]
+                     for x, y in itertools.pairwise(ticks)]
     return {
         "recipients": n, "limit": rate, "seconds": seconds,
         "rate_over_2_minutes": round(window_rate, 2),
         "deviation_percent": round(100 * (window_rate - rate) / rate, 2),
+        "rate_per_10s": per_10s, "throttled_per_10s": throttled_10s,
         "requests": stats["requests"], "throttled_429": stats["throttled"],
         "throttled_percent": round(100 * stats["throttled"] / max(stats["requests"], 1), 3),
         "by_method": stats["by_method"], "sent_by_kind": by_kind,

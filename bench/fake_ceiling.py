@@ -112,6 +112,7 @@ def start_fake_server_process(
 ) -> Iterator[FakeServer]:
     """Run `python -m tests.fakes.telegram_server` in a child process; yield its url and token."""
     command = [sys.executable, "-m", "tests.fakes.telegram_server", "--port", "0", "--token", token]
+    command.append("--stop-on-eof")  # so a killed bench does not leave the server running
     if rate_limit is not None:
         command += ["--rate-limit", str(rate_limit)]
     if latency_ms:
@@ -119,7 +120,9 @@ def start_fake_server_process(
     if record:
         command.append("--record")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -133,8 +136,9 @@ def start_fake_server_process(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def server_stats(url: str, *, reset: bool = False) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,6 +68,8 @@ async def _with_runtime(settings: Settings, command: str, args: argparse.Namespa
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
+    # python-telegram-bot 22: time periods as timedelta (the int form is deprecated).
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     try:
         settings = load_settings()
     except SettingsError as exc:

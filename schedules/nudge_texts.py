@@ -11,9 +11,11 @@ from handlers.text import esc
 from handlers.types import Button, Reply
 from schedules.programme import Programme
 from schedules.session_text import describe_day
-from schedules.timezones import format_date, format_time
+from schedules.timezones import format_date, format_time, zone
 
 __all__ = [
+    "menu_template",
+    "reminder_template",
     "render_change_notice",
     "render_morning_menu",
     "render_reminder",
@@ -102,7 +104,8 @@ def render_change_notice(
         old = f" dari {format_time(old_start, tz_label)}" if old_start else ""
         text = (
             f"📢 <b>Perubahan jadwal:</b> sesi {title} dipindah{old} ke "
-            f"{format_date(s.starts_at.date())} pukul {format_time(s.starts_at, tz_label)}."
+            f"{format_date(s.starts_at.astimezone(zone(tz_label)).date())} pukul "
+            f"{format_time(s.starts_at, tz_label)}."
         )
     else:
         text = f"📢 <b>Tautan baru</b> untuk sesi {title}:"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
@@ -13,6 +14,10 @@ from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 from db.migrate import upgrade
+
+# python-telegram-bot 22 warns when it builds a RetryAfter unless time periods are timedeltas;
+# the bot sets this at start too (bot/cli.py).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 OWNER_ID = "9001"
 # Monday 23 November 2026, 08:00 WIB.

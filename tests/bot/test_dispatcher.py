@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import time
 from datetime import timedelta
 from typing import Any
@@ -224,9 +225,88 @@ async def test_stop_gives_back_what_was_not_sent(sessions: Sessions) -> None:
                          limits={"telegram": ChannelLimits(rate=40, chat_rate=None)},
                          config=FAST)
     d.start()
-    await asyncio.sleep(0.3)
+    for _ in range(200):  # until sending is under way
+        if len(sender.sent) >= 3:
+            break
+        await asyncio.sleep(0.02)
     await d.stop()
     counts = await status_counts(sessions)
     assert counts["sent"] == len(sender.sent) and 0 < len(sender.sent) < 40
     assert counts == {"sent": len(sender.sent), "pending": 40 - len(sender.sent)}
     assert {r.attempts for r in await rows(sessions, status="pending")} == {0}
+
+
+async def test_one_chat_is_paced(sessions: Sessions) -> None:
+    now = CLOCK.now()
+    async with sessions() as s, s.begin():
+        for i in range(3):
+            await enqueue(s, key=f"r{i}", person_id=None, channel="telegram", chat_id="77",
+                          kind="reply", reply=Reply(f"bagian {i}"), now=now)
+        await enqueue(s, key="other", person_id=None, channel="telegram", chat_id="78",
+                      kind="reply", reply=Reply("lain"), now=now)
+    sender = RecordingSender()
+    stamps: list[tuple[str, float]] = []
+    original = sender.deliver
+
+    async def timed(chat_id: str, reply: Reply) -> str | None:
+        stamps.append((chat_id, time.monotonic()))
+        return await original(chat_id, reply)
+
+    sender.deliver = timed  # type: ignore[method-assign]
+    d = OutboxDispatcher(sessions, CLOCK, [sender],
+                         limits={"telegram": ChannelLimits(rate=None, chat_rate=4)}, config=FAST)
+    await d.run_until_idle(limit=10)
+    same = [t for c, t in stamps if c == "77"]
+    assert len(same) == 3
+    assert all(b - a >= 0.24 for a, b in itertools.pairwise(same))  # 4 per second to one chat
+    other = next(t for c, t in stamps if c == "78")
+    assert other < same[1]  # another chat does not wait for this one's pace
+
+
+async def test_a_reminder_overtakes_a_long_announcement(sessions: Sessions) -> None:
+    await put(sessions, "announcement", [f"a{i}" for i in range(300)])
+    sender = RecordingSender()
+    d = OutboxDispatcher(sessions, CLOCK, [sender],
+                         limits={"telegram": ChannelLimits(rate=100, chat_rate=None)},
+                         config=FAST)
+    d.start()
+    try:
+        await asyncio.sleep(0.5)
+        asked = time.monotonic()
+        async with sessions() as s, s.begin():  # committing wakes the dispatcher
+            await enqueue(s, key="reminder:1", person_id=None, channel="telegram",
+                          chat_id="r1", kind="reminder", reply=Reply("⏰"), now=CLOCK.now())
+        for _ in range(100):
+            if "r1" in sender.chats():
+                break
+            await asyncio.sleep(0.02)
+        waited = time.monotonic() - asked
+        before = sender.chats().index("r1")
+    finally:
+        await d.stop()
+    # It went out after about a buffer's worth of sends (one second at this rate), long
+    # before the 300 were done.
+    assert before < 200
+    assert waited < 3.0
+
+
+async def test_a_slow_send_keeps_its_lease(sessions: Sessions) -> None:
+    await put(sessions, "reply", ["slow"])
+    url = sessions.kw["bind"].url.render_as_string(hide_password=False)
+    engine2, sessions2 = open_db(url)
+    slow, other = RecordingSender(latency=1.0), RecordingSender()
+    short = {"lease": timedelta(seconds=0.3), "maintenance_interval": 0.05}
+    a = dispatcher(sessions, slow, **short)
+    b = dispatcher(sessions2, other, **short)
+    try:
+        a.start()
+        await asyncio.sleep(0.2)  # a has claimed the row and is sending it
+        b.start()
+        await asyncio.sleep(1.2)
+        await a.stop()
+        await b.stop()
+    finally:
+        await engine2.dispose()
+    # Without renewal the lease would lapse mid-send and b would send it again.
+    assert slow.chats() == ["slow"] and other.sent == []
+    assert b.stats.reclaimed == 0

@@ -2174,9 +2174,21 @@ async def _serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if args.stop_on_eof:
+        # A parent that dies without terminating us closes our stdin: leave with it.
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+
+        async def watch_stdin() -> None:
+            await reader.read()
+            stop.set()
+
+        watcher = asyncio.create_task(watch_stdin())
     async with fake:
         print(fake.port, flush=True)
         await stop.wait()
+    if args.stop_on_eof:
+        watcher.cancel()
 
 
 def main(argv: Iterable[str] | None = None) -> None:
@@ -2189,6 +2201,9 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
     parser.add_argument(
         "--record", action="store_true", help="keep calls and messages (memory grows per call)"
+    )
+    parser.add_argument(
+        "--stop-on-eof", action="store_true", help="exit when stdin closes (a parent died)"
     )
     args = parser.parse_args(list(argv) if argv is not None else None)
     with contextlib.suppress(KeyboardInterrupt):
