@@ -475,6 +475,16 @@ class OutboxDispatcher:
         if self._stopping:
             return self._release(row, 0, "dispatcher stopped")
         pause = lane.paused_until - loop.time()
+        while 0 < pause <= self.config.max_chat_wait and not self._stopping:
+            # A short pause (Telegram's 429 says 1 s): wait it out holding the claim, then
+            # take a paced slot again. Releasing the buffer instead costs another second or
+            # two (the rows must be written back and claimed again), each time.
+            await asyncio.sleep(pause)
+            if lane.limiter is not None:
+                await lane.limiter.acquire()
+            pause = lane.paused_until - loop.time()
+        if self._stopping:
+            return self._release(row, 0, "dispatcher stopped")
         if pause > 0:
             return self._release(row, pause, "channel paused")
         while self._unrecorded >= self._max_unrecorded:
