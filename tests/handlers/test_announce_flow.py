@@ -144,3 +144,48 @@ async def test_started_once_and_an_interrupted_start_is_resumed(rt: Runtime) -> 
     await a.tick()
     await a.drain_enqueues()
     assert len(await rows(rt.sessions, kind="announcement")) == 7
+
+
+async def test_every_audience_choice_and_a_document(rt: Runtime) -> None:
+    from handlers.types import Attachment, Incoming
+
+    await add_people(rt.sessions, 2, first_chat=1000, instansi="Dinas Pendidikan Kab. Gresik")
+    await add_people(rt.sessions, 3, first_chat=2000, instansi="BKD",
+                     preferences={"muted": ["asn-belajar"]})
+    admin = Chat(rt.dispatcher, OWNER_ID)
+    await admin.say("/umumkan")
+    doc = Attachment("jadwal.csv", "text/csv", 10, "DOC-1")
+    replies = await rt.dispatcher.handle(Incoming("telegram", OWNER_ID, OWNER_ID,
+                                                  text="Jadwal <i>baru</i>", document=doc))
+    admin.replies += replies
+    assert "Kepada siapa" in Chat.text(replies)  # the announcement's, not a calendar import
+    await admin.press("Per instansi")
+    out = await admin.say("pendidikan")
+    assert "Penerima:</b> 2 — instansi memuat “pendidikan”" in Chat.text(out)
+    assert out[2].document is not None and out[2].document.file_id == "DOC-1"
+    assert out[2].text == "Jadwal <i>baru</i>"
+    await admin.press("Ubah penerima")
+    await admin.press("Per program")
+    out = await admin.press("ASN Belajar")
+    assert "Penerima:</b> 2 — pelanggan ASN Belajar" in Chat.text(out)
+    await admin.press("Ubah penerima")
+    await admin.press("Per kanal")
+    out = await admin.press("Telegram (")
+    assert "Penerima:</b> 0 — pengguna Telegram" in Chat.text(out)  # nobody chose a channel
+    assert "Kirim sekarang" not in Chat.text(out)
+    await admin.press("Ubah penerima")
+    out = await admin.press("Semua pelanggan")
+    assert "Penerima:</b> 5 — semua pelanggan" in Chat.text(out)
+    bad = await admin.say("<b>tebal")
+    assert "Silakan tekan tombol" in Chat.text(bad)
+
+
+async def test_wrong_html_and_overlong_texts_are_explained(rt: Runtime) -> None:
+    admin = Chat(rt.dispatcher, OWNER_ID)
+    await admin.say("/umumkan")
+    out = Chat.text(await admin.say("<b>Rapat <i>penting</b></i> <br> besok"))
+    assert "Teks belum dapat dikirim" in out
+    assert "&lt;/b&gt; ditulis sebelum &lt;/i&gt;" in out and "&lt;br&gt;" in out
+    out = Chat.text(await admin.say("x" * 4097))  # over 1,000 is fine inside the flow
+    assert "terlalu panjang: 4.097 karakter (maksimal 4.096)" in out
+    assert "Kepada siapa" in Chat.text(await admin.say("<b>Rapat</b> besok"))
