@@ -12,6 +12,7 @@ import sys
 from telegram import Bot
 from telegram.ext import Application
 
+from bot.announcer import start_announcer
 from bot.background import build_background
 from bot.console import ConsoleChannel, stdin_reader
 from bot.delivery import Sender
@@ -175,5 +176,11 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
                 allowed_updates=TELEGRAM_UPDATES,
             )
         await _start_background(rt, stack)
+        # Announcements: planned from the database; started in `run` only, beside the
+        # admins' chat that composes them.
+        announcer = start_announcer(
+            rt.sessions, rt.clock, settings, rt.deps.services, rt.deps.regions, rt.deps.signer,
+        )
+        stack.push_async_callback(announcer.stop)
         _freeze_heap()
         await stop.wait()

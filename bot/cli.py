@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.cli_attendance import add_parser as add_attendance_parser
 
     add_attendance_parser(sub)
+    from bot.cli_announce import add_parser as add_announce
+
+    add_announce(sub)
     return p
 
 
@@ -75,6 +78,11 @@ async def _with_runtime(settings: Settings, command: str, args: argparse.Namespa
             from bot.cli_attendance import run as run_attendance
 
             return await run_attendance(rt, args)
+        elif command == "umumkan":
+            from bot.cli_announce import announce_cmd, status_cmd
+
+            return await (status_cmd(rt, args) if args.action == "status"
+                          else announce_cmd(rt, args))
         return 0
     finally:
         await rt.close()

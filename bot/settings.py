@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     # tutup_presensi in the calendar overrides it).
     attendance_close: time = time(23, 59)
 
+    # --- announcements ---
+    # The admin's progress message is edited at most this often while a broadcast runs.
+    announcement_progress_seconds: float = Field(default=3.0, ge=2.0, le=300.0)
+    # Local copies of announcement files, uploaded once by channels that cannot reuse the
+    # file id the admin's channel gave (and files given to `dahar-ngopi umumkan --file`).
+    announcement_media_dir: str = "./data/announcements"
+
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> Any:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from telegram import Bot, InputFile, Message
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram import error as tg_error
 from telegram.constants import ParseMode
 
+from bot.delivery import PermanentFailure
 from bot.telegram_render import TG_CAPTION_LIMIT, TG_TEXT_LIMIT, map_error, reply_markup
 from handlers.text import split_text
 from handlers.types import Attachment, Reply
@@ -61,7 +66,12 @@ async def send_reply(bot: Bot, chat_id: str | int, reply: Reply, **extra: object
 
 
 class TelegramSender:
-    """The `bot.delivery.Sender` for Telegram, on python-telegram-bot's `Bot`."""
+    """The `bot.delivery.Sender` for Telegram, on python-telegram-bot's `Bot`.
+
+    An attachment with neither bytes nor a file id names a file on disk (the outbox stores
+    no bytes): it is uploaded once, and every later message reuses the file id Telegram
+    gave back, so a broadcast of one poster is one upload.
+    """
 
     channel = "telegram"
 
@@ -70,9 +80,39 @@ class TelegramSender:
         self._extra: dict[str, object] = (
             {"allow_paid_broadcast": True} if paid_broadcast else {}
         )
+        self._file_ids: dict[str, str] = {}
+        self._upload_locks: dict[str, asyncio.Lock] = {}
 
     async def deliver(self, chat_id: str, reply: Reply) -> str | None:
-        """Send `reply`; raise a `bot.delivery.DeliveryError` on failure."""
+        """Send `reply`; raise a `bot.delivery.DeliveryError` on failure.
+
+        `reply.meta["edit_message_id"]` makes it an edit of that message's text and
+        buttons instead (an announcement's progress, paced like every other message).
+        """
+        edit_id = reply.meta.get("edit_message_id")
+        if edit_id:
+            return await self._edit(chat_id, str(edit_id), reply)
+        att = reply.photo or reply.document
+        if att is not None and att.content is None and not att.file_id and att.filename:
+            return await self._deliver_file(chat_id, reply, att)
+        return await self._send(chat_id, reply)
+
+    async def _edit(self, chat_id: str, message_id: str, reply: Reply) -> str:
+        markup = reply_markup(reply) if reply.buttons else None
+        try:
+            await self._bot.edit_message_text(
+                reply.text, chat_id=chat_id, message_id=int(message_id),
+                parse_mode=ParseMode.HTML, disable_web_page_preview=True,
+                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+            )
+        except tg_error.BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise map_error(exc) from exc
+        except tg_error.TelegramError as exc:
+            raise map_error(exc) from exc
+        return message_id
+
+    async def _send(self, chat_id: str, reply: Reply) -> str:
         try:
             if not (reply.photo or reply.document):
                 return await self._send_text(chat_id, reply)
@@ -80,6 +120,34 @@ class TelegramSender:
         except tg_error.TelegramError as exc:
             raise map_error(exc) from exc
         return str(msg.message_id)
+
+    async def _deliver_file(self, chat_id: str, reply: Reply, att: Attachment) -> str:
+        key = att.filename
+        lock = self._upload_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            file_id = self._file_ids.get(key)
+            if file_id is None:
+                # The first send uploads, under the lock, so concurrent sends wait for its id.
+                path = Path(key)
+                try:
+                    data = await asyncio.to_thread(path.read_bytes)
+                except OSError as exc:
+                    raise PermanentFailure(f"attachment file unreadable: {path.name}") from exc
+                uploading = replace(att, filename=path.name, content=data)
+                first = (replace(reply, photo=uploading) if reply.photo
+                         else replace(reply, document=uploading))
+                try:
+                    msg = await send_reply(self._bot, chat_id, first, **self._extra)
+                except tg_error.TelegramError as exc:
+                    raise map_error(exc) from exc
+                sent_id = (msg.photo[-1].file_id if msg.photo else
+                           msg.document.file_id if msg.document else None)
+                if sent_id:
+                    self._file_ids[key] = sent_id
+                return str(msg.message_id)
+        reuse = replace(att, file_id=file_id)
+        again = replace(reply, photo=reuse) if reply.photo else replace(reply, document=reuse)
+        return await self._send(chat_id, again)
 
     async def _send_text(self, chat_id: str, reply: Reply) -> str:
         # The outbox only needs the message id: building a telegram.Message from each

@@ -14,6 +14,9 @@ def default_routers() -> list[Router]:
     """Every feature router, in the order they get a message (the help fallback last)."""
     from handlers import (
         admin,
+        announcement_audience,
+        announcement_list,
+        announcements,
         attendance,
         attendance_admin,
         calendar_admin,
@@ -41,6 +44,11 @@ def default_routers() -> list[Router]:
         questions.router,
         # An admin's reply to a question notification must be taken before the FAQ sees it.
         questions.admin_router,
+        # Before the FAQ and calendar files: a file sent while composing is the
+        # announcement's, not a file to import.
+        announcements.router,
+        announcement_audience.router,
+        announcement_list.router,
         # Before the calendar: a YAML file may be an FAQ; the FAQ handler leaves others alone.
         faq_admin.router,
         calendar_admin.router,

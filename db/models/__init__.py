@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from db.models.announcements import Announcement
 from db.models.attendance import Attendance, AuditEntry, CodeFailure
 from db.models.calendar import Holiday, LearningSession, Programme
 from db.models.faq import FaqEntryRow, FaqLookup, Question, QuestionAsker, QuestionNotice
@@ -12,6 +13,7 @@ from db.models.whatsapp import InboxMessage, LinkAttempt, LinkCode
 
 __all__ = [
     "Admin",
+    "Announcement",
     "AppMeta",
     "Attendance",
     "AuditEntry",

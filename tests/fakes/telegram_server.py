@@ -1051,6 +1051,33 @@ class FakeTelegram:
             message["caption"] = caption
         return self.inject({"message": message})
 
+    def user_photo(
+        self,
+        user_id: int,
+        content: bytes,
+        *,
+        caption: str | None = None,
+        first_name: str | None = None,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+    ) -> JSON:
+        """Queue a photo a person sent (one size; getFile serves `content`)."""
+        user = self._user(user_id, first_name, None, None, "id")
+        chat = self._person_chat(user, chat_type, chat_id, None)
+        stored = self.add_file(content, folder="photos", filename="photo.jpg")
+        message = self._incoming_message(user, chat, None)
+        width, height = _image_size(content)
+        message["photo"] = [{
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(content),
+            "width": width,
+            "height": height,
+        }]
+        if caption is not None:
+            message["caption"] = caption
+        return self.inject({"message": message})
+
     def press(
         self,
         user_id: int,

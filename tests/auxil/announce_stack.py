@@ -1,0 +1,87 @@
+"""The whole bot against the fake Telegram server: channel, outbox dispatcher, announcer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from telegram import Bot
+from telegram.ext import Application
+
+from bot.announcer import Announcer
+from bot.clock import Clock
+from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings, load_settings
+from bot.telegram import build_application
+from bot.telegram_send import TelegramSender
+from schedules.announcements import channel_rates
+from tests.fakes.telegram_server import FakeTelegram
+
+__all__ = ["Stack", "running_stack"]
+
+
+@dataclass
+class Stack:
+    """What a test talks to."""
+
+    tg: FakeTelegram
+    rt: Runtime
+    app: Application  # type: ignore[type-arg]
+    bot: Bot
+    outbox: OutboxDispatcher
+    announcer: Announcer
+
+
+def stack_settings(tg: FakeTelegram, db_url: str, extra: Mapping[str, str] | None = None
+                   ) -> Settings:
+    """Settings pointing at the fake, with owner 9001."""
+    return load_settings({
+        "DATABASE_URL": db_url, "ADMIN_TELEGRAM_IDS": "9001", "TELEGRAM_BOT_TOKEN": tg.token,
+        "TELEGRAM_API_URL": tg.url, "SAMPLE_CALENDAR": "false", **(extra or {}),
+    })
+
+
+@asynccontextmanager
+async def running_stack(
+    tg: FakeTelegram,
+    db_url: str,
+    clock: Clock,
+    *,
+    rate: float | None = None,
+    interval: float = 0.5,
+    poll: float = 0.1,
+    extra: Mapping[str, str] | None = None,
+) -> AsyncIterator[Stack]:
+    """Start everything `dahar-ngopi run` starts; stop it all at the end."""
+    settings = stack_settings(tg, db_url, extra)
+    rt = await build_runtime(settings, clock, migrate=False)
+    app = build_application(settings, rt.dispatcher)
+    # The outbox sends through a Bot of its own: no PTB rate limiter between it and the API,
+    # so the outbox sees every 429 itself.
+    bot = Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url)
+    outbox = OutboxDispatcher(
+        rt.sessions, clock, [TelegramSender(bot)],
+        limits={"telegram": ChannelLimits(rate=rate, chat_rate=None)},
+        config=DispatcherConfig(poll_interval=0.05, maintenance_interval=0.2),
+    )
+    announcer = Announcer(rt.sessions, clock, settings, rt.deps.regions, rt.deps.signer,
+                          rates=channel_rates(settings), interval=interval, poll=poll)
+    rt.deps.services["announcer"] = announcer
+    try:
+        async with bot, app:
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0.0, timeout=1)
+            await app.start()
+            outbox.start()
+            announcer.start()
+            try:
+                yield Stack(tg, rt, app, bot, outbox, announcer)
+            finally:
+                await announcer.stop()
+                await outbox.stop()
+                await app.updater.stop()
+                await app.stop()
+    finally:
+        await rt.close()
