@@ -7,7 +7,7 @@ database (claims and plan keys keep them from doing anything twice).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -17,6 +17,7 @@ from bot.delivery import Sender
 from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
 from bot.settings import Settings
 from db.engine import Sessions
+from handlers.types import Reply
 from schedules.nudges import NudgeConfig
 from schedules.scheduler import NudgePlanner, build_scheduler
 
@@ -60,12 +61,16 @@ def build_background(
     *,
     limits: Mapping[str, ChannelLimits] | None = None,
     config: DispatcherConfig | None = None,
+    personalise: Callable[[Reply, int | None], Reply] | None = None,
 ) -> Background:
-    """Compose the planner, its APScheduler and the dispatcher for these channels."""
+    """Compose the planner, its APScheduler and the dispatcher for these channels.
+
+    `personalise` adjusts a shared payload for its recipient before it is sent (the
+    attendance prompt's button is signed for each person: pass `Runtime.personalise`)."""
     channels = [s.channel for s in senders]
     planner = NudgePlanner(sessions, clock, NudgeConfig.from_settings(settings, channels))
     dispatcher = OutboxDispatcher(
         sessions, clock, senders, limits={**channel_limits(settings), **(limits or {})},
-        config=config,
+        config=config, personalise=personalise,
     )
     return Background(planner, build_scheduler(planner), dispatcher)

@@ -19,6 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start every configured channel (terminal chat if none)")
     sub.add_parser("chat", help="chat with the bot in the terminal")
+    sub.add_parser("worker", help="run the scheduler and the outbox dispatcher only")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     jadwal = sub.add_parser("jadwal", help="import or export the content calendar")
@@ -35,6 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--sep", choices=[",", ";"], default=",",
                      help="CSV separator (';' for Indonesian-locale Excel)")
     exp.add_argument("-o", "--output", type=Path)
+    faq = sub.add_parser("faq", help="import or export the FAQ (YAML)")
+    fsub = faq.add_subparsers(dest="action", required=True)
+    fimp = fsub.add_parser("import", help="replace the FAQ with a validated YAML file")
+    fimp.add_argument("file", type=Path)
+    fimp.add_argument("--dry-run", action="store_true", help="only report what would change")
+    fexp = fsub.add_parser("export", help="write the FAQ as YAML (standard output by default)")
+    fexp.add_argument("-o", "--output", type=Path)
+    from bot.cli_attendance import add_parser as add_attendance_parser
+
+    add_attendance_parser(sub)
     from bot.cli_announce import add_parser as add_announce
 
     add_announce(sub)
@@ -42,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _with_runtime(settings: Settings, command: str, args: argparse.Namespace) -> int:
-    from bot.app import run_channels, run_console
+    from bot.app import run_channels, run_console, run_worker
     from bot.runtime import build_runtime
 
     rt = await build_runtime(settings)
@@ -51,10 +62,22 @@ async def _with_runtime(settings: Settings, command: str, args: argparse.Namespa
             await run_channels(rt)
         elif command == "chat":
             await run_console(rt)
+        elif command == "worker":
+            await run_worker(rt)
         elif command == "jadwal":
             from bot.cli_calendar import export_cmd, import_cmd
 
             return await (import_cmd(rt, args) if args.action == "import" else export_cmd(rt, args))
+        elif command == "faq":
+            from bot import cli_faq
+
+            if args.action == "import":
+                return await cli_faq.import_cmd(rt, args)
+            return await cli_faq.export_cmd(rt, args)
+        elif command == "absensi":
+            from bot.cli_attendance import run as run_attendance
+
+            return await run_attendance(rt, args)
         elif command == "umumkan":
             from bot.cli_announce import announce_cmd, status_cmd
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 
 from bot.runtime import Runtime
+from db.attendance import sessions_with_attendance
 from schedules.calendar_export import export_calendar
 from schedules.calendar_import import CalendarImportError, import_calendar
 
@@ -24,11 +26,17 @@ async def import_cmd(rt: Runtime, args: argparse.Namespace) -> int:
             report = await import_calendar(
                 s, data, filename=args.file.name, now=rt.clock.now(), tz=rt.settings.tz,
                 replace_range=args.replace, force=args.force, dry_run=args.dry_run,
+                has_attendance=partial(sessions_with_attendance, s),
             )
     except CalendarImportError as exc:
         print(exc.summary(), file=sys.stderr)
         return 1
     print(report.summary(rt.settings.tz))
+    on_change = rt.deps.services.get("on_calendar_change")
+    if on_change is not None and report.changes and not args.dry_run:
+        outcome = await on_change(report.changes)
+        print(f"change notices queued: {outcome.notices}; "
+              f"reminders cancelled: {outcome.cancelled}; texts refreshed: {outcome.refreshed}")
     return 0
 
 

@@ -9,6 +9,7 @@ from handlers.types import Reply
 __all__ = [
     "Blocked",
     "ChatMigrated",
+    "ChatRateLimited",
     "DeliveryError",
     "OutsideWindow",
     "PermanentFailure",
@@ -28,6 +29,10 @@ class RateLimited(DeliveryError):
     def __init__(self, retry_after: float, message: str = "rate limited") -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ChatRateLimited(RateLimited):
+    """Too many messages to this one chat (WhatsApp's pair rate limit): only it must wait."""
 
 
 class Blocked(DeliveryError):

@@ -11,7 +11,7 @@ import random
 import socket
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.delivery import (
     Blocked,
     ChatMigrated,
+    ChatRateLimited,
     DeliveryError,
     OutsideWindow,
     PermanentFailure,
@@ -196,9 +197,13 @@ class OutboxDispatcher:
         limits: Mapping[str, ChannelLimits] | None = None,
         config: DispatcherConfig | None = None,
         name: str | None = None,
+        personalise: Callable[[Reply, int | None], Reply] | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        # Adjusts a shared payload for its recipient (signs buttons for the person: see
+        # schedules.attendance_prompts.sign_for) just before it is sent.
+        self._personalise = personalise
         self.config = config or DispatcherConfig()
         limits = limits or {}
         self._lanes = {
@@ -233,12 +238,14 @@ class OutboxDispatcher:
     def start(self) -> None:
         """Run in the background until `stop()`."""
         if self._runner is None:
+            # Reset here, not in run(): a stop() that comes before the task first runs
+            # must not be undone by it.
+            self._stopping = self._final = False
+            self._stop_event.clear()
             self._runner = asyncio.create_task(self.run(), name=f"dispatcher {self.name}")
 
     async def run(self) -> None:
         """Deliver until `stop()` is called."""
-        self._stopping = self._final = False
-        self._stop_event.clear()
         add_wake_listener(self.wake)
         claimers = [asyncio.create_task(self._claimer(lane)) for lane in self._lanes.values()]
         workers = [
@@ -496,6 +503,8 @@ class OutboxDispatcher:
             async with self._sessions() as s:
                 await self._load_payloads(s, {row.payload_id})
             reply = self._payloads[row.payload_id]
+        if self._personalise is not None:
+            reply = self._personalise(reply, row.person_id)
         chat_id = row.chat_id
         for _hop in range(2):
             try:
@@ -504,6 +513,11 @@ class OutboxDispatcher:
                 await self._follow_migration(lane.channel, chat_id, exc.new_chat_id)
                 chat_id = exc.new_chat_id
                 continue
+            except ChatRateLimited as exc:
+                # Only this chat waits; the channel goes on with everyone else.
+                self.stats.rate_limited += 1
+                lane.next_chat[chat_id] = loop.time() + exc.retry_after
+                return self._release(row, exc.retry_after, f"chat rate limited {exc.retry_after}s")
             except RateLimited as exc:
                 self.stats.rate_limited += 1
                 until = loop.time() + exc.retry_after

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,11 +19,20 @@ from db.regions import load_regions
 from handlers import default_routers
 from handlers.callbacks import Signer
 from handlers.dispatcher import Dispatcher
+from handlers.faq_store import FaqService, seed_if_empty
 from handlers.router import Deps
+from handlers.types import Reply
+from schedules.attendance_prompts import sign_for
 from schedules.calendar import ensure_programmes
 from schedules.calendar_import import load_sample_calendar
+from schedules.calendar_report import SessionChange
+from schedules.changes import ChangeOutcome, notify_session_changes
+from schedules.nudges import NudgeConfig
 
-__all__ = ["Runtime", "build_runtime"]
+if TYPE_CHECKING:
+    from bot.whatsapp.channel import WhatsAppChannel
+
+__all__ = ["Runtime", "build_runtime", "enabled_channels"]
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +48,18 @@ class Runtime:
     deps: Deps
     dispatcher: Dispatcher
     extras: dict[str, Any] = field(default_factory=dict)
+    whatsapp: WhatsAppChannel | None = None  # set when every WhatsApp setting is present
 
     async def close(self) -> None:
-        """Release the database."""
+        """Stop the WhatsApp inbox and release the HTTP pool and the database."""
+        if self.whatsapp is not None:
+            await self.whatsapp.close()
         await self.engine.dispose()
+
+    def personalise(self, reply: Reply, person_id: int | None) -> Reply:
+        """Sign a shared outbox payload's buttons for its recipient: pass this as
+        `OutboxDispatcher(personalise=...)`, or prompts' buttons are refused when pressed."""
+        return sign_for(reply, self.deps.signer, person_id)
 
 
 async def _callback_key(sessions: Sessions, settings: Settings) -> bytes:
@@ -70,10 +88,34 @@ async def build_runtime(
             report = await load_sample_calendar(s, settings.tz, now=clock.now())
             if report is not None:
                 log.info("loaded the sample calendar: %d sessions", report.added)
+        seeded = await seed_if_empty(s, clock.now())
+        if seeded:
+            log.info("loaded the starting FAQ: %d entries", seeded)
     signer = Signer(await _callback_key(sessions, settings))
     deps = Deps(settings=settings, clock=clock, sessions=sessions, signer=signer,
                 regions=load_regions())
     dispatcher = Dispatcher(deps, default_routers())
     deps.services["commands"] = dispatcher.commands
     deps.services["main_keyboard"] = dispatcher.main_keyboard()
-    return Runtime(settings, clock, engine, sessions, deps, dispatcher)
+    # The FAQ matcher; it rebuilds itself when an import or edit changed the stored FAQ.
+    deps.services["faq"] = FaqService()
+    nudges = NudgeConfig.from_settings(settings, enabled_channels(settings))
+
+    async def on_calendar_change(changes: Sequence[SessionChange]) -> ChangeOutcome:
+        return await notify_session_changes(sessions, nudges, changes, now=clock.now())
+
+    deps.services["on_calendar_change"] = on_calendar_change
+    rt = Runtime(settings, clock, engine, sessions, deps, dispatcher)
+    if settings.whatsapp_enabled and not settings.whatsapp_missing():
+        from bot.whatsapp.channel import WhatsAppChannel
+
+        rt.whatsapp = WhatsAppChannel(settings, dispatcher, sessions, clock)
+    return rt
+
+
+def enabled_channels(settings: Settings) -> list[str]:
+    """The channels scheduled messages may go to."""
+    channels = ["telegram"] if settings.telegram_enabled else []
+    if settings.whatsapp_enabled and not settings.whatsapp_missing():
+        channels.append("whatsapp")
+    return channels

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.whatsapp.numbers import normalize_number
@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None  # set to receive updates by webhook instead of polling
-    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     database_url: str = "sqlite+aiosqlite:///./data/dahar_ngopi.db"
     timezone: str = "Asia/Jakarta"
     admin_telegram_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -68,7 +68,15 @@ class Settings(BaseSettings):
     whatsapp_rate: float = Field(default=80.0, gt=0)  # messages per second per business number
     whatsapp_pair_interval: float = Field(default=6.0, ge=0)  # seconds between two to one person
     http_host: str = "0.0.0.0"
-    http_port: int = Field(default=8080, ge=1, le=65535)
+    http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+
+    # --- questions ---
+    question_max_chars: int = Field(default=500, ge=50, le=1000)  # longer /tanya texts refused
+    question_rate_per_hour: int = Field(default=5, ge=1)  # questions one person may file per hour
+    # --- attendance ---
+    # Attendance closes at this time of the session's day, in TIMEZONE (a session's
+    # tutup_presensi in the calendar overrides it).
+    attendance_close: time = time(23, 59)
 
     # --- announcements ---
     # The admin's progress message is edited at most this often while a broadcast runs.
@@ -85,6 +93,26 @@ class Settings(BaseSettings):
             if not str(item).lstrip("-").isdigit():
                 raise ValueError(f"not a Telegram user id: {item!r}")
         return [str(i) for i in ids or []]
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        # Telegram delivers only to https://; plain http is allowed to this machine,
+        # for a local Bot API server or a test.
+        local = ("http://127.0.0.1", "http://localhost", "http://[::1]")
+        if value and not value.startswith(("https://", *local)):
+            raise ValueError("Telegram delivers webhooks only to https:// URLs")
+        return value or None
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        secret = value.get_secret_value() if value is not None else ""
+        if info.data.get("telegram_webhook_url") and not secret:
+            raise ValueError("required when TELEGRAM_WEBHOOK_URL is set")
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ValueError("use 1-256 characters A-Z, a-z, 0-9, _ and -")
+        return value if secret else None
 
     @field_validator("admin_whatsapp_numbers", mode="before")
     @classmethod
@@ -162,6 +190,11 @@ class Settings(BaseSettings):
             and self.whatsapp_access_token.get_secret_value()
             and self.whatsapp_phone_number_id
         )
+
+    @property
+    def whatsapp_partly_configured(self) -> bool:
+        """Some WhatsApp settings are set, but not all four that sending and receiving need."""
+        return len(self.whatsapp_missing()) < 4 and bool(self.whatsapp_missing())
 
     def whatsapp_missing(self) -> list[str]:
         """Names of the settings still missing to send and receive on WhatsApp."""

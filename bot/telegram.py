@@ -84,14 +84,19 @@ class TelegramAdapter:
             log.exception("handling a %s update failed", "callback" if inc.callback else "message")
             replies = [Reply(SORRY, notice="Maaf, terjadi gangguan.")]
         if inc.callback_id is not None:
-            notice = next((r.notice for r in replies if r.notice), None)
+            first = next((r for r in replies if r.notice), None)
             try:
-                await bot.answer_callback_query(inc.callback_id, text=notice)
+                await bot.answer_callback_query(
+                    inc.callback_id, text=first.notice if first else None,
+                    show_alert=bool(first and first.meta.get("alert")),
+                )
             except tg_error.BadRequest as exc:  # the press is too old to answer: harmless
                 log.info("could not answer a callback query: %s", exc.message)
         for reply in replies:
             if not reply.text and not reply.document and not reply.photo:
                 continue
+            if inc.callback_id is not None and reply.notice and reply.meta.get("notice_only"):
+                continue  # the toast said it all; a message would spend the sending quota
             if reply.edit and inc.message_id and not (reply.document or reply.photo):
                 try:
                     markup = reply_markup(reply) if reply.buttons else None
@@ -122,8 +127,12 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
+    webhook: bool = False,
 ) -> Application:  # type: ignore[type-arg]
-    """The python-telegram-bot Application talking to `TELEGRAM_API_URL`."""
+    """The python-telegram-bot Application talking to `TELEGRAM_API_URL`.
+
+    `webhook=True` builds it without an Updater: our HTTP server feeds `update_queue`.
+    """
     assert settings.telegram_bot_token is not None
     api = settings.telegram_api_url
     builder = (
@@ -137,9 +146,12 @@ def build_application(
     # aiohttp keeps its throughput with many connections, where httpx falls off
     # (docs/benchmarks.md): replies to a burst of button presses need that.
     builder = builder.request(request or AiohttpRequest(connection_pool_size=128))
-    builder = builder.get_updates_request(
-        updates_request or AiohttpRequest(connection_pool_size=2, read_timeout=30)
-    )
+    if webhook:
+        builder = builder.updater(None)
+    else:
+        builder = builder.get_updates_request(
+            updates_request or AiohttpRequest(connection_pool_size=2, read_timeout=30)
+        )
     app = builder.build()
     adapter = TelegramAdapter(dispatcher)
     app.add_handler(TypeHandler(Update, adapter.on_update))

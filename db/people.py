@@ -15,9 +15,11 @@ __all__ = [
     "find_identity",
     "get_or_create_identity",
     "is_db_admin",
+    "last_inbound",
     "list_admins",
     "person_by_nip",
     "remove_admin",
+    "rename_identity",
 ]
 
 
@@ -104,3 +106,27 @@ async def remove_admin(s: AsyncSession, channel: str, external_id: str) -> bool:
         delete(Admin).where(Admin.channel == channel, Admin.external_id == external_id)
     )
     return bool(getattr(res, "rowcount", 0))
+
+
+async def rename_identity(s: AsyncSession, channel: str, old: str, new: str) -> bool:
+    """Move a channel account to a new external id (a WhatsApp number change).
+
+    False when there is no account `old`, or `new` already has one (then both stay).
+    """
+    ident = await find_identity(s, channel, old)
+    if ident is None or await find_identity(s, channel, new) is not None:
+        return False
+    ident.external_id = new
+    if ident.chat_id == old:
+        ident.chat_id = new
+    return True
+
+
+async def last_inbound(s: AsyncSession, channel: str, external_id: str) -> datetime | None:
+    """When the account last wrote to the bot (None: never, or unknown account)."""
+    found: datetime | None = await s.scalar(
+        select(Identity.last_inbound_at).where(
+            Identity.channel == channel, Identity.external_id == external_id
+        )
+    )
+    return found

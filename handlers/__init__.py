@@ -17,25 +17,42 @@ def default_routers() -> list[Router]:
         announcement_audience,
         announcement_list,
         announcements,
+        attendance,
+        attendance_admin,
         calendar_admin,
+        faq,
+        faq_admin,
         help,
+        linking,
         menu,
         privacy,
         profile,
+        questions,
         registration,
+        reminders,
     )
 
     return [
         registration.router,
         menu.router,
+        attendance.router,
         profile.router,
+        reminders.router,
         privacy.router,
+        linking.router,
         admin.router,
-        # Before calendar-admin: a file sent while composing is the announcement's, not
-        # a calendar to import.
+        questions.router,
+        # An admin's reply to a question notification must be taken before the FAQ sees it.
+        questions.admin_router,
+        # Before the FAQ and calendar files: a file sent while composing is the
+        # announcement's, not a file to import.
         announcements.router,
         announcement_audience.router,
         announcement_list.router,
+        # Before the calendar: a YAML file may be an FAQ; the FAQ handler leaves others alone.
+        faq_admin.router,
         calendar_admin.router,
+        faq.router,  # free text: the FAQ answers before help's "not understood"
+        attendance_admin.router,
         help.router,
     ]

@@ -33,7 +33,8 @@ async def admin(ctx: Context) -> Replies:
     words = ctx.args.split()
     if not words:
         admins = await list_admins(ctx.session)
-        owners = ", ".join(ctx.deps.settings.admin_telegram_ids) or "—"
+        settings = ctx.deps.settings
+        owners = ", ".join([*settings.admin_telegram_ids, *settings.admin_whatsapp_numbers]) or "—"
         lines = [f"• {esc(a.channel)} {esc(a.external_id)}" for a in admins] or ["• (belum ada)"]
         return Reply(
             f"<b>Pemilik</b> (dari pengaturan): {esc(owners)}\n<b>Admin</b>:\n"

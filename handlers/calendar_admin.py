@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
+from db.attendance import sessions_with_attendance
 from handlers.router import Context, Replies, Router
 from handlers.text import esc
 from handlers.types import Reply
@@ -20,7 +22,7 @@ router = Router("calendar-admin", admin=True)
 CALENDAR_SUFFIXES = (".csv", ".yaml", ".yml", ".xlsx")
 MAX_CALENDAR_BYTES = 2 * 1024 * 1024
 
-OnChange = Callable[[Any, Any], Awaitable[int]]
+OnChange = Callable[[Any], Awaitable[object]]
 
 
 @router.document()
@@ -46,14 +48,23 @@ async def calendar_file(ctx: Context) -> Replies:
             report = await import_calendar(
                 ctx.session, data, filename=doc.filename, now=ctx.now,
                 tz=ctx.deps.settings.tz, force=force,
+                has_attendance=partial(sessions_with_attendance, ctx.session),
             )
     except CalendarImportError as exc:
         return Reply(
             "❌ <b>Jadwal tidak diimpor</b> (tidak ada yang diubah):\n\n" + esc(exc.summary())
         )
     on_change: OnChange | None = ctx.deps.services.get("on_calendar_change")
-    notices = await on_change(ctx.session, report) if on_change else 0
     text = "✅ <b>Jadwal diimpor</b>\n\n" + esc(report.summary(ctx.deps.settings.tz))
-    if notices:
-        text += f"\n\n📣 {notices} pemberitahuan perubahan dijadwalkan untuk peserta."
+    if on_change is not None and report.changes:
+        changes = report.changes
+
+        async def notify() -> None:
+            await on_change(changes)
+
+        ctx.after_commit.append(notify)
+        text += (
+            "\n\n📣 Peserta yang sudah menerima info sesi yang berubah akan mendapat "
+            "pemberitahuan; pengingat menyesuaikan dalam satu menit."
+        )
     return Reply(text)

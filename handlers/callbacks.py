@@ -48,6 +48,18 @@ class Signer:
         return payload
 
 
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    # get_type_hints evaluates string annotations (compile + eval) on every call: a burst of
+    # button presses would spend much of its time here.
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = get_type_hints(cls)
+    return hints
+
+
 @dataclass(frozen=True)
 class CallbackData:
     """Base for typed callback data: subclass with a `prefix` and typed fields.
@@ -83,7 +95,7 @@ class CallbackData:
         flds = fields(cls)
         if parts[0] != cls.prefix or len(parts) != len(flds) + 1:
             raise CallbackError(f"not a {cls.prefix} callback")
-        hints = get_type_hints(cls)
+        hints = _hints(cls)
         values: dict[str, Any] = {}
         for f, raw in zip(flds, parts[1:], strict=True):
             kind = hints[f.name]

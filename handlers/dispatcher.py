@@ -4,21 +4,35 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ConversationState
 from db.people import get_or_create_identity, is_db_admin
+from handlers.batching import MicroBatcher
 from handlers.callbacks import CallbackData, CallbackError
-from handlers.router import CommandSpec, Context, Deps, FileFetcher, Replies, Router, as_list
+from handlers.router import (
+    BatchHandler,
+    CommandSpec,
+    Context,
+    Deps,
+    FileFetcher,
+    Replies,
+    Router,
+    as_list,
+)
 from handlers.types import Incoming, Keyboard, Reply
 
-__all__ = ["Dispatcher"]
+__all__ = ["BeforeCommit", "Dispatcher"]
 
 log = logging.getLogger(__name__)
 
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.DOTALL)
+
+# Runs inside the dispatcher's unit of work, after the handler, with its replies.
+BeforeCommit = Callable[[AsyncSession, list[Reply]], Awaitable[None]]
 
 NOT_ADMIN = "Maaf, perintah ini hanya untuk admin BPSDM."
 STALE_BUTTON = "Maaf, tombol ini sudah tidak berlaku. Silakan ketik /menu atau /bantuan."
@@ -51,6 +65,33 @@ class Dispatcher:
         self._flows = {k: v for r in self.routers for k, v in r.flows.items()}
         self._documents = [d for r in self.routers for d in r.documents]
         self._fallbacks = [f for r in self.routers for f in r.fallbacks]
+        self._batchers: dict[str, MicroBatcher[Incoming, Replies | None]] = {
+            cls.prefix: MicroBatcher(self._batch_fn(fn)) for r in self.routers
+            for cls, fn in r.batches
+        }
+
+    def _batch_fn(
+        self, fn: BatchHandler
+    ) -> Callable[[Sequence[Incoming]], Awaitable[list[Replies | None]]]:
+        async def process(items: Sequence[Incoming]) -> list[Replies | None]:
+            return await fn(self.deps, items)
+
+        return process
+
+    async def _batched(self, incoming: Incoming) -> list[Reply] | None:
+        """Replies from a batch handler for this press, or None to take the usual path."""
+        if incoming.callback is None or not self._batchers:
+            return None
+        payload = incoming.callback.partition(".")[2]
+        batcher = self._batchers.get(payload.split(":", 1)[0])
+        if batcher is None:
+            return None
+        try:
+            replies = await batcher.submit(incoming)
+        except Exception:
+            log.exception("a batch of button presses failed; handling them one by one")
+            return None
+        return None if replies is None else as_list(replies)
 
     @property
     def commands(self) -> list[CommandSpec]:
@@ -72,6 +113,8 @@ class Dispatcher:
         owners = self.deps.services.get("owners", {}).get(incoming.channel, set())
         if incoming.channel == "telegram":
             owners = set(owners) | set(self.deps.settings.admin_telegram_ids)
+        elif incoming.channel == "whatsapp":
+            owners = set(owners) | set(self.deps.settings.admin_whatsapp_numbers)
         return incoming.user_id in owners
 
     def parse_command(self, incoming: Incoming) -> tuple[str, str] | None:
@@ -93,19 +136,37 @@ class Dispatcher:
         return None
 
     async def handle(
-        self, incoming: Incoming, fetch_file: FileFetcher | None = None
+        self,
+        incoming: Incoming,
+        fetch_file: FileFetcher | None = None,
+        *,
+        before_commit: BeforeCommit | None = None,
     ) -> list[Reply]:
-        """Handle one message or button press and return what to send back."""
+        """Handle one message or button press and return what to send back.
+
+        `before_commit(session, replies)` runs in the same unit of work, so a channel
+        can record "handled, these are the replies" atomically with what the handler did.
+        """
         if not incoming.is_private:
             # Only answer in groups when addressed with a command, and only to redirect.
             return [Reply(GROUP_ONLY_PRIVATE)] if self.parse_command(incoming) else []
+        # The batch path has no unit of work of its own to record replies in: a channel that
+        # needs `before_commit` (WhatsApp's inbox) takes the usual path.
+        batched = await self._batched(incoming) if before_commit is None else None
+        if batched is not None:
+            return batched
         now = self.deps.clock.now()
         async with self.deps.sessions() as s, s.begin():
             identity, person = await get_or_create_identity(
                 s, incoming.channel, incoming.user_id, incoming.chat_id, now
             )
             identity.last_inbound_at = now
-            if person.preferred_channel is None:
+            # Writing again means the chat works again, even if a send once failed with 403
+            # (Telegram) or 131026 (WhatsApp).
+            person.reachable = True
+            # Scheduled messages follow the channel the person last wrote from,
+            # unless they pinned one in /profil.
+            if not person.channel_pinned or person.preferred_channel is None:
                 person.preferred_channel = incoming.channel
             owner = self.is_owner(incoming)
             admin = owner or await is_db_admin(s, incoming.channel, incoming.user_id)
@@ -118,8 +179,22 @@ class Dispatcher:
                 incoming=incoming, session=s, deps=self.deps, identity=identity, person=person,
                 is_admin=admin, is_owner=owner, now=now, state=state, fetch_file=fetch_file,
             )
-            replies = await self._route(ctx)
-        return as_list(replies)
+            replies = as_list(await self._route(ctx))
+            if before_commit is not None:
+                await before_commit(s, replies)
+        # Work that must see this unit of work committed (e.g. notices after an import).
+        for job in ctx.after_commit:
+            try:
+                result = await job()
+            except Exception:
+                log.exception("a job after the commit failed")
+                continue
+            # A job may answer too (an export, a chart): its replies follow.
+            if isinstance(result, Reply) or (
+                isinstance(result, list) and all(isinstance(r, Reply) for r in result)
+            ):
+                replies += as_list(result)
+        return replies
 
     async def _route(self, ctx: Context) -> Replies:
         inc = ctx.incoming
@@ -148,7 +223,11 @@ class Dispatcher:
                     return replies
             return Reply("Maaf, berkas ini tidak dapat kami proses. Ketik /bantuan untuk bantuan.")
         text = (inc.text or "").strip()
-        if len(text) > 1000 and not (ctx.state and ctx.state.flow.startswith("admin")):
+        # Admins may send longer texts in admin flows and as replies (answers to questions).
+        long_ok = (ctx.state is not None and ctx.state.flow.startswith("admin")) or (
+            ctx.is_admin and inc.reply_to_message_id is not None
+        )
+        if len(text) > 1000 and not long_ok:
             return Reply(TOO_LONG.format(limit="1.000"))
         if ctx.state is not None and ctx.state.flow in self._flows:
             fn, admin = self._flows[ctx.state.flow]
@@ -158,7 +237,9 @@ class Dispatcher:
             return await fn(ctx)
         if not text:
             return Reply("Maaf, jenis pesan ini belum dapat kami proses. Ketik /bantuan.")
-        for fallback in self._fallbacks:
+        for fallback, admin in self._fallbacks:
+            if admin and not ctx.is_admin:
+                continue
             replies = await fallback(ctx)
             if replies is not None:
                 return replies

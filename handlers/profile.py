@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from handlers.callbacks import CallbackData
+from handlers.linking import ChannelMenu, channel_line
 from handlers.profile_fields import FIELD_LABELS, FIELDS, accept, ask, summary
 from handlers.registration import advance
 from handlers.router import Context, Replies, Router
@@ -32,7 +33,9 @@ async def show(ctx: Context) -> Replies:
     buttons = [
         [ctx.button(f"✏️ Ubah {FIELD_LABELS[f].lower()}", EditField(f))] for f in FIELDS
     ]
-    return Reply("👤 <b>Data Bapak/Ibu</b>\n\n" + summary(ctx), buttons=buttons)
+    buttons.append([ctx.button("📡 Saluran utama", ChannelMenu())])
+    text = "👤 <b>Data Bapak/Ibu</b>\n\n" + summary(ctx) + "\n" + channel_line(ctx.person)
+    return Reply(text, buttons=buttons)
 
 
 @router.callback(EditField)

@@ -19,6 +19,7 @@ from handlers.callbacks import CallbackData, Signer
 from handlers.types import Attachment, Button, Incoming, Reply
 
 __all__ = [
+    "BatchHandler",
     "CommandSpec",
     "Context",
     "Deps",
@@ -33,6 +34,8 @@ Replies = Reply | Sequence[Reply] | None
 Handler = Callable[["Context"], Awaitable[Replies]]
 CD = TypeVar("CD", bound=CallbackData)
 CallbackHandler = Callable[["Context", CD], Awaitable[Replies]]
+# Many presses of one kind at once: one reply per press, or None for "take the usual path".
+BatchHandler = Callable[["Deps", Sequence[Incoming]], Awaitable[list[Replies | None]]]
 
 
 class FileFetcher(Protocol):
@@ -70,6 +73,11 @@ class Context:
     payload: str | None = None  # verified callback payload
     state: ConversationState | None = None
     fetch_file: FileFetcher | None = None
+    # Jobs run once this unit of work has committed (notices after an import; exports and
+    # charts, slow work that must not hold the transaction, and with it SQLite's write
+    # lock, while it runs: they open their own sessions). A job may return replies: they
+    # follow the handler's.
+    after_commit: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     def button(self, label: str, data: CallbackData, *, anyone: bool = False) -> Button:
         """A button whose data is signed for this person (or for anyone)."""
@@ -122,7 +130,8 @@ class Router:
         self.callbacks = []
         self.flows: dict[str, tuple[Handler, bool]] = {}
         self.documents: list[tuple[Handler, bool]] = []
-        self.fallbacks: list[Handler] = []
+        self.fallbacks: list[tuple[Handler, bool]] = []
+        self.batches: list[tuple[type[CallbackData], BatchHandler]] = []
 
     def command(
         self,
@@ -157,6 +166,20 @@ class Router:
 
         return deco
 
+    def batch(self, cls: type[CallbackData]) -> Callable[[BatchHandler], BatchHandler]:
+        """Register a fast path for presses of `cls` that arrive together (not for admin
+        routers): the handler gets the raw presses (signatures unchecked: it checks them),
+        handles many in one unit of work, and returns None for any it leaves to the usual
+        `callback` handler."""
+        if self.admin:
+            raise ValueError("batch handlers are for everyone's buttons, not admin ones")
+
+        def deco(fn: BatchHandler) -> BatchHandler:
+            self.batches.append((cls, fn))
+            return fn
+
+        return deco
+
     def flow(self, name: str, *, admin: bool | None = None) -> Callable[[Handler], Handler]:
         """Register the handler of texts sent while a person is in conversation `name`."""
 
@@ -175,11 +198,11 @@ class Router:
 
         return deco
 
-    def fallback(self) -> Callable[[Handler], Handler]:
-        """Register a handler for free text that nothing else took."""
+    def fallback(self, *, admin: bool | None = None) -> Callable[[Handler], Handler]:
+        """Register a handler for free text that nothing else took (returns None to pass)."""
 
         def deco(fn: Handler) -> Handler:
-            self.fallbacks.append(fn)
+            self.fallbacks.append((fn, self.admin if admin is None else admin))
             return fn
 
         return deco

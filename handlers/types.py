@@ -83,6 +83,10 @@ class Reply:
     `text` uses a small HTML subset (<b>, <i>, <u>, <code>, <a href>) that every
     adapter renders for its platform; text that came from people is escaped with
     `handlers.text.esc` before it is put in.
+
+    `meta` keys adapters understand: `notice_only` (answering a button press, the notice
+    says it all: a channel with toasts shows only the notice, others send the text) and
+    `alert` (show the notice as a dialog the person dismisses).
     """
 
     text: str = ""

@@ -63,15 +63,22 @@ class NudgeConfig:
     lookahead: timedelta = timedelta(minutes=10)
     channels: tuple[str, ...] = ("telegram",)
     batch_size: int = 5000
+    # The attendance prompt after a session (schedules.attendance_prompts): the agency's
+    # zone (TIMEZONE) and ATTENDANCE_CLOSE decide until when it is worth sending.
+    timezone: str = "Asia/Jakarta"
+    attendance_close: time = time(23, 59)
 
     @classmethod
     def from_settings(cls, settings: Settings, channels: Sequence[str]) -> NudgeConfig:
-        """The config from MORNING_TIME, REMINDER_MINUTES, CATCHUP_HOURS."""
+        """The config from MORNING_TIME, REMINDER_MINUTES, CATCHUP_HOURS, TIMEZONE and
+        ATTENDANCE_CLOSE."""
         return cls(
             morning_time=settings.morning_time,
             reminder_minutes=settings.reminder_minutes,
             catchup=timedelta(hours=settings.catchup_hours),
             channels=tuple(channels),
+            timezone=settings.timezone,
+            attendance_close=settings.attendance_close,
         )
 
 

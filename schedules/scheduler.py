@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -12,6 +13,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
 from db.engine import Sessions
+from schedules.attendance_prompts import plan_due_prompts
 from schedules.nudges import (
     NudgeConfig,
     PlanOutcome,
@@ -34,11 +36,13 @@ class TickReport:
 
     menus: list[PlanOutcome] = field(default_factory=list)
     reminders: list[PlanOutcome] = field(default_factory=list)
+    prompts: list[PlanOutcome] = field(default_factory=list)  # attendance, after sessions
 
     @property
     def planned(self) -> list[PlanOutcome]:
         """Plans this tick created."""
-        return [p for p in [*self.menus, *self.reminders] if p.status == "planned"]
+        return [p for p in [*self.menus, *self.reminders, *self.prompts]
+                if p.status == "planned"]
 
 
 class NudgePlanner:
@@ -76,6 +80,9 @@ class NudgePlanner:
                     report.menus.append(await plan_morning_menu(
                         self._sessions, self.config, day=day, zone=zone, now=now))
         report.reminders = await plan_due_reminders(self._sessions, self.config, now=now)
+        report.prompts = await plan_due_prompts(
+            self._sessions, self.config, now=now, agency_tz=ZoneInfo(self.config.timezone),
+            close=self.config.attendance_close)
         return report
 
     async def catch_up(self, now: datetime | None = None) -> TickReport:

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.delivery import (
     Blocked,
+    ChatRateLimited,
     DeliveryError,
     OutsideWindow,
     PermanentFailure,
@@ -80,7 +81,7 @@ class GraphError(Exception):
         return f"WhatsApp {code}{sub}: {text}{trace}"
 
 
-class PairRateLimited(RateLimited):
+class PairRateLimited(ChatRateLimited):
     """131056: too many messages to one person; only that person needs the pause."""
 
     def __init__(self, retry_after: float, recipient: str) -> None:

@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 from db.models.announcements import Announcement
+from db.models.attendance import Attendance, AuditEntry, CodeFailure
 from db.models.calendar import Holiday, LearningSession, Programme
+from db.models.faq import FaqEntryRow, FaqLookup, Question, QuestionAsker, QuestionNotice
 from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
 from db.models.state import AppMeta, ConversationState
+from db.models.whatsapp import InboxMessage, LinkAttempt, LinkCode
 
 __all__ = [
     "Admin",
     "Announcement",
     "AppMeta",
+    "Attendance",
+    "AuditEntry",
+    "CodeFailure",
     "ConversationState",
+    "FaqEntryRow",
+    "FaqLookup",
     "Holiday",
     "Identity",
+    "InboxMessage",
     "LearningSession",
+    "LinkAttempt",
+    "LinkCode",
     "NudgePlan",
     "OutboxMessage",
     "OutboxPayload",
     "Person",
     "Programme",
+    "Question",
+    "QuestionAsker",
+    "QuestionNotice",
 ]

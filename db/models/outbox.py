@@ -49,6 +49,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_claim", "status", "channel", "priority", "not_before", "id"),
         Index("ix_outbox_ref", "ref_type", "ref_id", "status"),
         Index("ix_outbox_person", "person_id", "status"),
+        # Status webhooks find their row by the platform's message id (migration 0003).
+        Index("ix_outbox_platform_message_id", "platform_message_id"),
     )
 
     id: Mapped[int] = mapped_column(_BigId, primary_key=True)
@@ -72,6 +74,9 @@ class OutboxMessage(Base):
     ref_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Delivery receipts (WhatsApp status webhooks; migration 0003).
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class NudgePlan(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, UTCDateTime
@@ -29,6 +29,9 @@ class Person(Base):
     # False once a platform tells us the person blocked the bot or the account is gone.
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     preferred_channel: Mapped[str | None] = mapped_column(String(16))
+    # True when the person chose the channel in /profil; otherwise it follows the channel
+    # they last wrote from.
+    channel_pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # What scheduled messages the person wants: {"menu": bool, "reminder": bool, "muted": [keys]}
     preferences: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,59 +1,87 @@
-"""Drive the core dispatcher as one person on one channel: type, send files, press buttons."""
+"""A person chatting with the core dispatcher (no channel): type, press buttons, send files."""
 
 from __future__ import annotations
 
-from handlers.dispatcher import Dispatcher
-from handlers.types import Attachment, Button, Incoming, Reply
+import itertools
 
-__all__ = ["Chat"]
+from bot.runtime import Runtime
+from handlers.types import Attachment, Incoming, Reply
+
+__all__ = ["Chat", "buttons", "text"]
+
+_ids = itertools.count(1000)
+
+
+def text(replies: list[Reply]) -> str:
+    """Every reply's text (and toast), joined."""
+    return "\n".join(part for r in replies for part in (r.notice, r.text) if part)
+
+
+def buttons(replies: list[Reply]) -> list[str]:
+    """Every button label, in order."""
+    return [b.label for r in replies for row in r.buttons for b in row]
 
 
 class Chat:
-    """One person's private chat with the core (no platform in between)."""
+    """One account on one channel, talking to `rt.dispatcher`."""
 
-    def __init__(self, dispatcher: Dispatcher, user_id: str, channel: str = "telegram") -> None:
-        self.dispatcher = dispatcher
+    def __init__(self, rt: Runtime, user_id: str, channel: str = "telegram") -> None:
+        self.rt = rt
         self.user_id = user_id
         self.channel = channel
-        self.replies: list[Reply] = []
-        self._message_id = 100
+        self.last: list[Reply] = []
 
-    async def _handle(self, inc: Incoming) -> list[Reply]:
-        replies = await self.dispatcher.handle(inc)
-        self.replies += replies
-        return replies
+    async def _send(self, inc: Incoming, files: dict[str, bytes] | None = None) -> list[Reply]:
+        async def fetch(att: Attachment) -> bytes:
+            return (files or {})[att.file_id or ""]
 
-    async def say(self, text: str) -> list[Reply]:
-        """Type a message."""
-        self._message_id += 1
-        return await self._handle(Incoming(self.channel, self.user_id, self.user_id, text=text,  # type: ignore[arg-type]
-                                           message_id=str(self._message_id)))
+        self.last = await self.rt.dispatcher.handle(inc, fetch_file=fetch)
+        return self.last
 
-    async def send_photo(self, caption: str = "", file_id: str = "PHOTO-1") -> list[Reply]:
-        """Send a photo with a caption."""
-        self._message_id += 1
-        photo = Attachment("foto.jpg", "image/jpeg", 1234, file_id)
-        return await self._handle(Incoming(self.channel, self.user_id, self.user_id,  # type: ignore[arg-type]
-                                           text=caption or None, photo=photo,
-                                           message_id=str(self._message_id)))
+    async def say(self, words: str, *, reply_to: str | None = None,
+                  reply_to_text: str | None = None) -> list[Reply]:
+        """Type a message (optionally as a reply to a bot message)."""
+        inc = Incoming(self.channel, self.user_id, self.user_id, text=words,  # type: ignore[arg-type]
+                       message_id=str(next(_ids)), reply_to_message_id=reply_to,
+                       reply_to_text=reply_to_text)
+        return await self._send(inc)
 
-    def button(self, label_part: str) -> Button:
-        """The newest button whose label contains `label_part`."""
-        for reply in reversed(self.replies):
+    async def press(self, label: str, replies: list[Reply] | None = None) -> list[Reply]:
+        """Press the button labelled `label` among `replies` (default: the last answer)."""
+        for reply in replies if replies is not None else self.last:
             for row in reply.buttons:
                 for b in row:
-                    if label_part in b.label:
-                        return b
-        raise AssertionError(f"no button {label_part!r}")
+                    if b.label == label:
+                        inc = Incoming(self.channel, self.user_id,  # type: ignore[arg-type]
+                                       self.user_id, callback=b.data, callback_id="cb",
+                                       message_id=str(next(_ids)))
+                        return await self._send(inc)
+        raise AssertionError(f"no button {label!r} in {buttons(replies or self.last)}")
 
-    async def press(self, label_part: str | Button, message_id: str = "500") -> list[Reply]:
-        """Press a button (or the data of someone else's button)."""
-        b = self.button(label_part) if isinstance(label_part, str) else label_part
-        return await self._handle(Incoming(self.channel, self.user_id, self.user_id,  # type: ignore[arg-type]
-                                           callback=b.data, callback_id="cb",
-                                           message_id=message_id))
+    async def press_data(self, data: str) -> list[Reply]:
+        """Send button data as a press (a template's quick reply, a forged button)."""
+        inc = Incoming(self.channel, self.user_id, self.user_id,  # type: ignore[arg-type]
+                       callback=data, callback_id="cb", message_id=str(next(_ids)))
+        return await self._send(inc)
 
-    @staticmethod
-    def text(replies: list[Reply]) -> str:
-        """Every text and notice of some replies, joined."""
-        return "\n".join(filter(None, [x for r in replies for x in (r.notice, r.text)]))
+    async def send_file(self, filename: str, content: bytes,
+                        caption: str | None = None) -> list[Reply]:
+        """Send a document."""
+        file_id = f"f{next(_ids)}"
+        inc = Incoming(self.channel, self.user_id, self.user_id, text=caption,  # type: ignore[arg-type]
+                       document=Attachment(filename, None, len(content), file_id),
+                       message_id=str(next(_ids)))
+        return await self._send(inc, {file_id: content})
+
+    async def register(self, name: str = "Budi Santoso", nip: str = "198507142010011003",
+                       instansi: str = "Dinas Pendidikan Kab. Sidoarjo") -> None:
+        """Walk the registration as a person would."""
+        await self.say("/mulai")
+        await self.press("✅ Saya setuju")
+        await self.say(name)
+        await self.say(nip)
+        await self.say(instansi)
+        await self.say("sidoarjo")
+        await self.press("Kab. Sidoarjo (Jawa Timur)")
+        done = await self.press("✅ WIB (UTC+7)")
+        assert "Pendaftaran selesai" in text(done), text(done)

@@ -95,8 +95,10 @@ async def test_two_processes_on_one_database_never_send_a_row_twice(db_url: str)
     try:
         await seed(sessions)
         async with FakeTelegram(record=True) as tg:
-            a = await child(db_url, tg, "run", "--claim-max", "200")
-            b = await child(db_url, tg, "worker", "--claim-max", "200")
+            # Paced, so that the first cannot drain everything before the second starts
+            # on a loaded machine: both must take part for the test to mean anything.
+            a = await child(db_url, tg, "run", "--claim-max", "200", "--rate", "300")
+            b = await child(db_url, tg, "worker", "--claim-max", "200", "--rate", "300")
             ra, rb = await finish(a), await finish(b)
             got = delivered(tg)
         assert set(got) == set(range(10_000, 10_000 + N)) and max(got.values()) == 1

@@ -1,4 +1,5 @@
-"""End-to-end fixtures: the bot started as `dahar-ngopi run` does, against the fake Bot API."""
+"""End-to-end fixtures: the bot started as `dahar-ngopi run` does, against the fake Bot API
+and the fake WhatsApp Cloud API."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from bot.app import run_channels
 from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from tests.e2e.whatsapp_bot import WhatsAppBot, running_bot, whatsapp_env
 from tests.fakes.telegram_server import FakeTelegram, SentCall
+from tests.fakes.whatsapp_server import FakeWhatsApp
 
 
 @dataclass
@@ -67,3 +70,25 @@ async def telegram_bot(
             stop.set()
             await asyncio.wait_for(task, 15)
             await rt.close()
+
+
+@pytest.fixture
+async def wa() -> AsyncIterator[FakeWhatsApp]:
+    """The fake WhatsApp Cloud API on 127.0.0.1."""
+    async with FakeWhatsApp() as fake:
+        yield fake
+
+
+@pytest.fixture
+def wa_settings(make_settings: Callable[..., Settings], wa: FakeWhatsApp) -> Settings:
+    """Settings with WhatsApp on, pointed at the fake."""
+    return make_settings(whatsapp_env(wa))
+
+
+@pytest.fixture
+async def bot(wa_settings: Settings, clock: FixedClock, wa: FakeWhatsApp) -> AsyncIterator[
+    WhatsAppBot
+]:
+    """The bot running with its HTTP server (WhatsApp webhook) on a free port."""
+    async with running_bot(wa_settings, clock, wa) as running:
+        yield running

@@ -14,7 +14,7 @@ from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from db.models import Announcement
-from tests.auxil.chat import Chat
+from tests.auxil.announce_chat import Chat
 from tests.auxil.outbox import RecordingSender, add_people, rows
 from tests.conftest import OWNER_ID
 

@@ -1,0 +1,358 @@
+"""Measure attendance presses end to end: fake Telegram in its own process, the real bot here.
+
+Every press is a signed "Saya hadir" callback_query of a different person, queued on the fake
+server (POST /__inject); the bot fetches it by long polling, records the attendance in SQLite
+and answers it with answerCallbackQuery. The time of a press is taken just before it is
+queued, the time of its answer when the fake's reply to answerCallbackQuery arrives, both on
+this process's monotonic clock. Two runs:
+
+- steady: N presses at a fixed rate (default 10,000 at 500/s), latency percentiles overall
+  and per second, and whether the backlog grows (later seconds slower than earlier ones);
+- burst: N more presses (the same people, another session) queued at once; time to drain.
+
+Afterwards it checks the database: every person recorded exactly once per session, every
+press answered once. Run from the repository root::
+
+    .venv/bin/python -m bench.attendance_presses [--people 10000] [--rate 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import func, insert, select
+from telegram import Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
+from telegram.request import RequestData
+
+from bench.fake_ceiling import FakeServer, server_stats, start_fake_server_process
+from bot.clock import SystemClock
+from bot.runtime import Runtime, build_runtime
+from bot.settings import load_settings
+from bot.telegram import build_application
+from bot.telegram_request import AiohttpRequest
+from db.models import Attendance, Identity, LearningSession, Person
+from handlers.attendance import AttendPress
+from schedules.calendar import ensure_programmes
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-callback-secret-not-for-production"
+FIRST_USER = 700_000_000
+
+
+class TimedRequest(AiohttpRequest):
+    """AiohttpRequest that notes when each answerCallbackQuery got its reply."""
+
+    def __init__(self, answered: dict[str, float], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.answered = answered
+        self.duplicates = 0
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        result = await super().do_request(url, method, request_data, read_timeout,
+                                          write_timeout, connect_timeout, pool_timeout)
+        if url.endswith("/answerCallbackQuery") and request_data is not None:
+            query = str(request_data.parameters.get("callback_query_id"))
+            if query in self.answered:
+                self.duplicates += 1
+            self.answered[query] = time.perf_counter()
+        return result
+
+
+@dataclass
+class Run:
+    """One measured run."""
+
+    name: str
+    presses: int
+    sent_at: dict[str, float] = field(default_factory=dict)
+    first: float = 0.0
+    last_sent: float = 0.0
+
+    def latencies(self, answered: dict[str, float]) -> list[tuple[float, float]]:
+        """(press time relative to the start, seconds to its answer) of answered presses."""
+        return sorted(
+            (t - self.first, answered[q] - t) for q, t in self.sent_at.items() if q in answered
+        )
+
+
+def _pct(values: Sequence[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+async def _seed(rt: Runtime, people: int) -> tuple[int, int, list[int]]:
+    """Two sessions open now and `people` registered people with a NIP; return the ids."""
+    now = datetime.now(UTC)
+    today = now.astimezone(rt.settings.tz).date()
+    async with rt.sessions() as s, s.begin():
+        await ensure_programmes(s)
+        ids = []
+        for code in ("BENCH-STEADY", "BENCH-BURST"):
+            row = LearningSession(
+                code=code, day=today, programme_key="asn-belajar", title=f"Sesi {code}",
+                speaker=None, starts_at=now - timedelta(hours=1), ends_at=now,
+                zoom_url=None, youtube_url=None, recording_url=None, jp=2,
+                attendance_code=None, attendance_closes_at=now + timedelta(days=1),
+                status="aktif", updated_at=now,
+            )
+            s.add(row)
+            await s.flush()
+            ids.append(row.id)
+    # People 1..N (a fresh database), each with a NIP (so every press is credited JP).
+    for start in range(0, people, 5000):
+        chunk = range(start, min(people, start + 5000))
+        async with rt.sessions() as s, s.begin():
+            await s.execute(insert(Person), [
+                {"id": i + 1, "full_name": f"Peserta {i}", "nip": f"{198500000000000000 + i}",
+                 "instansi": "Dinas Uji", "region_code": "3515", "tz": "WIB",
+                 "consent_at": now, "registered_at": now, "subscribed": True, "reachable": True,
+                 "preferred_channel": "telegram", "preferences": {}, "created_at": now}
+                for i in chunk
+            ])
+            await s.execute(insert(Identity), [
+                {"person_id": i + 1, "channel": "telegram", "external_id": str(FIRST_USER + i),
+                 "chat_id": str(FIRST_USER + i), "created_at": now}
+                for i in chunk
+            ])
+    person_ids = list(range(1, people + 1))
+    return ids[0], ids[1], person_ids
+
+
+def _update(query_id: str, user: int, data: str) -> dict[str, Any]:
+    return {"update": {"callback_query": {
+        "id": query_id,
+        "from": {"id": user, "is_bot": False, "first_name": "Peserta", "language_code": "id"},
+        "chat_instance": str(user),
+        "data": data,
+    }}}
+
+
+async def _inject(http: aiohttp.ClientSession, url: str, items: list[dict[str, Any]]) -> None:
+    async with http.post(f"{url}/__inject", json=items) as resp:
+        body = await resp.json()
+        if resp.status != 200 or not body.get("ok"):
+            raise RuntimeError(f"inject failed: {resp.status} {body}")
+
+
+async def _steady(
+    http: aiohttp.ClientSession, url: str, run: Run, presses: list[tuple[str, int, str]],
+    rate: float, tick: float = 0.01,
+) -> None:
+    """Queue presses at `rate` per second, a few every `tick` seconds, on schedule."""
+    run.first = time.perf_counter()
+    sent = 0
+    while sent < len(presses):
+        due = min(len(presses), int((time.perf_counter() - run.first) * rate) + 1)
+        if due > sent:
+            batch = presses[sent:due]
+            now = time.perf_counter()
+            for q, _, _ in batch:
+                run.sent_at[q] = now
+            await _inject(http, url, [_update(q, u, d) for q, u, d in batch])
+            sent = due
+        await asyncio.sleep(tick)
+    run.last_sent = time.perf_counter()
+
+
+async def _burst(
+    http: aiohttp.ClientSession, url: str, run: Run, presses: list[tuple[str, int, str]]
+) -> None:
+    run.first = time.perf_counter()
+    for i in range(0, len(presses), 2000):
+        batch = presses[i:i + 2000]
+        now = time.perf_counter()
+        for q, _, _ in batch:
+            run.sent_at[q] = now
+        await _inject(http, url, [_update(q, u, d) for q, u, d in batch])
+    run.last_sent = time.perf_counter()
+
+
+async def _wait_answered(run: Run, answered: dict[str, float], total: int, limit: float) -> float:
+    """Wait until `total` presses in all were answered; return when the last of `run` was."""
+    deadline = time.perf_counter() + limit
+    while time.perf_counter() < deadline:
+        if len(answered) >= total:
+            return max(answered[q] for q in run.sent_at)
+        await asyncio.sleep(0.05)
+    missing = sum(1 for q in run.sent_at if q not in answered)
+    raise RuntimeError(f"{run.name}: {missing} presses not answered within {limit} s")
+
+
+def _report_steady(run: Run, answered: dict[str, float]) -> dict[str, Any]:
+    pairs = run.latencies(answered)
+    lat = [lag for _, lag in pairs]
+    seconds = int(max(t for t, _ in pairs)) + 1
+    per_second = []
+    for sec in range(seconds):
+        window = [lag for t, lag in pairs if sec <= t < sec + 1]
+        if window:
+            per_second.append({"second": sec, "presses": len(window),
+                               "p95_ms": round(_pct(window, 95) * 1000, 1)})
+    half = len(per_second) // 2
+    early = statistics.median(s["p95_ms"] for s in per_second[1:half] or per_second)
+    late = statistics.median(s["p95_ms"] for s in per_second[half:])
+    return {
+        "presses": len(lat),
+        "offered_rate": round(run.presses / (run.last_sent - run.first), 1),
+        "p50_ms": round(_pct(lat, 50) * 1000, 1),
+        "p95_ms": round(_pct(lat, 95) * 1000, 1),
+        "p99_ms": round(_pct(lat, 99) * 1000, 1),
+        "max_ms": round(max(lat) * 1000, 1),
+        "p95_early_half_ms": early,
+        "p95_late_half_ms": late,
+        "per_second_p95_ms": [s["p95_ms"] for s in per_second],
+    }
+
+
+def _report_burst(run: Run, answered: dict[str, float], done: float) -> dict[str, Any]:
+    lat = [lag for _, lag in run.latencies(answered)]
+    drain = done - run.first
+    return {
+        "presses": len(lat),
+        "queued_in_s": round(run.last_sent - run.first, 3),
+        "drain_s": round(drain, 2),
+        "throughput_per_s": round(len(lat) / drain, 1),
+        "p50_ms": round(_pct(lat, 50) * 1000, 1),
+        "p95_ms": round(_pct(lat, 95) * 1000, 1),
+        "max_ms": round(max(lat) * 1000, 1),
+    }
+
+
+async def _bench(server: FakeServer, people: int, rate: float, db_path: Path) -> dict[str, Any]:
+    settings = load_settings({
+        "DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
+        "TELEGRAM_BOT_TOKEN": server.token, "TELEGRAM_API_URL": server.url,
+        "CALLBACK_SECRET": SECRET, "SAMPLE_CALENDAR": "false", "LOG_LEVEL": "WARNING",
+    })
+    rt = await build_runtime(settings, SystemClock())
+    steady_id, burst_id, person_ids = await _seed(rt, people)
+    signer = rt.deps.signer
+
+    def presses(session_id: int, tag: str) -> list[tuple[str, int, str]]:
+        return [
+            (f"{tag}{i}", FIRST_USER + i, signer.sign(str(pid), AttendPress(session_id).pack()))
+            for i, pid in enumerate(person_ids)
+        ]
+
+    answered: dict[str, float] = {}
+    request = TimedRequest(answered, connection_pool_size=128)
+    app = build_application(settings, rt.dispatcher, request=request,
+                            updates_request=AiohttpRequest(connection_pool_size=2,
+                                                           read_timeout=30))
+    # The machine may be shared: its load (1-minute average) says how much CPU the bot had.
+    results: dict[str, Any] = {"people": people, "rate": rate,
+                               "loadavg_before": round(os.getloadavg()[0], 2)}
+    async with app, aiohttp.ClientSession() as http:
+        assert app.updater is not None
+        await app.updater.start_polling(allowed_updates=[Update.CALLBACK_QUERY], timeout=10,
+                                        poll_interval=0)
+        await app.start()
+        try:
+            warm = [(f"w{i}", FIRST_USER + i, d) for i, (_, _, d) in
+                    enumerate(presses(steady_id, "w")[:200])]
+            warm_run = Run("warm-up", len(warm))
+            await _burst(http, server.url, warm_run, warm)
+            await _wait_answered(warm_run, answered, len(warm), 60)
+            async with rt.sessions() as s, s.begin():  # the warm-up presses are undone
+                await s.execute(Attendance.__table__.delete())
+
+            steady_presses, burst_presses = presses(steady_id, "s"), presses(burst_id, "b")
+            # As `dahar-ngopi run` does once started: what exists now is never garbage, so
+            # the collector's full passes skip it (otherwise each takes ~0.2 s here).
+            gc.collect()
+            gc.freeze()
+            steady = Run("steady", people)
+            cpu = time.process_time()
+            await _steady(http, server.url, steady, steady_presses, rate)
+            await _wait_answered(steady, answered, len(warm) + people, 120)
+            results["steady"] = _report_steady(steady, answered)
+            results["steady"]["bot_cpu_ms_per_press"] = round(
+                (time.process_time() - cpu) / people * 1000, 2)
+            results["steady"]["fake_pending_after"] = server_stats(server.url)["pending_updates"]
+
+            batcher = rt.dispatcher._batchers[AttendPress.prefix]
+            results["steady"]["batches"] = batcher.batches
+            results["steady"]["presses_per_batch"] = round(
+                batcher.items / max(1, batcher.batches), 1)
+            start_batches, start_items = batcher.batches, batcher.items
+            burst = Run("burst", people)
+            cpu = time.process_time()
+            await _burst(http, server.url, burst, burst_presses)
+            done = await _wait_answered(burst, answered, len(warm) + 2 * people, 600)
+            results["burst"] = _report_burst(burst, answered, done)
+            results["burst"]["bot_cpu_ms_per_press"] = round(
+                (time.process_time() - cpu) / people * 1000, 2)
+            results["burst"]["presses_per_batch"] = round(
+                (batcher.items - start_items) / max(1, batcher.batches - start_batches), 1)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    async with rt.sessions() as s:
+        rows = (await s.execute(
+            select(Attendance.session_id, func.count(), func.count(func.distinct(
+                Attendance.person_id))).group_by(Attendance.session_id)
+        )).all()
+    await rt.close()
+    results["loadavg_after"] = round(os.getloadavg()[0], 2)
+    by_session = {sid: (n, distinct) for sid, n, distinct in rows}
+    results["check"] = {
+        "steady_rows": by_session.get(steady_id, (0, 0)),
+        "burst_rows": by_session.get(burst_id, (0, 0)),
+        "answers": len(answered),
+        "duplicate_answers": request.duplicates,
+        "fake_stats": server_stats(server.url),
+    }
+    ok = (by_session.get(steady_id) == (people, people)
+          and by_session.get(burst_id) == (people, people) and request.duplicates == 0)
+    results["check"]["ok"] = ok
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the steady and the burst measurement; print the results as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=500.0, help="steady presses per second")
+    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    with tempfile.TemporaryDirectory(prefix="bench-attendance-") as folder, \
+            start_fake_server_process() as server:
+        results = asyncio.run(_bench(server, args.people, args.rate, Path(folder) / "bench.db"))
+    text = json.dumps(results, indent=2, default=str)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    return 0 if results["check"]["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The 24-hour window: which approved template carries a message when free-form is not allowed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.settings import Settings
+from bot.whatsapp.client import mask_number
+from bot.whatsapp.sender import TemplateMessage, WhatsAppSender
+from db.engine import Sessions
+from db.people import last_inbound
+from handlers.types import Reply
+
+__all__ = ["KINDS", "WINDOW", "Templates", "WindowedSender", "template_spec"]
+
+log = logging.getLogger(__name__)
+
+KINDS = ("menu", "reminder", "attendance", "announcement", "answer")
+WINDOW = timedelta(hours=24)
+# A message leaves some time after the check (queue, pacing): stop trusting the window
+# a little before it closes rather than collect 131047s.
+MARGIN = timedelta(minutes=10)
+
+
+def template_spec(
+    kind: str, params: list[str], quick_replies: list[str] | None = None
+) -> dict[str, object]:
+    """What to put in `Reply.meta["template"]` (or the outbox payload's `template`)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown template kind {kind!r}; one of {', '.join(KINDS)}")
+    spec: dict[str, object] = {"kind": kind, "params": [str(p) for p in params]}
+    if quick_replies:
+        spec["quick_replies"] = list(quick_replies)
+    return spec
+
+
+class Templates:
+    """Template names from the settings (WHATSAPP_TEMPLATE_*), chosen by a message's kind."""
+
+    def __init__(self, names: Mapping[str, str], language: str) -> None:
+        self.names = dict(names)
+        self.language = language
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Templates:
+        """The names configured for each kind."""
+        return cls(
+            {
+                "menu": settings.whatsapp_template_menu,
+                "reminder": settings.whatsapp_template_reminder,
+                "attendance": settings.whatsapp_template_attendance,
+                "announcement": settings.whatsapp_template_announcement,
+                "answer": settings.whatsapp_template_answer,
+            },
+            settings.whatsapp_template_language,
+        )
+
+    def for_reply(self, chat_id: str, reply: Reply) -> TemplateMessage | None:
+        """The template that carries `reply` outside the window (None: it has none)."""
+        spec = reply.meta.get("template")
+        if not isinstance(spec, Mapping):
+            return None
+        # "name_setting" is the outbox's first spelling of "kind".
+        kind = spec.get("kind") or spec.get("name_setting")
+        name = self.names.get(str(kind))
+        if name is None:
+            log.warning("no WhatsApp template configured for kind %r", kind)
+            return None
+        params = [str(p) for p in spec.get("params") or []]
+        quick = [str(q) for q in spec.get("quick_replies") or []]
+        return TemplateMessage(name, params, quick, self.language)
+
+
+class WindowedSender:
+    """The WhatsApp `Sender` for the outbox: free-form inside the 24-hour window,
+    the message's template outside it (and once more if Meta says 131047 anyway)."""
+
+    channel = "whatsapp"
+
+    def __init__(
+        self, sender: WhatsAppSender, templates: Templates, sessions: Sessions, clock: Clock
+    ) -> None:
+        self.sender = sender
+        self.templates = templates
+        self._sessions = sessions
+        self._clock = clock
+
+    async def in_window(self, chat_id: str) -> bool:
+        """Whether the person wrote to us recently enough for a free-form message."""
+        async with self._sessions() as s:
+            last = await last_inbound(s, "whatsapp", chat_id)
+        return last is not None and self._clock.now() - last < WINDOW - MARGIN
+
+    async def deliver(self, chat_id: str, reply: Reply) -> str | None:
+        """Send `reply`, or its template when the window is closed."""
+        template = self.templates.for_reply(chat_id, reply)
+        if template is not None and (
+            reply.meta.get("force_template") or not await self.in_window(chat_id)
+        ):
+            log.debug("outside the 24-hour window for %s: template %s",
+                      mask_number(chat_id), template.name)
+            return await self.sender.send_template(
+                chat_id, template.name, template.params,
+                quick_replies=template.quick_replies, language=template.language,
+            )
+        return await self.sender.deliver(chat_id, reply)

@@ -1,0 +1,43 @@
+"""/pengingat: choose the morning menu, reminders, and programme days to mute."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handlers.router import Context, Replies, Router
+from handlers.types import Reply
+from schedules.preferences import (
+    PrefAction,
+    apply_action,
+    pengingat,
+    preferences_reply,
+    update_preferences,
+)
+
+__all__ = ["router"]
+
+router = Router("reminders")
+
+
+def _signer(ctx: Context) -> Callable[[PrefAction], str]:
+    def sign(action: PrefAction) -> str:
+        return ctx.deps.signer.sign(str(ctx.person.id), action.pack())
+
+    return sign
+
+
+@router.command("pengingat", description="Atur menu pagi, pengingat, dan hari yang dibisukan",
+                label="🔔 Pengingat", registered=True)
+async def settings_screen(ctx: Context) -> Replies:
+    """Show (and, with words after the command, change) what the person receives."""
+    return await pengingat(ctx.session, ctx.person.id, ctx.args, sign=_signer(ctx))
+
+
+@router.callback(PrefAction)
+async def toggle(ctx: Context, data: PrefAction) -> Replies:
+    """A /pengingat button: apply it and redraw the screen in place."""
+    if not ctx.person.registered:
+        return Reply(text="", notice="Tombol ini sudah tidak berlaku.")
+    prefs = await update_preferences(ctx.session, ctx.person.id, lambda p: apply_action(p, data))
+    reply = preferences_reply(prefs, _signer(ctx), note="✅ Tersimpan.")
+    return Reply(reply.text, buttons=reply.buttons, edit=True, notice="Tersimpan.")

@@ -1,0 +1,194 @@
+"""The attendance prompt after a session ends: its words, its planning into the outbox, and its
+buttons signed per person.
+
+The prompt goes to a whole audience through the outbox as one shared payload (per session
+and zone) whose "Saya hadir" button carries the unsigned payload; `sign_for` signs it for
+each recipient when it is delivered, so a button pressed by anyone but the person it was
+sent to records nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, select
+
+from bot.outbox import Priority, Ref, enqueue_audience
+from db.attendance import attendance_window
+from db.engine import Sessions
+from db.models import Attendance, LearningSession, Person
+from handlers.attendance import AttendPress, jp_text
+from handlers.callbacks import Signer
+from handlers.text import esc
+from handlers.types import Button, Reply
+from schedules.audience import recipients
+from schedules.nudges import (
+    NudgeConfig,
+    PlanOutcome,
+    _finish_plan,  # the plan protocol of schedules.nudges, shared by every nudge kind
+    _insert_plan,
+    _store_plan_payload,
+)
+from schedules.programme import by_key
+from schedules.timezones import ZONES, format_date, format_time, zone
+
+__all__ = [
+    "SIGN_META",
+    "plan_due_prompts",
+    "plan_session_prompts",
+    "prompt_template",
+    "render_prompt",
+    "sign_for",
+]
+
+log = logging.getLogger(__name__)
+
+SIGN_META = "sign_buttons"  # Reply.meta flag: sign button data for the recipient at delivery
+HADIR = "✅ Saya hadir"
+
+
+def render_prompt(
+    s: LearningSession, tz_label: str, *, agency_tz: ZoneInfo, close: time
+) -> Reply:
+    """'Apakah Bapak/Ibu mengikuti …?' with the "Saya hadir" button (unsigned: see
+    `sign_for`) and the recording when the calendar has one; times in `tz_label`."""
+    window = attendance_window(s, agency_tz, close)
+    closes_day = window.closes.astimezone(zone(tz_label)).date()
+    until = format_time(window.closes, tz_label)
+    if closes_day != s.day:
+        until = f"{format_date(closes_day)} pukul {until}"
+    start = format_time(s.starts_at, tz_label).rsplit(" ", 1)[0]
+    lines = [
+        f"🙋 <b>Apakah Bapak/Ibu mengikuti {esc(s.title)}?</b>",
+        f"{esc(by_key(s.programme_key).name)} · {format_date(s.day)} · "
+        f"{start}–{format_time(s.ends_at, tz_label)}",
+        "",
+        "Jika ya, tekan <b>Saya hadir</b> untuk mencatat kehadiran"
+        + (f" ({jp_text(s.jp)} JP)." if s.jp else ".")
+        + f" Presensi dibuka sampai {until}.",
+    ]
+    if s.attendance_code:
+        lines.append("🔑 Siapkan <b>kode presensi</b> yang diumumkan saat sesi.")
+    buttons: list[list[Button]] = [[Button(HADIR, AttendPress(s.id).pack())]]
+    if s.recording_url:
+        lines.append(f'📼 Belum sempat mengikuti? <a href="{esc(s.recording_url)}">Tonton '
+                     "rekamannya</a>.")
+        buttons.append([Button("📼 Rekaman", url=s.recording_url)])
+    return Reply("\n".join(lines), buttons=buttons, meta={SIGN_META: True})
+
+
+def prompt_template(s: LearningSession) -> dict[str, Any]:
+    """The WhatsApp template sent instead outside the 24-hour window (docs/whatsapp.md:
+    `dahar_ngopi_presensi`, {{1}} = "programme: title", quick reply **Hadir** carrying the
+    unsigned button data, signed per recipient by `sign_for` like the button)."""
+    return {
+        "kind": "attendance",
+        "params": [f"{by_key(s.programme_key).name}: {s.title}"],
+        "quick_replies": [AttendPress(s.id).pack()],
+    }
+
+
+def sign_for(reply: Reply, signer: Signer, person_id: int | None) -> Reply:
+    """The reply with its callback buttons (and its WhatsApp template's quick replies)
+    signed for one recipient, if it asks for it."""
+    if not reply.meta.get(SIGN_META) or person_id is None:
+        return reply
+    owner = str(person_id)
+    rows = tuple(
+        tuple(b if b.url or not b.data else replace(b, data=signer.sign(owner, b.data))
+              for b in row)
+        for row in reply.buttons
+    )
+    meta = {k: v for k, v in reply.meta.items() if k != SIGN_META}
+    template = meta.get("template")
+    if isinstance(template, dict) and template.get("quick_replies"):
+        meta["template"] = {**template, "quick_replies": [
+            signer.sign(owner, str(q)) for q in template["quick_replies"]]}
+    return replace(reply, buttons=rows, meta=meta)
+
+
+def _prompt_key(session: LearningSession, zone_label: str) -> str:
+    return f"attendance:{session.id}:{int(session.ends_at.timestamp()) // 60}:{zone_label}"
+
+
+async def plan_session_prompts(
+    sessions: Sessions, config: NudgeConfig, *, session: LearningSession, now: datetime,
+    agency_tz: ZoneInfo, close: time,
+) -> list[PlanOutcome]:
+    """Put the attendance prompt of one session into the outbox, one plan per zone (once).
+
+    It goes to those who get reminders for the session's programme and have not confirmed
+    yet; it waits until the session ends and is dropped once attendance closes. After
+    downtime longer than CATCHUP_HOURS past the end it is recorded as missed instead.
+    """
+    window = attendance_window(session, agency_tz, close)
+    if session.status != "aktif" or now >= window.closes:
+        return []
+    due = session.ends_at
+    confirmed = exists(select(Attendance.id).where(
+        Attendance.person_id == Person.id, Attendance.session_id == session.id))
+    outcomes = []
+    for zone_label in ZONES:
+        key = _prompt_key(session, zone_label)
+        if now - due > config.catchup:
+            plan, created = await _insert_plan(
+                sessions, key=key, kind="attendance", day=session.day, zone=zone_label,
+                ref_id=session.id, due=due, status="missed", now=now)
+            if created and plan.status == "missed":
+                log.warning("attendance prompt for session %d (%s) missed: planned too late",
+                            session.id, zone_label)
+            outcomes.append(PlanOutcome(key, "missed", due_at=due))
+            continue
+        plan, created = await _insert_plan(
+            sessions, key=key, kind="attendance", day=session.day, zone=zone_label,
+            ref_id=session.id, due=due, status="planning", now=now)
+        if not created:
+            outcomes.append(PlanOutcome(key, "exists", due_at=due))
+            continue
+        reply = render_prompt(session, zone_label, agency_tz=agency_tz, close=close)
+        reply = replace(reply, meta={**reply.meta, "plan": key})
+        pid = await _store_plan_payload(sessions, plan.id, reply, prompt_template(session), now)
+        added = await enqueue_audience(
+            sessions,
+            audience=recipients(config.channels, zone=zone_label, want="reminder",
+                                programme_key=session.programme_key, extra=[~confirmed]),
+            key_prefix=f"attendance:{session.id}:",
+            kind="attendance",
+            payload_id=pid,
+            now=now,
+            priority=Priority.URGENT,
+            not_before=due,
+            expires_at=window.closes,
+            ref=Ref("session", session.id),
+            batch_size=config.batch_size,
+        )
+        await _finish_plan(sessions, plan.id, added, now)
+        log.info("attendance prompts for session %d (%s): %d recipients at %s", session.id,
+                 zone_label, added, due)
+        outcomes.append(PlanOutcome(key, "planned", added, due))
+    return outcomes
+
+
+async def plan_due_prompts(
+    sessions: Sessions, config: NudgeConfig, *, now: datetime, agency_tz: ZoneInfo,
+    close: time,
+) -> list[PlanOutcome]:
+    """Plan the prompts of every active session ending within the lookahead, or that ended
+    within CATCHUP_HOURS (a restart catches up; older ones are left alone)."""
+    async with sessions() as s:
+        ending = list(await s.scalars(
+            select(LearningSession)
+            .where(LearningSession.ends_at <= now + config.lookahead,
+                   LearningSession.ends_at > now - config.catchup - timedelta(minutes=1),
+                   LearningSession.status == "aktif")
+            .order_by(LearningSession.ends_at, LearningSession.id)
+        ))
+    outcomes: list[PlanOutcome] = []
+    for session in ending:
+        outcomes += await plan_session_prompts(sessions, config, session=session, now=now,
+                                               agency_tz=agency_tz, close=close)
+    return outcomes
