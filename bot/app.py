@@ -97,6 +97,12 @@ async def _start_background(rt: Runtime, stack: contextlib.AsyncExitStack) -> No
     if rt.whatsapp is not None:
         senders.append(rt.whatsapp.outbox_sender)  # knows the 24-hour window
         limits["whatsapp"] = rt.whatsapp.outbox_limits
+    # Announcements (scheduled starts, progress, reports): safe in several processes, so a
+    # worker alone also starts `--at` announcements.
+    announcer = start_announcer(
+        rt.sessions, rt.clock, rt.settings, rt.deps.services, rt.deps.regions, rt.deps.signer,
+    )
+    stack.push_async_callback(announcer.stop)
     background = build_background(rt.settings, rt.sessions, rt.clock, senders, limits=limits,
                                   personalise=rt.personalise)
     await background.start()
@@ -176,11 +182,5 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
                 allowed_updates=TELEGRAM_UPDATES,
             )
         await _start_background(rt, stack)
-        # Announcements: planned from the database; started in `run` only, beside the
-        # admins' chat that composes them.
-        announcer = start_announcer(
-            rt.sessions, rt.clock, settings, rt.deps.services, rt.deps.regions, rt.deps.signer,
-        )
-        stack.push_async_callback(announcer.stop)
         _freeze_heap()
         await stop.wait()

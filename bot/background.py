@@ -28,7 +28,10 @@ log = logging.getLogger(__name__)
 
 def channel_limits(settings: Settings) -> dict[str, ChannelLimits]:
     """Pacing per channel from the settings (TELEGRAM_RATE, TELEGRAM_CHAT_RATE)."""
-    return {"telegram": ChannelLimits(settings.telegram_rate, settings.telegram_chat_rate)}
+    # Paid broadcast lifts Telegram's overall limit to 1,000 messages/s (paid in Stars).
+    rate = max(settings.telegram_rate, 1000.0) if settings.telegram_paid_broadcast else (
+        settings.telegram_rate)
+    return {"telegram": ChannelLimits(rate, settings.telegram_chat_rate)}
 
 
 @dataclass
