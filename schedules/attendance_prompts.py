@@ -29,9 +29,9 @@ from schedules.audience import recipients
 from schedules.nudges import (
     NudgeConfig,
     PlanOutcome,
-    _finish_plan,  # the plan protocol of schedules.nudges, shared by every nudge kind
-    _insert_plan,
-    _store_plan_payload,
+    finish_plan,
+    insert_plan,
+    store_plan_payload,
 )
 from schedules.programme import by_key
 from schedules.timezones import ZONES, format_date, format_time, zone
@@ -135,7 +135,7 @@ async def plan_session_prompts(
     for zone_label in ZONES:
         key = _prompt_key(session, zone_label)
         if now - due > config.catchup:
-            plan, created = await _insert_plan(
+            plan, created = await insert_plan(
                 sessions, key=key, kind="attendance", day=session.day, zone=zone_label,
                 ref_id=session.id, due=due, status="missed", now=now)
             if created and plan.status == "missed":
@@ -143,7 +143,7 @@ async def plan_session_prompts(
                             session.id, zone_label)
             outcomes.append(PlanOutcome(key, "missed", due_at=due))
             continue
-        plan, created = await _insert_plan(
+        plan, created = await insert_plan(
             sessions, key=key, kind="attendance", day=session.day, zone=zone_label,
             ref_id=session.id, due=due, status="planning", now=now)
         if not created:
@@ -151,7 +151,7 @@ async def plan_session_prompts(
             continue
         reply = render_prompt(session, zone_label, agency_tz=agency_tz, close=close)
         reply = replace(reply, meta={**reply.meta, "plan": key})
-        pid = await _store_plan_payload(sessions, plan.id, reply, prompt_template(session), now)
+        pid = await store_plan_payload(sessions, plan.id, reply, prompt_template(session), now)
         added = await enqueue_audience(
             sessions,
             audience=recipients(config.channels, zone=zone_label, want="reminder",
@@ -166,7 +166,7 @@ async def plan_session_prompts(
             ref=Ref("session", session.id),
             batch_size=config.batch_size,
         )
-        await _finish_plan(sessions, plan.id, added, now)
+        await finish_plan(sessions, plan.id, added, now)
         log.info("attendance prompts for session %d (%s): %d recipients at %s", session.id,
                  zone_label, added, due)
         outcomes.append(PlanOutcome(key, "planned", added, due))

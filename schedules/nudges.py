@@ -39,11 +39,14 @@ __all__ = [
     "NudgeConfig",
     "PlanOutcome",
     "cancel_session_reminders",
+    "finish_plan",
+    "insert_plan",
     "morning_due",
     "plan_due_reminders",
     "plan_morning_menu",
     "plan_session_reminders",
     "refresh_pending",
+    "store_plan_payload",
 ]
 
 log = logging.getLogger(__name__)
@@ -107,7 +110,7 @@ def _tagged(reply: Reply, plan_key: str) -> Reply:
     return replace(reply, meta={**reply.meta, "plan": plan_key})
 
 
-async def _insert_plan(
+async def insert_plan(
     sessions: Sessions, *, key: str, kind: str, day: date, zone: str, ref_id: int | None,
     due: datetime, status: str, now: datetime,
 ) -> tuple[NudgePlan, bool]:
@@ -135,7 +138,8 @@ async def _insert_plan(
     return plan, created
 
 
-async def _finish_plan(sessions: Sessions, plan_id: int, recipients_: int, now: datetime) -> None:
+async def finish_plan(sessions: Sessions, plan_id: int, recipients_: int, now: datetime) -> None:
+    """Mark a plan planned and add the recipients its rows reached."""
     async with sessions() as s, s.begin():
         await s.execute(
             update(NudgePlan).where(NudgePlan.id == plan_id)
@@ -144,9 +148,10 @@ async def _finish_plan(sessions: Sessions, plan_id: int, recipients_: int, now: 
         )
 
 
-async def _store_plan_payload(
+async def store_plan_payload(
     sessions: Sessions, plan_id: int, reply: Reply, template: dict[str, object], now: datetime
 ) -> int:
+    """Store the plan's one shared payload (text and template) and point the plan at it."""
     async with sessions() as s, s.begin():
         pid = await store_payload(s, payload_body(reply, template), now=now)
         await s.execute(update(NudgePlan).where(NudgePlan.id == plan_id).values(payload_id=pid))
@@ -173,25 +178,25 @@ async def plan_morning_menu(
     if found is not None and found != "planning":
         return PlanOutcome(key, "exists", due_at=due)
     if holiday is not None:
-        await _insert_plan(sessions, key=key, kind="menu", day=day, zone=zone, ref_id=None,
+        await insert_plan(sessions, key=key, kind="menu", day=day, zone=zone, ref_id=None,
                            due=due, status="holiday", now=now)
         log.info("no morning menu on %s (%s): holiday", day, zone)
         return PlanOutcome(key, "holiday", due_at=due)
     if now - due > config.catchup:
-        plan, created = await _insert_plan(sessions, key=key, kind="menu", day=day, zone=zone,
+        plan, created = await insert_plan(sessions, key=key, kind="menu", day=day, zone=zone,
                                            ref_id=None, due=due, status="missed", now=now)
         if created and plan.status == "missed":
             log.warning("morning menu %s for %s missed: the bot was down at %s and is back "
                         "after more than the catch-up window", day, zone, due)
         return PlanOutcome(key, "missed" if plan.status == "missed" else "exists", due_at=due)
-    plan, created = await _insert_plan(sessions, key=key, kind="menu", day=day, zone=zone,
+    plan, created = await insert_plan(sessions, key=key, kind="menu", day=day, zone=zone,
                                        ref_id=None, due=due, status="planning", now=now)
     if not created:
         return PlanOutcome(key, "exists", due_at=due)
     async with sessions() as s:
         todays = await sessions_on(s, day)
     reply = _tagged(render_morning_menu(programme, todays, zone, day), key)
-    pid = await _store_plan_payload(sessions, plan.id, reply,
+    pid = await store_plan_payload(sessions, plan.id, reply,
                                     menu_template(programme, todays, zone, day), now)
     added = await enqueue_audience(
         sessions,
@@ -207,7 +212,7 @@ async def plan_morning_menu(
         ref=Ref("menu", day.toordinal()),
         batch_size=config.batch_size,
     )
-    await _finish_plan(sessions, plan.id, added, now)
+    await finish_plan(sessions, plan.id, added, now)
     log.info("morning menu %s for %s: %d recipients from %s", day, zone, added, due)
     return PlanOutcome(key, "planned", added, due)
 
@@ -241,7 +246,7 @@ async def plan_session_reminders(
     for zone in ZONES:
         key = _reminder_key(session, zone)
         if now - due > config.catchup:
-            plan, created = await _insert_plan(
+            plan, created = await insert_plan(
                 sessions, key=key, kind="reminder", day=session.day, zone=zone,
                 ref_id=session.id, due=due, status="missed", now=now)
             if created and plan.status == "missed":
@@ -249,14 +254,14 @@ async def plan_session_reminders(
                             zone)
             outcomes.append(PlanOutcome(key, "missed", due_at=due))
             continue
-        plan, created = await _insert_plan(
+        plan, created = await insert_plan(
             sessions, key=key, kind="reminder", day=session.day, zone=zone, ref_id=session.id,
             due=due, status="planning", now=now)
         if not created:
             outcomes.append(PlanOutcome(key, "exists", due_at=due))
             continue
         reply = _tagged(render_reminder(session, zone, config.reminder_minutes), key)
-        pid = await _store_plan_payload(
+        pid = await store_plan_payload(
             sessions, plan.id, reply, reminder_template(session, zone, config.reminder_minutes),
             now)
         added = await enqueue_audience(
@@ -273,7 +278,7 @@ async def plan_session_reminders(
             ref=Ref("session", session.id),
             batch_size=config.batch_size,
         )
-        await _finish_plan(sessions, plan.id, added, now)
+        await finish_plan(sessions, plan.id, added, now)
         log.info("reminders for session %d (%s): %d recipients at %s", session.id, zone, added,
                  due)
         outcomes.append(PlanOutcome(key, "planned", added, due))
