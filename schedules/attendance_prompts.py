@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
 
-from bot.outbox import Priority, Ref, enqueue_audience
+from bot.outbox import Ref
 from db.attendance import attendance_window
 from db.engine import Sessions
 from db.models import Attendance, LearningSession, Person
@@ -29,9 +29,8 @@ from schedules.audience import recipients
 from schedules.nudges import (
     NudgeConfig,
     PlanOutcome,
-    finish_plan,
+    fill_plan,
     insert_plan,
-    store_plan_payload,
 )
 from schedules.programme import by_key
 from schedules.timezones import ZONES, format_date, format_time, zone
@@ -151,22 +150,14 @@ async def plan_session_prompts(
             continue
         reply = render_prompt(session, zone_label, agency_tz=agency_tz, close=close)
         reply = replace(reply, meta={**reply.meta, "plan": key})
-        pid = await store_plan_payload(sessions, plan.id, reply, prompt_template(session), now)
-        added = await enqueue_audience(
-            sessions,
+        added = await fill_plan(
+            sessions, plan.id, reply, prompt_template(session),
             audience=recipients(config.channels, zone=zone_label, want="reminder",
                                 programme_key=session.programme_key, extra=[~confirmed]),
-            key_prefix=f"attendance:{session.id}:",
-            kind="attendance",
-            payload_id=pid,
-            now=now,
-            priority=Priority.URGENT,
-            not_before=due,
-            expires_at=window.closes,
-            ref=Ref("session", session.id),
-            batch_size=config.batch_size,
+            key_prefix=f"attendance:{session.id}:", kind="attendance", due=due,
+            expires_at=window.closes, ref=Ref("session", session.id),
+            batch_size=config.batch_size, now=now,
         )
-        await finish_plan(sessions, plan.id, added, now)
         log.info("attendance prompts for session %d (%s): %d recipients at %s", session.id,
                  zone_label, added, due)
         outcomes.append(PlanOutcome(key, "planned", added, due))

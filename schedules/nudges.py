@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import (
-    Priority,
     Ref,
     dialect_insert,
     enqueue_audience,
@@ -39,6 +38,7 @@ __all__ = [
     "NudgeConfig",
     "PlanOutcome",
     "cancel_session_reminders",
+    "fill_plan",
     "finish_plan",
     "insert_plan",
     "morning_due",
@@ -158,6 +158,34 @@ async def store_plan_payload(
     return pid
 
 
+async def fill_plan(
+    sessions: Sessions,
+    plan_id: int,
+    reply: Reply,
+    template: dict[str, object],
+    *,
+    audience: Select[int, str, str],
+    key_prefix: str,
+    kind: str,
+    due: datetime,
+    expires_at: datetime,
+    ref: Ref,
+    batch_size: int,
+    now: datetime,
+) -> int:
+    """Store a plan's shared payload, write one outbox row per recipient, mark it planned.
+
+    The priority comes from `kind` (bot.outbox.KIND_PRIORITY). Returns the rows added.
+    """
+    pid = await store_plan_payload(sessions, plan_id, reply, template, now)
+    added = await enqueue_audience(
+        sessions, audience=audience, key_prefix=key_prefix, kind=kind, payload_id=pid,
+        now=now, not_before=due, expires_at=expires_at, ref=ref, batch_size=batch_size,
+    )
+    await finish_plan(sessions, plan_id, added, now)
+    return added
+
+
 async def plan_morning_menu(
     sessions: Sessions, config: NudgeConfig, *, day: date, zone: str, now: datetime
 ) -> PlanOutcome:
@@ -196,23 +224,14 @@ async def plan_morning_menu(
     async with sessions() as s:
         todays = await sessions_on(s, day)
     reply = _tagged(render_morning_menu(programme, todays, zone, day), key)
-    pid = await store_plan_payload(sessions, plan.id, reply,
-                                    menu_template(programme, todays, zone, day), now)
-    added = await enqueue_audience(
-        sessions,
+    added = await fill_plan(
+        sessions, plan.id, reply, menu_template(programme, todays, zone, day),
         audience=recipients(config.channels, zone=zone, want="menu",
                             programme_key=programme.key),
-        key_prefix=f"menu:{day.isoformat()}:",
-        kind="menu",
-        payload_id=pid,
-        now=now,
-        priority=Priority.MENU,
-        not_before=due,
-        expires_at=_end_of_day(day, zone),
-        ref=Ref("menu", day.toordinal()),
-        batch_size=config.batch_size,
+        key_prefix=f"menu:{day.isoformat()}:", kind="menu", due=due,
+        expires_at=_end_of_day(day, zone), ref=Ref("menu", day.toordinal()),
+        batch_size=config.batch_size, now=now,
     )
-    await finish_plan(sessions, plan.id, added, now)
     log.info("morning menu %s for %s: %d recipients from %s", day, zone, added, due)
     return PlanOutcome(key, "planned", added, due)
 
@@ -261,24 +280,14 @@ async def plan_session_reminders(
             outcomes.append(PlanOutcome(key, "exists", due_at=due))
             continue
         reply = _tagged(render_reminder(session, zone, config.reminder_minutes), key)
-        pid = await store_plan_payload(
+        added = await fill_plan(
             sessions, plan.id, reply, reminder_template(session, zone, config.reminder_minutes),
-            now)
-        added = await enqueue_audience(
-            sessions,
             audience=recipients(config.channels, zone=zone, want="reminder",
                                 programme_key=session.programme_key),
-            key_prefix=f"reminder:{plan.id}:",
-            kind="reminder",
-            payload_id=pid,
-            now=now,
-            priority=Priority.URGENT,
-            not_before=due,
-            expires_at=session.starts_at,
-            ref=Ref("session", session.id),
-            batch_size=config.batch_size,
+            key_prefix=f"reminder:{plan.id}:", kind="reminder", due=due,
+            expires_at=session.starts_at, ref=Ref("session", session.id),
+            batch_size=config.batch_size, now=now,
         )
-        await finish_plan(sessions, plan.id, added, now)
         log.info("reminders for session %d (%s): %d recipients at %s", session.id, zone, added,
                  due)
         outcomes.append(PlanOutcome(key, "planned", added, due))
