@@ -30,7 +30,7 @@ from schedules.nudges import (
     NudgeConfig,
     PlanOutcome,
     fill_plan,
-    insert_plan,
+    open_plan,
 )
 from schedules.programme import by_key
 from schedules.timezones import ZONES, format_date, format_time, zone
@@ -133,20 +133,11 @@ async def plan_session_prompts(
     outcomes = []
     for zone_label in ZONES:
         key = _prompt_key(session, zone_label)
-        if now - due > config.catchup:
-            plan, created = await insert_plan(
-                sessions, key=key, kind="attendance", day=session.day, zone=zone_label,
-                ref_id=session.id, due=due, status="missed", now=now)
-            if created and plan.status == "missed":
-                log.warning("attendance prompt for session %d (%s) missed: planned too late",
-                            session.id, zone_label)
-            outcomes.append(PlanOutcome(key, "missed", due_at=due))
-            continue
-        plan, created = await insert_plan(
-            sessions, key=key, kind="attendance", day=session.day, zone=zone_label,
-            ref_id=session.id, due=due, status="planning", now=now)
-        if not created:
-            outcomes.append(PlanOutcome(key, "exists", due_at=due))
+        plan = await open_plan(sessions, config, key=key, kind="attendance", day=session.day,
+                               zone=zone_label, ref_id=session.id, due=due, now=now,
+                               what=f"attendance prompt for session {session.id}")
+        if isinstance(plan, PlanOutcome):
+            outcomes.append(plan)
             continue
         reply = render_prompt(session, zone_label, agency_tz=agency_tz, close=close)
         reply = replace(reply, meta={**reply.meta, "plan": key})

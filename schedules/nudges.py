@@ -42,6 +42,7 @@ __all__ = [
     "finish_plan",
     "insert_plan",
     "morning_due",
+    "open_plan",
     "plan_due_reminders",
     "plan_morning_menu",
     "plan_session_reminders",
@@ -138,6 +139,30 @@ async def insert_plan(
     return plan, created
 
 
+async def open_plan(
+    sessions: Sessions, config: NudgeConfig, *, key: str, kind: str, day: date, zone: str,
+    ref_id: int | None, due: datetime, now: datetime, what: str,
+) -> NudgePlan | PlanOutcome:
+    """Take the plan of one nudge for this call to fill, or say why not.
+
+    More than CATCHUP_HOURS after `due` the nudge is recorded as missed (logged once, as
+    `what`); a plan another call owns (or already filled) is `exists`. Otherwise the plan,
+    in `planning`, is returned to be filled with `fill_plan`.
+    """
+    if now - due > config.catchup:
+        plan, created = await insert_plan(sessions, key=key, kind=kind, day=day, zone=zone,
+                                          ref_id=ref_id, due=due, status="missed", now=now)
+        if created and plan.status == "missed":
+            log.warning("%s (%s) missed: due at %s, and planning came more than the catch-up "
+                        "window later (the bot was down)", what, zone, due)
+        return PlanOutcome(key, "missed" if plan.status == "missed" else "exists", due_at=due)
+    plan, created = await insert_plan(sessions, key=key, kind=kind, day=day, zone=zone,
+                                      ref_id=ref_id, due=due, status="planning", now=now)
+    if not created:
+        return PlanOutcome(key, "exists", due_at=due)
+    return plan
+
+
 async def finish_plan(sessions: Sessions, plan_id: int, recipients_: int, now: datetime) -> None:
     """Mark a plan planned and add the recipients its rows reached."""
     async with sessions() as s, s.begin():
@@ -210,17 +235,10 @@ async def plan_morning_menu(
                            due=due, status="holiday", now=now)
         log.info("no morning menu on %s (%s): holiday", day, zone)
         return PlanOutcome(key, "holiday", due_at=due)
-    if now - due > config.catchup:
-        plan, created = await insert_plan(sessions, key=key, kind="menu", day=day, zone=zone,
-                                           ref_id=None, due=due, status="missed", now=now)
-        if created and plan.status == "missed":
-            log.warning("morning menu %s for %s missed: the bot was down at %s and is back "
-                        "after more than the catch-up window", day, zone, due)
-        return PlanOutcome(key, "missed" if plan.status == "missed" else "exists", due_at=due)
-    plan, created = await insert_plan(sessions, key=key, kind="menu", day=day, zone=zone,
-                                       ref_id=None, due=due, status="planning", now=now)
-    if not created:
-        return PlanOutcome(key, "exists", due_at=due)
+    plan = await open_plan(sessions, config, key=key, kind="menu", day=day, zone=zone,
+                           ref_id=None, due=due, now=now, what=f"morning menu {day}")
+    if isinstance(plan, PlanOutcome):
+        return plan
     async with sessions() as s:
         todays = await sessions_on(s, day)
     reply = _tagged(render_morning_menu(programme, todays, zone, day), key)
@@ -264,20 +282,11 @@ async def plan_session_reminders(
     outcomes = []
     for zone in ZONES:
         key = _reminder_key(session, zone)
-        if now - due > config.catchup:
-            plan, created = await insert_plan(
-                sessions, key=key, kind="reminder", day=session.day, zone=zone,
-                ref_id=session.id, due=due, status="missed", now=now)
-            if created and plan.status == "missed":
-                log.warning("reminder for session %d (%s) missed: planned too late", session.id,
-                            zone)
-            outcomes.append(PlanOutcome(key, "missed", due_at=due))
-            continue
-        plan, created = await insert_plan(
-            sessions, key=key, kind="reminder", day=session.day, zone=zone, ref_id=session.id,
-            due=due, status="planning", now=now)
-        if not created:
-            outcomes.append(PlanOutcome(key, "exists", due_at=due))
+        plan = await open_plan(sessions, config, key=key, kind="reminder", day=session.day,
+                               zone=zone, ref_id=session.id, due=due, now=now,
+                               what=f"reminder for session {session.id}")
+        if isinstance(plan, PlanOutcome):
+            outcomes.append(plan)
             continue
         reply = _tagged(render_reminder(session, zone, config.reminder_minutes), key)
         added = await fill_plan(
