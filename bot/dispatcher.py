@@ -31,7 +31,7 @@ from bot.delivery import (
     TransientFailure,
 )
 from bot.outbox import BULK_PRIORITY, PRIORITIES, add_wake_listener, remove_wake_listener
-from db.engine import Sessions
+from db.engine import Sessions, rows_touched
 from db.models.outbox import OutboxMessage, OutboxPayload
 from db.models.people import Identity, Person
 from handlers.types import Reply
@@ -41,11 +41,6 @@ __all__ = ["ChannelLimits", "DispatcherConfig", "DispatcherStats", "OutboxDispat
 log = logging.getLogger(__name__)
 
 _T: Table = OutboxMessage.__table__  # type: ignore[assignment]
-
-
-def _count(result: object) -> int:
-    """Rows an UPDATE touched (drivers may not say: then 0)."""
-    return max(int(getattr(result, "rowcount", 0) or 0), 0)
 
 
 @dataclass(frozen=True)
@@ -590,7 +585,7 @@ class OutboxDispatcher:
                 .execution_options(synchronize_session=False)
             )
         log.info("person %d blocked the bot on %s; %d pending rows skipped",
-                 row.person_id, channel, _count(result))
+                 row.person_id, channel, rows_touched(result))
 
     async def _follow_migration(self, channel: str, old: str, new: str) -> None:
         async with self._sessions() as s, s.begin():
@@ -686,7 +681,7 @@ class OutboxDispatcher:
                         attempts=OutboxMessage.attempts - 1)
                 .execution_options(synchronize_session=False)
             )
-        count = _count(result)
+        count = rows_touched(result)
         if count:
             log.info("released %d claimed rows at stop", count)
 
@@ -722,7 +717,7 @@ class OutboxDispatcher:
                 .values(lease_until=self._clock.now() + self.config.lease)
                 .execution_options(synchronize_session=False)
             )
-        return _count(result)
+        return rows_touched(result)
 
     async def reclaim_expired(self) -> int:
         """Return rows whose lease expired (their dispatcher died) to pending; fail a row
@@ -742,12 +737,12 @@ class OutboxDispatcher:
                 .values(status="pending", claimed_by=None, lease_until=None)
                 .execution_options(synchronize_session=False)
             )
-        count = _count(back)
+        count = rows_touched(back)
         if count:
             self.stats.reclaimed += count
             log.warning("reclaimed %d rows whose lease expired", count)
-        if _count(failed):
-            log.warning("%d rows failed: lease expired too often", _count(failed))
+        if rows_touched(failed):
+            log.warning("%d rows failed: lease expired too often", rows_touched(failed))
         return count
 
     async def expire_pending(self) -> int:
@@ -767,7 +762,7 @@ class OutboxDispatcher:
                 .values(status="skipped", last_error="stale: no dispatcher delivered it")
                 .execution_options(synchronize_session=False)
             )
-        count = _count(a) + _count(b)
+        count = rows_touched(a) + rows_touched(b)
         if count:
             log.info("skipped %d expired or stale outbox rows", count)
         return count

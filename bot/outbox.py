@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Integer, SmallInteger, String
 
 from db.base import UTCDateTime
-from db.engine import Sessions
+from db.engine import Sessions, rows_touched
 from db.models.outbox import OutboxMessage, OutboxPayload
 from db.models.people import Person
 from handlers.types import Reply
@@ -283,7 +283,7 @@ async def enqueue_audience(
                 .on_conflict_do_nothing(index_elements=["idem_key"])
             )
             result = await s.execute(stmt)
-            count = max(int(getattr(result, "rowcount", 0) or 0), 0)  # -1: unknown
+            count = rows_touched(result)
             added += count
             if count:
                 _mark(s)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-__all__ = ["Sessions", "create_engine", "create_sessions"]
+__all__ = ["Sessions", "create_engine", "create_sessions", "rows_touched"]
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -43,3 +43,8 @@ def create_engine(url: str) -> AsyncEngine:
 def create_sessions(engine: AsyncEngine) -> Sessions:
     """The session factory: one session per unit of work."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def rows_touched(result: object) -> int:
+    """How many rows an INSERT, UPDATE or DELETE touched (a driver that cannot say, -1: 0)."""
+    return max(int(getattr(result, "rowcount", 0) or 0), 0)

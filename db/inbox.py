@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import rows_touched
 from db.models import InboxMessage
 
 __all__ = [
@@ -53,7 +54,7 @@ async def store_inbox(s: AsyncSession, items: Sequence[InboxItem], now: datetime
         result = await s.execute(
             insert(InboxMessage).values(rows).on_conflict_do_nothing(index_elements=["wamid"])
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return rows_touched(result)
     known = set(
         (await s.execute(
             select(InboxMessage.wamid).where(InboxMessage.wamid.in_([i.wamid for i in items]))
@@ -157,7 +158,7 @@ async def purge_inbox(s: AsyncSession, before: datetime) -> int:
             InboxMessage.status.in_(("done", "failed")), InboxMessage.received_at < before
         )
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rows_touched(result)
 
 
 async def inbox_counts(s: AsyncSession) -> dict[str, int]:

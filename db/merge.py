@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import TableClause
 
 from db.base import Base
+from db.engine import rows_touched
 
 __all__ = ["PERSON_TABLES", "PersonColumn", "merge_people", "person_columns",
            "register_person_table"]
@@ -127,7 +128,7 @@ async def merge_people(
                 synchronize_session=False
             )
         )
-        count = int(getattr(result, "rowcount", 0) or 0)
+        count = rows_touched(result)
         if count:
             moved[f"{pc.table}.{pc.column}"] = count
     people = metadata.tables["people"]

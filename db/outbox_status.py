@@ -10,6 +10,7 @@ from typing import Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import rows_touched
 from db.models import OutboxMessage, OutboxPayload, Person
 
 __all__ = [
@@ -111,4 +112,4 @@ async def mark_unreachable(s: AsyncSession, person_id: int, channel: str) -> int
         .values(status="skipped", last_error="recipient unreachable")
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rows_touched(result)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import rows_touched
 from db.models import Admin, ConversationState, Identity, Person
 
 __all__ = [
@@ -105,7 +106,7 @@ async def remove_admin(s: AsyncSession, channel: str, external_id: str) -> bool:
     res = await s.execute(
         delete(Admin).where(Admin.channel == channel, Admin.external_id == external_id)
     )
-    return bool(getattr(res, "rowcount", 0))
+    return rows_touched(res) > 0
 
 
 async def rename_identity(s: AsyncSession, channel: str, old: str, new: str) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import Priority, Ref, enqueue, enqueue_audience, payload_body, store_payload
 from bot.settings import Settings
-from db.engine import Sessions
+from db.engine import Sessions, rows_touched
 from db.models.announcements import Announcement
 from db.models.outbox import OutboxMessage
 from db.models.people import Identity
@@ -154,11 +154,7 @@ async def confirm(
         update(Announcement).where(Announcement.id == ann_id, Announcement.status == "draft")
         .values(**values).execution_options(synchronize_session="fetch")
     )
-    return _rowcount(result) == 1
-
-
-def _rowcount(result: object) -> int:
-    return max(int(getattr(result, "rowcount", 0) or 0), 0)
+    return rows_touched(result) == 1
 
 
 def _mine(ann_id: int) -> Any:
@@ -171,7 +167,7 @@ async def _cancel_pending(s: AsyncSession, ann_id: int) -> int:
         .values(status="cancelled", last_error="stopped by an admin")
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result)
+    return rows_touched(result)
 
 
 @dataclass(frozen=True)
@@ -221,7 +217,7 @@ async def claim_due(sessions: Sessions, *, now: datetime, only: int | None = Non
                 .values(status="running", started_at=now, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if _rowcount(result):
+            if rows_touched(result):
                 claimed.append(ann_id)
         stale_query = select(Announcement.id).where(
             Announcement.status == "running", Announcement.queued_at.is_(None),
@@ -237,7 +233,7 @@ async def claim_due(sessions: Sessions, *, now: datetime, only: int | None = Non
                        Announcement.updated_at < now - _STALE_ENQUEUE)
                 .values(updated_at=now).execution_options(synchronize_session=False)
             )
-            if _rowcount(result):
+            if rows_touched(result):
                 log.warning("announcement %d: writing its rows was interrupted; resuming", ann_id)
                 claimed.append(ann_id)
     return claimed
@@ -385,7 +381,7 @@ async def finish_if_drained(
                     failed=fig.failed, cancelled=fig.cancelled)
             .execution_options(synchronize_session=False)
         )
-        if not _rowcount(result):
+        if not rows_touched(result):
             return False
         if report is not None and ann.progress_chat_id and ann.progress_channel:
             await s.refresh(ann)

@@ -12,7 +12,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import aliased
 
 from bot.outbox import Priority, Ref, enqueue_audience, payload_body, store_payload
-from db.engine import Sessions
+from db.engine import Sessions, rows_touched
 from db.models.calendar import LearningSession
 from db.models.outbox import OutboxMessage
 from db.models.people import Person
@@ -99,7 +99,7 @@ async def notify_session_changes(
                            OutboxMessage.expires_at != row.starts_at)
                     .values(status="cancelled", last_error="session moved")
                 )
-                out.cancelled += int(getattr(result, "rowcount", 0) or 0)
+                out.cancelled += rows_touched(result)
         for day in {change.day, _old_day(change)}:
             out.refreshed += await refresh_pending(
                 sessions, config, day=day, session_id=change.session_id, now=now)

@@ -18,7 +18,7 @@ from bot.outbox import (
     store_payload,
 )
 from bot.settings import Settings
-from db.engine import Sessions
+from db.engine import Sessions, rows_touched
 from db.models.calendar import LearningSession
 from db.models.outbox import NudgePlan, OutboxMessage
 from handlers.types import Reply
@@ -315,7 +315,7 @@ async def cancel_session_reminders(s: AsyncSession, session_id: int, *, reason: 
     await s.execute(
         delete(NudgePlan).where(NudgePlan.kind == "reminder", NudgePlan.ref_id == session_id)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rows_touched(result)
 
 
 async def plan_due_reminders(
@@ -385,6 +385,6 @@ async def refresh_pending(
                 update(NudgePlan).where(NudgePlan.id == plan.id).values(payload_id=pid,
                                                                         updated_at=now)
             )
-            moved += int(getattr(result, "rowcount", 0) or 0)
+            moved += rows_touched(result)
     return moved
 
