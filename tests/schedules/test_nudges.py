@@ -11,7 +11,7 @@ from bot.clock import FixedClock
 from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
 from db.engine import Sessions
 from db.models import Holiday, OutboxMessage
-from schedules.nudges import NudgeConfig
+from schedules.nudges import NudgeConfig, plan_session_reminders
 from schedules.scheduler import NudgePlanner
 from tests.auxil.outbox import RecordingSender, add_people, add_session, rows
 
@@ -183,3 +183,41 @@ async def test_rows_are_one_per_person_whatever_the_batches(sessions: Sessions) 
     menus = await rows(sessions, kind="menu")
     assert len(menus) == 7 and len({r.idem_key for r in menus}) == 7
     assert all(isinstance(r, OutboxMessage) and r.priority == 20 for r in menus)
+
+
+async def test_a_reminder_planned_too_late_is_recorded_missed_once(
+    sessions: Sessions, caplog: pytest.LogCaptureFixture
+) -> None:
+    await add_people(sessions, 1, first_chat=100)
+    session = await add_session(sessions, MONDAY, time(9, 0))  # 02:00 UTC
+    config = NudgeConfig(reminder_minutes=60, catchup=timedelta(minutes=10))
+    # Due 08:00 WIB; back at 08:20, the session not started yet but past the catch-up window.
+    with caplog.at_level(logging.WARNING):
+        outcomes = await plan_session_reminders(sessions, config, session=session,
+                                                now=utc(MONDAY, 1, 20))
+    assert {o.status for o in outcomes} == {"missed"}
+    assert [r.getMessage() for r in caplog.records if "missed" in r.getMessage()] == [
+        f"reminder for session {session.id} ({z}) missed: due at {utc(MONDAY, 1)}, and "
+        "planning came more than the catch-up window later (the bot was down)"
+        for z in ("WIB", "WITA", "WIT")]
+    assert await rows(sessions, kind="reminder") == []
+    caplog.clear()
+    again = await plan_session_reminders(sessions, config, session=session,
+                                         now=utc(MONDAY, 1, 25))
+    assert {o.status for o in again} == {"missed"}
+    assert not [r for r in caplog.records if "missed" in r.getMessage()]  # said once
+
+
+async def test_a_reminder_already_planned_stays_planned_past_the_window(
+    sessions: Sessions,
+) -> None:
+    await add_people(sessions, 1, first_chat=100)
+    session = await add_session(sessions, MONDAY, time(9, 0))
+    config = NudgeConfig(reminder_minutes=60, catchup=timedelta(minutes=10))
+    first = await plan_session_reminders(sessions, config, session=session,
+                                         now=utc(MONDAY, 1, 5))
+    assert sorted(o.status for o in first) == ["planned"] * 3
+    later = await plan_session_reminders(sessions, config, session=session,
+                                         now=utc(MONDAY, 1, 20))
+    assert {o.status for o in later} == {"exists"}
+    assert len(await rows(sessions, kind="reminder")) == 1
