@@ -42,22 +42,23 @@ from bench.fake_ceiling import (
     server_stats,
     start_fake_server_process,
 )
-from bot.announcer import Announcer
-from bot.clock import Clock
-from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
+from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
 from bot.settings import load_settings
-from bot.telegram_request import AiohttpRequest
-from bot.telegram_send import TelegramSender
+from bot.telegram.request import AiohttpRequest
+from bot.telegram.send import TelegramSender
+from core.callbacks import Signer
+from core.clock import Clock
 from db.engine import Sessions, create_engine, create_sessions
 from db.migrate import upgrade
 from db.models import Announcement, LearningSession, OutboxMessage
 from db.regions import load_regions
-from handlers.callbacks import Signer
 from schedules.announcements import confirm, create_announcement, figures, start_due
+from schedules.announcer import Announcer
 from schedules.calendar import ensure_programmes
 from schedules.nudges import NudgeConfig
 from schedules.scheduler import NudgePlanner
 from schedules.segments import Segment
+from tests.auxil.channels import CHANNELS
 
 ADMIN_CHAT = "9001"
 TEXT = ("📣 <b>Pengumuman BPSDM Jatim</b>\nSesi <i>ASN Belajar</i> hari Kamis diundur ke pukul "
@@ -133,14 +134,14 @@ async def _throughput(n: int, raw_n: int) -> dict[str, Any]:
         now = datetime.now(UTC)
         t0 = time.perf_counter()
         ann_id = await new_announcement(sessions, now, progress=False)
-        await start_due(sessions, now=now, channels=["telegram"], only=ann_id)
+        await start_due(sessions, now=now, channels=[CHANNELS["telegram"]], only=ann_id)
         created = time.perf_counter() - t0
         request = AiohttpRequest(connection_pool_size=64, pool_timeout=60)
         async with Bot(server.token, base_url=f"{server.url}/bot", request=request) as bot:
-            dispatcher = OutboxDispatcher(
+            dispatcher = OutboxWorker(
                 sessions, _SystemClock(), [TelegramSender(bot)],
                 limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
-                config=DispatcherConfig(concurrency=64, claim_max=2000),
+                config=WorkerConfig(concurrency=64, claim_max=2000),
             )
             cpu0 = server.cpu_seconds()
             dispatcher.start()
@@ -199,7 +200,7 @@ async def _ratelimit(n: int, seconds: float, rate: int) -> dict[str, Any]:
             morning_time=dtime(6, 30), reminder_minutes=30, channels=("telegram",)))
         request = AiohttpRequest(connection_pool_size=64, pool_timeout=60)
         async with Bot(srv.token, base_url=f"{srv.url}/bot", request=request) as bot:
-            dispatcher = OutboxDispatcher(
+            dispatcher = OutboxWorker(
                 sessions, clock, [TelegramSender(bot)],
                 limits={"telegram": ChannelLimits(rate=float(rate), chat_rate=1.0)},
             )
@@ -274,7 +275,7 @@ async def _create_only(db_url: str) -> dict[str, Any]:
         counted = await Segment().count(s, ["telegram"])
     t1 = time.perf_counter()
     ann_id = await new_announcement(sessions, now, progress=False)
-    await start_due(sessions, now=now, channels=["telegram"], only=ann_id)
+    await start_due(sessions, now=now, channels=[CHANNELS["telegram"]], only=ann_id)
     t2 = time.perf_counter()
     async with sessions() as s:
         total = (await s.get(Announcement, ann_id)).total  # type: ignore[union-attr]

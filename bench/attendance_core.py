@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.attendance_presses import FIRST_USER, SECRET, _seed
-from bot.clock import SystemClock
 from bot.runtime import build_runtime
 from bot.settings import load_settings
+from core.clock import SystemClock
+from core.types import Incoming
 from handlers.attendance import AttendPress
-from handlers.types import Incoming
 
 
 async def measure(people: int, concurrency: int, batch: bool) -> dict[str, Any]:

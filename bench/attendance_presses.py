@@ -41,11 +41,11 @@ from telegram._utils.types import ODVInput
 from telegram.request import RequestData
 
 from bench.fake_ceiling import FakeServer, server_stats, start_fake_server_process
-from bot.clock import SystemClock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
-from bot.telegram import build_application
-from bot.telegram_request import AiohttpRequest
+from bot.telegram.adapter import build_application
+from bot.telegram.request import AiohttpRequest
+from core.clock import SystemClock
 from db.models import Attendance, Identity, LearningSession, Person
 from handlers.attendance import AttendPress
 from schedules.calendar import ensure_programmes

@@ -31,7 +31,7 @@ import httpx
 from telegram import Bot
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.telegram_request import AiohttpRequest
+from bot.telegram.request import AiohttpRequest
 from tests.fakes.telegram_server import FAKE_TOKEN
 
 __all__ = [

@@ -20,13 +20,13 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from bot.clock import FixedClock
 from bot.runtime import build_runtime
 from bot.settings import load_settings
+from core.clock import FixedClock
+from core.types import Incoming
 from db.models import FaqLookup
 from db.people import get_or_create_identity
 from handlers.faq_store import FaqService
-from handlers.types import Incoming
 from tests.conftest import MONDAY_MORNING
 
 

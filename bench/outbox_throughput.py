@@ -35,15 +35,15 @@ from bench.fake_ceiling import (
     server_stats,
     start_fake_server_process,
 )
-from bot.clock import SystemClock
-from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
-from bot.outbox import enqueue_audience, payload_body, store_payload
-from bot.telegram_request import AiohttpRequest
-from bot.telegram_send import TelegramSender
+from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
+from bot.telegram.request import AiohttpRequest
+from bot.telegram.send import TelegramSender
+from core.clock import SystemClock
+from core.outbox import enqueue_audience, payload_body, store_payload
+from core.types import Reply
 from db.engine import Sessions, create_engine, create_sessions
 from db.migrate import upgrade
 from db.models import Identity, Person
-from handlers.types import Reply
 from schedules.audience import recipients
 
 __all__ = ["measure_ceiling", "measure_naive", "measure_outbox", "seed_people"]
@@ -118,10 +118,10 @@ async def measure_outbox(
     bot = Bot(server.token, base_url=f"{server.url}/bot",
               request=AiohttpRequest(connection_pool_size=concurrency, pool_timeout=60))
     await bot.initialize()
-    dispatcher = OutboxDispatcher(
+    dispatcher = OutboxWorker(
         sessions, clock, [TelegramSender(bot)],
         limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
-        config=DispatcherConfig(concurrency=concurrency, claim_max=claim_max,
+        config=WorkerConfig(concurrency=concurrency, claim_max=claim_max,
                                 lease=timedelta(minutes=5)),
     )
     cpu, server_cpu = time.process_time(), server.cpu_seconds()

@@ -71,10 +71,10 @@ def seed(path: Path, n: int) -> float:
 
 async def plan_once(db_url: str, naive: bool) -> dict[str, Any]:
     """Plan Monday's WIB morning menu (in this process) and measure it."""
-    from bot.outbox import dialect_insert, payload_body, store_payload
+    from core.outbox import dialect_insert, payload_body, store_payload
+    from core.types import Reply
     from db.engine import create_engine, create_sessions
     from db.models import OutboxMessage
-    from handlers.types import Reply
     from schedules.audience import recipients
     from schedules.nudges import NudgeConfig, plan_morning_menu
 
@@ -86,7 +86,7 @@ async def plan_once(db_url: str, naive: bool) -> dict[str, Any]:
     start = time.perf_counter()
     if not naive:
         outcome = await plan_morning_menu(
-            sessions, NudgeConfig(), day=MONDAY, zone="WIB", now=now)
+            sessions, NudgeConfig(channels=("telegram",)), day=MONDAY, zone="WIB", now=now)
         planned = outcome.recipients
     else:
         # The usual code: every recipient in a list, then one row each.

@@ -1,4 +1,4 @@
-"""Start and stop the configured channels (`dahar-ngopi run` and `chat`)."""
+"""Start and stop the configured channels (`dahar-ngopi run`, `worker` and `chat`)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,17 @@ import logging
 import signal
 import sys
 
-from telegram import Bot
-from telegram.ext import Application
-
-from bot.announcer import start_announcer
 from bot.background import build_background
 from bot.console import ConsoleChannel, stdin_reader
 from bot.delivery import Sender
-from bot.dispatcher import ChannelLimits
-from bot.http_server import HttpServer, TelegramWebhook, build_app
+from bot.http_server import HttpServer, build_app
+from bot.pacing import ChannelLimits
 from bot.runtime import Runtime
-from bot.telegram import build_application, set_commands
-from bot.telegram_request import AiohttpRequest
-from bot.telegram_send import TelegramSender
+from schedules.announcer import Announcer
 
 __all__ = ["run_channels", "run_console", "run_worker"]
 
 log = logging.getLogger(__name__)
-
-TELEGRAM_UPDATES = ["message", "callback_query"]
 
 
 def _stop_event() -> asyncio.Event:
@@ -50,61 +42,24 @@ async def run_console(rt: Runtime) -> None:
     await ConsoleChannel(rt.dispatcher, stdin_reader, write).run()
 
 
-async def _start_telegram(
-    rt: Runtime, stack: contextlib.AsyncExitStack
-) -> Application:  # type: ignore[type-arg]
-    """Start Telegram: long polling, or (TELEGRAM_WEBHOOK_URL) updates fed by our server."""
-    settings = rt.settings
-    webhook = settings.telegram_webhook_url is not None
-    app = build_application(settings, rt.dispatcher, webhook=webhook)
-    rt.extras["telegram_app"] = app
-    await stack.enter_async_context(app)
-    await set_commands(app, rt.dispatcher)
-    if not webhook:
-        assert app.updater is not None  # start_polling removes a webhook set before
-        await app.updater.start_polling(allowed_updates=TELEGRAM_UPDATES)
-        stack.push_async_callback(app.updater.stop)
-    await app.start()
-    stack.push_async_callback(app.stop)
-    log.info("Telegram channel started (%s)", "webhook" if webhook else "long polling")
-    return app
-
-
-async def _outbox_bot(rt: Runtime, stack: contextlib.AsyncExitStack) -> Bot:
-    """A Bot of its own for the outbox: no PTB rate limiter in the way, so a 429 reaches
-    the dispatcher (which pauses the whole channel) instead of being retried inside PTB."""
-    settings = rt.settings
-    assert settings.telegram_bot_token is not None
-    api = settings.telegram_api_url
-    bot = Bot(
-        settings.telegram_bot_token.get_secret_value(),
-        base_url=f"{api}/bot",
-        base_file_url=f"{api}/file/bot",
-        request=AiohttpRequest(connection_pool_size=128),
-    )
-    await bot.initialize()
-    stack.push_async_callback(bot.shutdown)
-    return bot
-
-
 async def _start_background(rt: Runtime, stack: contextlib.AsyncExitStack) -> None:
-    """The nudge scheduler and the outbox dispatcher, delivering on the configured channels."""
+    """The nudge scheduler, the outbox worker delivering on the running channels, and the
+    announcer."""
     senders: list[Sender] = []
     limits: dict[str, ChannelLimits] = {}
-    if rt.settings.telegram_enabled:
-        bot = await _outbox_bot(rt, stack)
-        senders.append(TelegramSender(bot, paid_broadcast=rt.settings.telegram_paid_broadcast))
-    if rt.whatsapp is not None:
-        senders.append(rt.whatsapp.outbox_sender)  # knows the 24-hour window
-        limits["whatsapp"] = rt.whatsapp.outbox_limits
+    for name, channel in rt.channels.items():
+        sender, limits[name] = await channel.outbox(stack)
+        senders.append(sender)
     # Announcements (scheduled starts, progress, reports): safe in several processes, so a
     # worker alone also starts `--at` announcements.
-    announcer = start_announcer(
-        rt.sessions, rt.clock, rt.settings, rt.deps.services, rt.deps.regions, rt.deps.signer,
-    )
+    deps = rt.deps
+    announcer = Announcer(rt.sessions, rt.clock, deps.config, deps.channels, deps.regions,
+                          deps.signer)
+    deps.announcer = announcer
+    announcer.start()
     stack.push_async_callback(announcer.stop)
-    background = build_background(rt.settings, rt.sessions, rt.clock, senders, limits=limits,
-                                  personalise=rt.personalise)
+    background = build_background(deps.config, rt.sessions, rt.clock, senders, limits=limits,
+                                  personalise=rt.personalise, bell=rt.bell)
     await background.start()
     rt.extras["background"] = background
     stack.push_async_callback(background.stop)
@@ -119,18 +74,17 @@ def _freeze_heap() -> None:
 
 
 async def run_worker(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
-    """`dahar-ngopi worker`: the scheduler and the outbox dispatcher, receiving nothing
+    """`dahar-ngopi worker`: the scheduler and the outbox worker, receiving nothing
     (two processes cannot both poll one bot token; this one can run beside `run`)."""
-    if not rt.settings.telegram_enabled and rt.whatsapp is None:
+    if not rt.channels:
         print("No channel configured: the worker has nothing to deliver to.", file=sys.stderr)
         return
     stop = stop or _stop_event()
     async with contextlib.AsyncExitStack() as stack:
-        if rt.whatsapp is not None:
-            await rt.whatsapp.start(process=False)
-            stack.push_async_callback(rt.whatsapp.close)
+        for channel in rt.channels.values():
+            await channel.open(stack, receive=False)
         await _start_background(rt, stack)
-        log.info("worker started: scheduler and outbox dispatcher")
+        log.info("worker started: scheduler and outbox worker")
         _freeze_heap()
         await stop.wait()
 
@@ -138,8 +92,8 @@ async def run_worker(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
 async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
     """Run every configured channel until SIGINT/SIGTERM (or `stop` is set).
 
-    Telegram polls (or takes webhooks); WhatsApp, and Telegram in webhook mode, are
-    served by one HTTP server on HTTP_HOST:HTTP_PORT, which also answers /healthz.
+    Channels that receive by webhook (WhatsApp, Telegram in webhook mode) are served by
+    one HTTP server on HTTP_HOST:HTTP_PORT, which also answers /healthz.
     """
     settings = rt.settings
     if settings.whatsapp_partly_configured:
@@ -147,7 +101,7 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
             "WhatsApp stays off: set " + ", ".join(settings.whatsapp_missing()) + " too.",
             file=sys.stderr,
         )
-    if not settings.telegram_enabled and rt.whatsapp is None:
+    if not rt.channels:
         print(
             "No channel configured (set TELEGRAM_BOT_TOKEN or the WHATSAPP_* settings): "
             "starting the terminal chat.",
@@ -159,28 +113,18 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
     # The stack unwinds backwards: the HTTP server closes first, so that no webhook is
     # acknowledged while the channels behind it are already stopping.
     async with contextlib.AsyncExitStack() as stack:
-        telegram = await _start_telegram(rt, stack) if settings.telegram_enabled else None
-        hook = None
-        if telegram is not None and settings.telegram_webhook_secret is not None:
-            hook = TelegramWebhook(telegram, settings.telegram_webhook_secret.get_secret_value())
-        if rt.whatsapp is not None:
-            await rt.whatsapp.start()
-            stack.push_async_callback(rt.whatsapp.close)
-        if rt.whatsapp is not None or hook is not None:
-            server = HttpServer(build_app(rt.sessions, whatsapp=rt.whatsapp, telegram=hook),
-                                settings.http_host, settings.http_port)
+        for channel in rt.channels.values():
+            await channel.open(stack, receive=True)
+        routes = {name: list(c.routes()) for name, c in rt.channels.items()}
+        if any(routes.values()):
+            app = build_app(rt.sessions, [r for rs in routes.values() for r in rs],
+                            webhooks=[name for name, rs in routes.items() if rs])
+            server = HttpServer(app, settings.http_host, settings.http_port)
             await server.start()
             rt.extras["http_server"] = server
             stack.push_async_callback(server.stop)
-            if rt.whatsapp is not None:
-                log.info("WhatsApp channel started (webhook on port %d)", server.port)
-        if telegram is not None and hook is not None:
-            # Only now: Telegram starts posting as soon as the webhook is set.
-            assert settings.telegram_webhook_url is not None
-            await telegram.bot.set_webhook(
-                settings.telegram_webhook_url, secret_token=hook.secret,
-                allowed_updates=TELEGRAM_UPDATES,
-            )
+            for channel in rt.channels.values():
+                await channel.listening()
         await _start_background(rt, stack)
         _freeze_heap()
         await stop.wait()

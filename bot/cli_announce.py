@@ -14,8 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.runtime import Runtime
+from core.channels import ChannelInfo
+from core.html_check import check_html, visible_text
 from db.models.announcements import Announcement
-from handlers.html_check import check_html, visible_text
 from schedules.announcement_text import format_count, format_duration, format_when
 from schedules.announcement_time import WhenError, parse_when
 from schedules.announcements import (
@@ -33,9 +34,6 @@ from schedules.segments import Segment, SegmentError, parse_segment
 
 __all__ = ["add_parser", "announce_cmd", "status_cmd"]
 
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
-MAX_FILE = 50 * 1024 * 1024  # Telegram's upload limit for bots
 _PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 
 
@@ -90,15 +88,18 @@ async def announce_cmd(rt: Runtime, args: argparse.Namespace,
     if not check.ok:
         return _fail(console, "the text is not valid Telegram HTML:\n  - "
                      + "\n  - ".join(check.errors))
-    limit = CAPTION_LIMIT if args.file is not None else TEXT_LIMIT
+    # What every channel it goes to takes: message and caption length, file size.
+    infos = [rt.deps.channels[c] for c in rt.deps.channels.delivering()] or [ChannelInfo("", "")]
+    limit = min(i.caption_limit if args.file is not None else i.text_limit for i in infos)
+    max_file = min(i.upload_limit for i in infos)
     if check.visible_length > limit:
         return _fail(console, f"the text has {check.visible_length} characters; the limit is "
                      f"{limit}" + (" for a caption" if args.file is not None else ""))
-    rates = channel_rates(settings)
+    rates = channel_rates(rt.deps.channels.values())
     if not rates:
         return _fail(console, "no channel configured (TELEGRAM_BOT_TOKEN, WhatsApp settings)")
     try:
-        segment = parse_segment(args.segment, rt.deps.regions)
+        segment = parse_segment(args.segment, rt.deps.regions, rt.deps.channels)
     except SegmentError as exc:
         return _fail(console, str(exc))
     now = rt.clock.now()
@@ -114,8 +115,8 @@ async def announce_cmd(rt: Runtime, args: argparse.Namespace,
         size = await asyncio.to_thread(_file_size, source)
         if size is None:
             return _fail(console, f"no such file: {source}")
-        if size > MAX_FILE:
-            return _fail(console, "the file is larger than 50 MB")
+        if size > max_file:
+            return _fail(console, f"the file is larger than {max_file // 2**20} MB")
         kind, path, mime, name = await asyncio.to_thread(
             _store_file, source, settings.announcement_media_dir)
         media = Media(kind=kind, channel=None, file_id=None, filename=name, mime_type=mime,
@@ -129,7 +130,7 @@ async def announce_cmd(rt: Runtime, args: argparse.Namespace,
                                         media=media, now=now, segment=segment)
         await confirm(s, ann.id, at=at, now=now, audience=total)
         ann_id = ann.id
-    who = segment.describe(rt.deps.regions)
+    who = segment.describe(rt.deps.regions, rt.deps.channels)
     console.print(f"Pengumuman #{ann_id}: {format_count(total)} penerima ({who}), perkiraan "
                   f"± {format_duration(estimate_seconds(counts, rates))}.", highlight=False)
     if args.at:
@@ -137,7 +138,8 @@ async def announce_cmd(rt: Runtime, args: argparse.Namespace,
                       "mengirimnya.", highlight=False)
     else:
         with console.status("Menulis daftar penerima ke outbox…"):
-            await start_due(rt.sessions, now=now, channels=list(rates), only=ann_id)
+            await start_due(rt.sessions, now=now, channels=[rt.deps.channels[c] for c in rates],
+                            only=ann_id)
         console.print("Masuk antrean; bot yang berjalan mengirimnya.", highlight=False)
     if args.wait:
         return await _follow(rt, ann_id, console)
@@ -194,7 +196,7 @@ async def status_cmd(rt: Runtime, args: argparse.Namespace,
             content = " ".join(visible_text(ann.text).split())[:40] or f"[{ann.media_kind}]"
             table.add_row(
                 str(ann.id), ann.status, format_when(when, tz),
-                Segment.from_json(ann.segment).describe(rt.deps.regions), content,
+                Segment.from_json(ann.segment).describe(rt.deps.regions, rt.deps.channels), content,
                 format_count(fig.total or ann.audience), format_count(fig.sent),
                 format_count(fig.blocked), format_count(fig.failed),
                 format_count(fig.cancelled), format_count(fig.pending),

@@ -32,7 +32,7 @@ async def import_cmd(rt: Runtime, args: argparse.Namespace) -> int:
         print(exc.summary(), file=sys.stderr)
         return 1
     print(report.summary(rt.settings.tz))
-    on_change = rt.deps.services.get("on_calendar_change")
+    on_change = rt.deps.on_calendar_change
     if on_change is not None and report.changes and not args.dry_run:
         outcome = await on_change(report.changes)
         print(f"change notices queued: {outcome.notices}; "

@@ -6,16 +6,24 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
+from bot.settings import Settings
+from core.channels import ChannelInfo
+from core.text import plain
+from core.types import Button, Incoming, Reply
 from handlers.dispatcher import Dispatcher
-from handlers.text import plain
-from handlers.types import Button, Incoming, Reply
 
-__all__ = ["ConsoleChannel", "stdin_reader"]
+__all__ = ["ConsoleChannel", "describe", "stdin_reader"]
 
 BANNER = (
     "Dahar Ngopi bot — obrolan terminal. Ketik /mulai untuk mendaftar, /bantuan untuk "
     "bantuan, /keluar untuk keluar. Pilih tombol dengan mengetik nomornya."
 )
+
+
+def describe(settings: Settings) -> ChannelInfo:
+    """What the core needs to know of the terminal: bare commands, nothing scheduled yet."""
+    return ChannelInfo(name="console", label="terminal", needs_slash=False, basic_html=True,
+                       delivers=False, linkable=False)
 
 
 async def stdin_reader() -> str | None:

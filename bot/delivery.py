@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from handlers.types import Reply
+from core.types import Reply
 
 __all__ = [
     "Blocked",

@@ -1,102 +1,53 @@
-"""The bot's one HTTP server: the WhatsApp webhook, /healthz, and Telegram's webhook mode."""
+"""The bot's one HTTP server: the channels' webhooks and /healthz."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import json
 import logging
 import socket
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Generator, Sequence
 
 import uvicorn
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
-from telegram import Update
-from telegram.ext import Application
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
-from bot.whatsapp.channel import WhatsAppChannel
-from bot.whatsapp.webhook import SIGNATURE_HEADER
 from db.engine import Sessions
 
-__all__ = [
-    "MAX_BODY",
-    "TELEGRAM_PATH",
-    "TELEGRAM_SECRET_HEADER",
-    "WHATSAPP_PATH",
-    "HttpServer",
-    "TelegramWebhook",
-    "build_app",
-]
+__all__ = ["MAX_BODY", "BodyTooLarge", "HttpServer", "build_app", "read_body"]
 
 log = logging.getLogger(__name__)
 
-WHATSAPP_PATH = "/whatsapp/webhook"
-TELEGRAM_PATH = "/telegram/webhook"
-TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 3 * 1024 * 1024  # webhook bodies are a few kilobytes; refuse anything huge
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """A request body over MAX_BODY (answer 413)."""
 
 
-async def _body(request: Request) -> bytes:
+async def read_body(request: Request) -> bytes:
+    """The request's body, read up to MAX_BODY (BodyTooLarge beyond)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise _TooLarge
+        raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise _TooLarge
+            raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-class TelegramWebhook:
-    """Feeds Telegram's webhook POSTs to a python-telegram-bot Application (updater None)."""
-
-    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any], secret: str) -> None:
-        if not secret:
-            raise ValueError("the Telegram webhook needs a secret token")
-        self.app = app
-        self.secret = secret
-        self._secret = secret.encode()
-
-    async def handle(self, request: Request) -> Response:
-        """Check the secret token, then queue the update for the Application."""
-        given = request.headers.get(TELEGRAM_SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, self._secret):
-            log.warning("refused a Telegram webhook without the right secret token")
-            return Response(status_code=403)
-        try:
-            raw = await _body(request)
-        except _TooLarge:
-            return Response(status_code=413)
-        try:
-            data = json.loads(raw)
-            update = Update.de_json(data, self.app.bot)
-        except (ValueError, TypeError, KeyError):
-            log.warning("acknowledged a malformed Telegram webhook (%d bytes)", len(raw))
-            return Response(status_code=200)
-        await self.app.update_queue.put(update)
-        return Response(status_code=200)
-
-
 def build_app(
-    sessions: Sessions,
-    *,
-    whatsapp: WhatsAppChannel | None = None,
-    telegram: TelegramWebhook | None = None,
+    sessions: Sessions, routes: Sequence[BaseRoute] = (), *, webhooks: Sequence[str] = ()
 ) -> Starlette:
-    """The ASGI application: only the routes of the configured channels exist."""
+    """The ASGI application: /healthz and the routes of the running channels (`webhooks`
+    names the channels whose webhooks are served, for the health answer)."""
 
     async def healthz(request: Request) -> Response:
         try:
@@ -105,42 +56,9 @@ def build_app(
         except Exception:
             log.exception("health check: the database does not answer")
             return JSONResponse({"status": "database unavailable"}, status_code=503)
-        channels = [name for name, on in (("whatsapp", whatsapp), ("telegram", telegram)) if on]
-        return JSONResponse({"status": "ok", "webhooks": channels})
+        return JSONResponse({"status": "ok", "webhooks": list(webhooks)})
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
-    if whatsapp is not None:
-        wa = whatsapp
-
-        async def wa_handshake(request: Request) -> Response:
-            challenge = wa.handshake(request.query_params)
-            if challenge is None:
-                log.warning("refused a WhatsApp webhook handshake (wrong verify token)")
-                return Response(status_code=403)
-            return PlainTextResponse(challenge)
-
-        async def wa_post(request: Request) -> Response:
-            try:
-                raw = await _body(request)
-            except _TooLarge:
-                return Response(status_code=413)
-            if not wa.signature_ok(raw, request.headers.get(SIGNATURE_HEADER)):
-                # Nothing of an unsigned body is read: it may not come from Meta at all.
-                log.warning("refused a WhatsApp webhook with a missing or wrong signature")
-                return Response(status_code=401)
-            try:
-                await wa.receive(raw)
-            except Exception:
-                # Not stored: answer an error so that Meta delivers it again.
-                log.exception("could not store a WhatsApp webhook; Meta will retry")
-                return Response(status_code=500)
-            return PlainTextResponse("OK")
-
-        routes.append(Route(WHATSAPP_PATH, wa_handshake, methods=["GET"]))
-        routes.append(Route(WHATSAPP_PATH, wa_post, methods=["POST"]))
-    if telegram is not None:
-        routes.append(Route(TELEGRAM_PATH, telegram.handle, methods=["POST"]))
-    return Starlette(routes=routes)
+    return Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *routes])
 
 
 class _Server(uvicorn.Server):

@@ -6,22 +6,30 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import Clock, SystemClock
+from bot import console
+from bot.channel import Adapter, Channel
 from bot.settings import Settings
+from bot.telegram import channel as telegram
+from bot.whatsapp import channel as whatsapp
+from core.callbacks import Signer
+from core.channels import Channels
+from core.clock import Clock, SystemClock
+from core.config import CoreConfig
+from core.outbox import OutboxBell
+from core.types import Reply
 from db.engine import Sessions, create_engine, create_sessions
 from db.migrate import upgrade_async
 from db.models import AppMeta
 from db.regions import load_regions
 from handlers import default_routers
-from handlers.callbacks import Signer
 from handlers.dispatcher import Dispatcher
-from handlers.faq_store import FaqService, seed_if_empty
+from handlers.faq_store import seed_if_empty
 from handlers.router import Deps
-from handlers.types import Reply
 from schedules.attendance_prompts import sign_for
 from schedules.calendar import ensure_programmes
 from schedules.calendar_import import load_sample_calendar
@@ -32,9 +40,19 @@ from schedules.nudges import NudgeConfig
 if TYPE_CHECKING:
     from bot.whatsapp.channel import WhatsAppChannel
 
-__all__ = ["Runtime", "build_runtime", "enabled_channels"]
+__all__ = ["ADAPTERS", "Runtime", "build_runtime", "core_config"]
 
 log = logging.getLogger(__name__)
+
+# Every channel the bot knows, in the order they are started. A new channel is a package in
+# bot/ and a line here.
+ADAPTERS: tuple[Adapter, ...] = (
+    Adapter("telegram", telegram.describe, telegram.TelegramChannel),
+    Adapter("whatsapp", whatsapp.describe,
+            lambda rt, info: whatsapp.WhatsAppChannel(rt.settings, rt.dispatcher, rt.sessions,
+                                                      rt.clock)),
+    Adapter("console", console.describe),
+)
 
 
 @dataclass
@@ -47,19 +65,47 @@ class Runtime:
     sessions: Sessions
     deps: Deps
     dispatcher: Dispatcher
-    extras: dict[str, Any] = field(default_factory=dict)
-    whatsapp: WhatsAppChannel | None = None  # set when every WhatsApp setting is present
+    bell: OutboxBell  # rings after a commit in this process that enqueued outbox rows
+    # The configured channels that `run` starts, by name, built but not yet started.
+    channels: dict[str, Channel] = field(default_factory=dict)
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def whatsapp(self) -> WhatsAppChannel | None:
+        """The WhatsApp channel, when every WhatsApp setting is present."""
+        from bot.whatsapp.channel import WhatsAppChannel
+
+        found = self.channels.get("whatsapp")
+        return found if isinstance(found, WhatsAppChannel) else None
 
     async def close(self) -> None:
         """Stop the WhatsApp inbox and release the HTTP pool and the database."""
         if self.whatsapp is not None:
             await self.whatsapp.close()
+        self.bell.close()
         await self.engine.dispose()
 
     def personalise(self, reply: Reply, person_id: int | None) -> Reply:
         """Sign a shared outbox payload's buttons for its recipient: pass this as
-        `OutboxDispatcher(personalise=...)`, or prompts' buttons are refused when pressed."""
+        `OutboxWorker(personalise=...)`, or prompts' buttons are refused when pressed."""
         return sign_for(reply, self.deps.signer, person_id)
+
+    def nudge_config(self) -> NudgeConfig:
+        """When nudges go out, to the channels that deliver."""
+        return NudgeConfig.from_config(self.deps.config, self.deps.channels.delivering())
+
+
+def core_config(settings: Settings) -> CoreConfig:
+    """The part of the settings the core reads."""
+    return CoreConfig(
+        tz=settings.tz, morning_time=settings.morning_time,
+        reminder_minutes=settings.reminder_minutes, catchup_hours=settings.catchup_hours,
+        attendance_close=settings.attendance_close,
+        question_max_chars=settings.question_max_chars,
+        question_rate_per_hour=settings.question_rate_per_hour,
+        announcement_progress_seconds=settings.announcement_progress_seconds,
+        announcement_media_dir=Path(settings.announcement_media_dir),
+    )
 
 
 async def _callback_key(sessions: Sessions, settings: Settings) -> bytes:
@@ -73,15 +119,7 @@ async def _callback_key(sessions: Sessions, settings: Settings) -> bytes:
         return row.value.encode()
 
 
-async def build_runtime(
-    settings: Settings, clock: Clock | None = None, *, migrate: bool = True
-) -> Runtime:
-    """Migrate the database, seed the programme (and sample calendar), build the dispatcher."""
-    clock = clock or SystemClock()
-    if migrate:
-        await upgrade_async(settings.database_url)
-    engine = create_engine(settings.database_url)
-    sessions = create_sessions(engine)
+async def _seed(sessions: Sessions, settings: Settings, clock: Clock) -> None:
     async with sessions() as s, s.begin():
         await ensure_programmes(s)
         if settings.sample_calendar:
@@ -91,31 +129,39 @@ async def build_runtime(
         seeded = await seed_if_empty(s, clock.now())
         if seeded:
             log.info("loaded the starting FAQ: %d entries", seeded)
+
+
+async def build_runtime(
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    migrate: bool = True,
+    adapters: Sequence[Adapter] = ADAPTERS,
+) -> Runtime:
+    """Migrate the database, seed the programme (and sample calendar), build the dispatcher
+    and the configured channels."""
+    clock = clock or SystemClock()
+    if migrate:
+        await upgrade_async(settings.database_url)
+    engine = create_engine(settings.database_url)
+    sessions = create_sessions(engine)
+    await _seed(sessions, settings, clock)
     signer = Signer(await _callback_key(sessions, settings))
-    deps = Deps(settings=settings, clock=clock, sessions=sessions, signer=signer,
-                regions=load_regions())
+    channels = Channels(a.describe(settings) for a in adapters)
+    deps = Deps(config=core_config(settings), clock=clock, sessions=sessions, signer=signer,
+                regions=load_regions(), channels=channels)
     dispatcher = Dispatcher(deps, default_routers())
-    deps.services["commands"] = dispatcher.commands
-    deps.services["main_keyboard"] = dispatcher.main_keyboard()
-    # The FAQ matcher; it rebuilds itself when an import or edit changed the stored FAQ.
-    deps.services["faq"] = FaqService()
-    nudges = NudgeConfig.from_settings(settings, enabled_channels(settings))
+    deps.commands = dispatcher.commands
+    deps.main_keyboard = dispatcher.main_keyboard()
+    rt = Runtime(settings, clock, engine, sessions, deps, dispatcher, OutboxBell(sessions))
+    nudges = rt.nudge_config()
 
     async def on_calendar_change(changes: Sequence[SessionChange]) -> ChangeOutcome:
         return await notify_session_changes(sessions, nudges, changes, now=clock.now())
 
-    deps.services["on_calendar_change"] = on_calendar_change
-    rt = Runtime(settings, clock, engine, sessions, deps, dispatcher)
-    if settings.whatsapp_enabled and not settings.whatsapp_missing():
-        from bot.whatsapp.channel import WhatsAppChannel
-
-        rt.whatsapp = WhatsAppChannel(settings, dispatcher, sessions, clock)
+    deps.on_calendar_change = on_calendar_change
+    for adapter in adapters:
+        info = channels[adapter.name]
+        if adapter.build is not None and info.delivers:
+            rt.channels[adapter.name] = adapter.build(rt, info)
     return rt
-
-
-def enabled_channels(settings: Settings) -> list[str]:
-    """The channels scheduled messages may go to."""
-    channels = ["telegram"] if settings.telegram_enabled else []
-    if settings.whatsapp_enabled and not settings.whatsapp_missing():
-        channels.append("whatsapp")
-    return channels

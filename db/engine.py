@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
-__all__ = ["Sessions", "create_engine", "create_sessions", "rows_touched"]
+__all__ = ["Sessions", "create_engine", "create_sessions", "rows_touched", "session_class"]
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -41,8 +42,22 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 def create_sessions(engine: AsyncEngine) -> Sessions:
-    """The session factory: one session per unit of work."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """The session factory: one session per unit of work.
+
+    Its sessions are of a class of their own, so that session events (the outbox's
+    wake-up after a commit) can listen to this factory alone."""
+
+    class FactorySession(Session):
+        pass
+
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=FactorySession)
+
+
+def session_class(sessions: Sessions) -> type[Session]:
+    """The (sync) session class of a factory's sessions, to listen to its events."""
+    cls = sessions.kw.get("sync_session_class", Session)
+    assert isinstance(cls, type) and issubclass(cls, Session)
+    return cls
 
 
 def rows_touched(result: object) -> int:

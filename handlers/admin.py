@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
+from core.text import esc
+from core.types import Reply
 from db.people import add_admin, list_admins, remove_admin
 from handlers.router import Context, Replies, Router
-from handlers.text import esc
-from handlers.types import Reply
 
 __all__ = ["router"]
 
 router = Router("admin", admin=True)
 
-USAGE = (
-    "Pengelolaan admin (khusus pemilik):\n"
-    "/admin — daftar admin\n"
-    "/admin tambah ID — tambah admin (ID pengguna Telegram, atau nomor WhatsApp)\n"
-    "/admin hapus ID — hapus admin"
-)
 
 
-def _channel_of(ident: str) -> str:
-    # Telegram user ids are at most ~10-13 digits; WhatsApp numbers start with a country code
-    # written as 62… (normalised), so we accept an explicit prefix too: wa:62812…, tg:123.
-    if ident.startswith(("wa:", "tg:")):
-        return "whatsapp" if ident.startswith("wa:") else "telegram"
-    return "whatsapp" if ident.startswith("62") and len(ident) >= 10 else "telegram"
+def _usage(ctx: Context) -> str:
+    examples = " atau ".join(f"{c.name}:ID" for c in ctx.deps.channels.linkable())
+    return (
+        "Pengelolaan admin (khusus pemilik):\n"
+        "/admin — daftar admin\n"
+        f"/admin tambah KANAL:ID — tambah admin ({examples}; ID pengguna, atau nomor)\n"
+        "/admin hapus KANAL:ID — hapus admin"
+    )
 
 
 @router.command("admin", description="Kelola admin (pemilik)")
@@ -33,22 +29,21 @@ async def admin(ctx: Context) -> Replies:
     words = ctx.args.split()
     if not words:
         admins = await list_admins(ctx.session)
-        settings = ctx.deps.settings
-        owners = ", ".join([*settings.admin_telegram_ids, *settings.admin_whatsapp_numbers]) or "—"
-        lines = [f"• {esc(a.channel)} {esc(a.external_id)}" for a in admins] or ["• (belum ada)"]
+        owners = ", ".join(f"{c}:{o}" for c, o in ctx.deps.channels.owners()) or "—"
+        lines = [f"• {esc(a.channel)}:{esc(a.external_id)}" for a in admins] or ["• (belum ada)"]
         return Reply(
             f"<b>Pemilik</b> (dari pengaturan): {esc(owners)}\n<b>Admin</b>:\n"
-            + "\n".join(lines) + "\n\n" + USAGE
+            + "\n".join(lines) + "\n\n" + _usage(ctx)
         )
     if not ctx.is_owner:
         return Reply("Maaf, hanya pemilik (owner) yang dapat menambah atau menghapus admin.")
     if len(words) != 2 or words[0] not in {"tambah", "hapus"}:
-        return Reply(USAGE)
+        return Reply(_usage(ctx))
     action, raw = words
-    channel = _channel_of(raw)
-    ident = raw.split(":", 1)[-1]
-    if not ident.isdigit():
-        return Reply("ID admin harus berupa angka. " + USAGE)
+    try:
+        channel, ident = ctx.deps.channels.parse_admin_id(raw)
+    except ValueError as exc:
+        return Reply(esc(str(exc)) + "\n\n" + _usage(ctx))
     if action == "tambah":
         added = await add_admin(ctx.session, channel, ident, ctx.incoming.user_id, ctx.now)
         return Reply(f"✅ {esc(ident)} ({channel}) kini admin." if added

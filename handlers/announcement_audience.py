@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from core.programme import PROGRAMMES
+from core.text import esc
+from core.types import Reply
 from handlers.announcement_buttons import (
     FLOW,
     AnnAudience,
@@ -12,11 +15,8 @@ from handlers.announcement_buttons import (
 )
 from handlers.announcement_preview import audience_counts, preview
 from handlers.router import Context, Replies, Router
-from handlers.text import esc
-from handlers.types import Reply
 from schedules.announcement_text import format_count
-from schedules.programme import PROGRAMMES
-from schedules.segments import CHANNEL_NAMES, Segment, SegmentError, checked_segment
+from schedules.segments import Segment, SegmentError, checked_segment
 
 __all__ = ["audience_question", "router", "typed"]
 
@@ -65,7 +65,7 @@ async def audience_kind(ctx: Context, data: AnnAudience) -> Replies:
         buttons = []
         for channel in delivery_channels(ctx):
             n = sum((await audience_counts(ctx, Segment(channel=channel))).values())
-            buttons.append([ctx.button(f"{CHANNEL_NAMES.get(channel, channel)} "
+            buttons.append([ctx.button(f"{ctx.deps.channels.label(channel)} "
                                        f"({format_count(n)})", AnnPick(ann.id, "channel",
                                                                        channel))])
         buttons.append([ctx.button("⬅️ Kembali", AnnAudience(ann.id, "menu"))])
@@ -87,11 +87,12 @@ async def picked(ctx: Context, data: AnnPick) -> Replies:
     if ann is None or data.key not in ("region", "channel", "programme"):
         return Reply(notice=STALE)
     try:
-        segment = checked_segment({data.key: data.value}, ctx.deps.regions)
+        segment = checked_segment({data.key: data.value}, ctx.deps.regions, ctx.deps.channels)
     except SegmentError:
         return Reply(notice=STALE)
     ann.segment = segment.to_json()
-    note = Reply(f"👥 Penerima: {esc(segment.describe(ctx.deps.regions))}.", edit=True)
+    who = segment.describe(ctx.deps.regions, ctx.deps.channels)
+    note = Reply(f"👥 Penerima: {esc(who)}.", edit=True)
     return [note, *await preview(ctx, ann)]
 
 

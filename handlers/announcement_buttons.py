@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from core.callbacks import CallbackData
 from db.models.announcements import Announcement
-from handlers.callbacks import CallbackData
 from handlers.router import Context
+from schedules.announcements import channel_rates
+from schedules.announcer import AnnStop
 
 __all__ = [
     "FLOW",
@@ -61,20 +63,9 @@ class AnnCancel(CallbackData):
     ann: int
 
 
-@dataclass(frozen=True)
-class AnnStop(CallbackData):
-    """Stop a running announcement, or cancel a scheduled one."""
-
-    prefix: ClassVar[str] = "ans"
-    ann: int
-
-
 def delivery_channels(ctx: Context) -> dict[str, float]:
     """The channels the bot delivers on, with their rates (messages per second)."""
-    from schedules.announcements import channel_rates
-
-    rates: dict[str, float] | None = ctx.deps.services.get("announcement_rates")
-    return dict(rates) if rates is not None else channel_rates(ctx.deps.settings)
+    return channel_rates(ctx.deps.channels.values())
 
 
 async def current_draft(ctx: Context, ann_id: int | None = None) -> Announcement | None:

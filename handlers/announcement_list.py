@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.types import Button, Reply
 from handlers.announcement_buttons import AnnStop
 from handlers.router import Context, Replies, Router
-from handlers.types import Button, Reply
 from schedules.announcement_text import list_line
 from schedules.announcements import figures, recent
 
@@ -19,7 +19,7 @@ async def list_announcements(ctx: Context) -> Replies:
     anns = await recent(ctx.session, limit=10)
     if not anns:
         return Reply("Belum ada pengumuman. Ketik /umumkan untuk membuat pengumuman.")
-    tz, regions = ctx.deps.settings.tz, ctx.deps.regions
+    tz, regions = ctx.deps.config.tz, ctx.deps.regions
     lines = ["📣 <b>Pengumuman</b>", ""]
     buttons: list[list[Button]] = []
     for ann in anns:
@@ -32,5 +32,5 @@ async def list_announcements(ctx: Context) -> Replies:
             buttons.append([ctx.button(f"⏹ Hentikan #{ann.id}", AnnStop(ann.id))])
         elif ann.status == "scheduled":
             buttons.append([ctx.button(f"🗑 Batalkan jadwal #{ann.id}", AnnStop(ann.id))])
-        lines.append(list_line(ann, tz=tz, regions=regions))
+        lines.append(list_line(ann, tz=tz, regions=regions, channels=ctx.deps.channels))
     return Reply("\n".join(lines), buttons=buttons)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.text import esc
+from core.types import Reply
 from db.models.announcements import Announcement
 from handlers.announcement_buttons import (
     FLOW,
@@ -11,11 +13,9 @@ from handlers.announcement_buttons import (
     delivery_channels,
 )
 from handlers.router import Context
-from handlers.text import esc
-from handlers.types import Reply
 from schedules.announcement_text import format_count, format_duration
 from schedules.announcements import announcement_reply, estimate_seconds
-from schedules.segments import CHANNEL_NAMES, Segment
+from schedules.segments import Segment
 
 __all__ = ["audience_counts", "preview"]
 
@@ -25,8 +25,8 @@ async def audience_counts(ctx: Context, segment: Segment) -> dict[str, int]:
     return await segment.count(ctx.session, list(delivery_channels(ctx)))
 
 
-def _rate_note(rates: dict[str, float]) -> str:
-    parts = [f"{CHANNEL_NAMES.get(c, c)} {r:g} pesan/detik" for c, r in rates.items()]
+def _rate_note(ctx: Context, rates: dict[str, float]) -> str:
+    parts = [f"{ctx.deps.channels.label(c)} {r:g} pesan/detik" for c, r in rates.items()]
     return ", ".join(parts)
 
 
@@ -38,10 +38,10 @@ async def preview(ctx: Context, ann: Announcement) -> list[Reply]:
     counts = await audience_counts(ctx, segment)
     total = sum(counts.values())
     await ctx.set_state(FLOW, "confirm", {"ann": ann.id})
-    who = esc(segment.describe(ctx.deps.regions))
+    who = esc(segment.describe(ctx.deps.regions, ctx.deps.channels))
     lines = [f"👥 <b>Penerima:</b> {format_count(total)} — {who}"]
     if len(counts) > 1:
-        lines.append(" · ".join(f"{CHANNEL_NAMES.get(c, c)} {format_count(n)}"
+        lines.append(" · ".join(f"{ctx.deps.channels.label(c)} {format_count(n)}"
                                 for c, n in sorted(counts.items())))
     change = ctx.button("👥 Ubah penerima", AnnAudience(ann.id, "menu"))
     cancel = ctx.button("❌ Batal", AnnCancel(ann.id))
@@ -51,7 +51,7 @@ async def preview(ctx: Context, ann: Announcement) -> list[Reply]:
     else:
         seconds = estimate_seconds(counts, rates)
         lines.append(f"⏱ Perkiraan lama pengiriman: ± {format_duration(seconds)} "
-                     f"({esc(_rate_note(rates))}; pesan lain seperti pengingat didahulukan)")
+                     f"({esc(_rate_note(ctx, rates))}; pesan lain seperti pengingat didahulukan)")
         lines.append("\nKirim pengumuman ini? Atau ketik /batal.")
         question = Reply("\n".join(lines), buttons=[
             [ctx.button("✅ Kirim sekarang", AnnConfirm(ann.id, "now")),
@@ -59,4 +59,4 @@ async def preview(ctx: Context, ann: Announcement) -> list[Reply]:
             [change, cancel],
         ])
     head = Reply("👀 <b>Pratinjau</b> — persis seperti yang akan diterima peserta:")
-    return [head, announcement_reply(ann, ctx.incoming.channel), question]
+    return [head, announcement_reply(ann, ctx.deps.channels[ctx.incoming.channel]), question]

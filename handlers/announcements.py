@@ -8,8 +8,11 @@ import hashlib
 import logging
 import re
 from pathlib import Path
-from typing import Any
 
+from core.channels import ChannelInfo
+from core.html_check import check_html
+from core.text import esc
+from core.types import Attachment, Reply
 from handlers.announcement_audience import audience_question, typed
 from handlers.announcement_buttons import (
     FLOW,
@@ -20,10 +23,7 @@ from handlers.announcement_buttons import (
     delivery_channels,
 )
 from handlers.announcement_preview import audience_counts, preview
-from handlers.html_check import check_html
 from handlers.router import Context, Replies, Router
-from handlers.text import esc
-from handlers.types import Attachment, Reply
 from schedules.announcement_text import format_count, format_duration, format_when, tz_label
 from schedules.announcement_time import WhenError, parse_when
 from schedules.announcements import (
@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 
 router = Router("announce", admin=True)
 
-TEXT_LIMIT = 4096  # Telegram's limit of one message
-CAPTION_LIMIT = 1024  # and of a photo's or document's caption
+# A bound for the command's argument; the channels' own limits are checked on the draft.
+MAX_DRAFT = 20_000
 INTRO = (
     "📣 <b>Pengumuman baru</b>\n\n"
     "Kirim teks pengumuman. Format HTML Telegram boleh dipakai: &lt;b&gt;tebal&lt;/b&gt;, "
@@ -55,14 +55,9 @@ INTRO = (
 STALE = "Tombol ini sudah tidak berlaku."
 
 
-def _services(ctx: Context) -> Any:
-    return ctx.deps.services.get("announcer")
-
-
 def _wake(ctx: Context) -> None:
-    announcer = _services(ctx)
-    if announcer is not None:
-        announcer.wake()
+    if ctx.deps.announcer is not None:
+        ctx.deps.announcer.wake()
 
 
 async def _discard_draft(ctx: Context) -> None:
@@ -71,7 +66,7 @@ async def _discard_draft(ctx: Context) -> None:
         await ctx.session.delete(old)
 
 
-@router.command("umumkan", description="Kirim pengumuman ke pelanggan", max_len=TEXT_LIMIT)
+@router.command("umumkan", description="Kirim pengumuman ke pelanggan", max_len=MAX_DRAFT)
 async def umumkan(ctx: Context) -> Replies:
     """Start composing; `/umumkan TEKS` goes straight to the preview for everyone."""
     await _discard_draft(ctx)
@@ -138,7 +133,7 @@ async def _local_copy(ctx: Context, att: Attachment) -> str | None:
         return None
     digest = hashlib.sha256(data).hexdigest()[:16]
     name = _SAFE.sub("_", Path(att.filename).name).strip("._") or "berkas"
-    folder = Path(ctx.deps.settings.announcement_media_dir) / digest
+    folder = Path(ctx.deps.config.announcement_media_dir) / digest
     path = folder / name
 
     def write() -> None:
@@ -149,6 +144,14 @@ async def _local_copy(ctx: Context, att: Attachment) -> str | None:
     return str(path.resolve())
 
 
+def _length_limit(ctx: Context, *, caption: bool) -> int:
+    """The most characters every channel it goes to (and the admin's, for the preview)
+    takes in one message, or in a caption."""
+    names = {*delivery_channels(ctx), ctx.incoming.channel}
+    infos = [ctx.deps.channels[n] for n in names if n in ctx.deps.channels]
+    return min(i.caption_limit if caption else i.text_limit for i in infos or [ChannelInfo("", "")])
+
+
 async def _content(ctx: Context, text: str, att: Attachment | None, *, straight: bool) -> Replies:
     """Check the text (and file), create the draft, go on to the audience (or preview)."""
     text = text.strip()
@@ -157,7 +160,7 @@ async def _content(ctx: Context, text: str, att: Attachment | None, *, straight:
     check = check_html(text)
     if not check.ok:
         return _errors_reply(check.errors)
-    limit = CAPTION_LIMIT if att is not None else TEXT_LIMIT
+    limit = _length_limit(ctx, caption=att is not None)
     if check.visible_length > limit:
         what = "Keterangan foto/dokumen" if att is not None else "Teks pengumuman"
         return Reply(f"❌ {what} terlalu panjang: {format_count(check.visible_length)} karakter "
@@ -186,7 +189,7 @@ async def confirmed(ctx: Context, data: AnnConfirm) -> Replies:
         return Reply(notice="Pratinjau ini sudah tidak berlaku.")
     if data.when == "later":
         await ctx.set_state(FLOW, "when", {"ann": ann.id})
-        tz = ctx.deps.settings.tz
+        tz = ctx.deps.config.tz
         return Reply(
             f"🕒 Ketik tanggal dan jam pengiriman (zona {tz_label(tz)}), misalnya "
             "<code>24-11-2026 15.00</code>, <code>2026-11-24 15:00</code> atau "
@@ -216,7 +219,7 @@ async def _when_typed(ctx: Context) -> Replies:
     if ann is None:
         await ctx.clear_state()
         return Reply("Draf pengumuman tidak ditemukan. Ketik /umumkan untuk memulai lagi.")
-    tz = ctx.deps.settings.tz
+    tz = ctx.deps.config.tz
     try:
         at = parse_when(ctx.incoming.text or "", now=ctx.now, tz=tz)
     except WhenError as exc:

@@ -6,9 +6,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import ClassVar
 
-from bot.settings import Settings
+from core.callbacks import CallbackData, CallbackError, Signer
+from core.config import CoreConfig
+from core.programme import by_key
+from core.text import esc, jp_text
+from core.timezones import format_date, format_time, zone
+from core.types import Button, Incoming, Reply
 from db.attendance import (
     JP_TARGET,
     Presser,
@@ -31,18 +35,13 @@ from db.attendance import (
     upcoming_sessions,
 )
 from db.models import LearningSession
-from handlers.callbacks import CallbackData, CallbackError, Signer
 from handlers.profile import EditField
 from handlers.router import Context, Deps, Replies, Router
-from handlers.text import esc
-from handlers.types import Button, Incoming, Reply
-from schedules.programme import by_key
-from schedules.timezones import format_date, format_time, zone
+from schedules.attendance_prompts import AttendPress
 
 __all__ = [
     "FLOW",
     "AttendPress",
-    "jp_text",
     "progress_bar",
     "router",
 ]
@@ -52,19 +51,6 @@ FLOW = "attendance"
 
 NOT_REGISTERED = "Bapak/Ibu belum terdaftar. Ketik /mulai untuk mendaftar terlebih dahulu."
 GONE = "Sesi ini tidak ditemukan atau sudah dibatalkan."
-
-
-@dataclass(frozen=True)
-class AttendPress(CallbackData):
-    """ "Saya hadir" for one session (signed for the person it was sent to)."""
-
-    prefix: ClassVar[str] = "att"
-    session: int
-
-
-def jp_text(value: float) -> str:
-    """1.5 → '1,5' (Indonesian decimal comma)."""
-    return f"{value:g}".replace(".", ",")
 
 
 def progress_bar(total: float, target: int = JP_TARGET, cells: int = 20) -> str:
@@ -78,22 +64,23 @@ def progress_bar(total: float, target: int = JP_TARGET, cells: int = 20) -> str:
 
 
 @dataclass(frozen=True)
-class Who:
-    """Who pressed or typed, as the replies need it (from a Context, or from a batch)."""
+class Attendee:
+    """The person confirming attendance, as the replies need them: built from a handler's
+    Context, or from a row of a batch of presses (which has no Context)."""
 
     person_id: int
     full_name: str | None
     nip: str | None
     tz: str
     now: datetime
-    settings: Settings
+    config: CoreConfig
     signer: Signer
 
     @classmethod
-    def of(cls, ctx: Context) -> Who:
+    def of(cls, ctx: Context) -> Attendee:
         """The person of a handler's context."""
         p = ctx.person
-        return cls(p.id, p.full_name, p.nip, p.tz, ctx.now, ctx.deps.settings, ctx.deps.signer)
+        return cls(p.id, p.full_name, p.nip, p.tz, ctx.now, ctx.deps.config, ctx.deps.signer)
 
     def button(self, label: str, data: CallbackData) -> Button:
         """A button signed for this person."""
@@ -101,7 +88,7 @@ class Who:
 
     def window(self, s: LearningSession) -> Window:
         """The session's attendance window under the settings."""
-        return attendance_window(s, self.settings.tz, self.settings.attendance_close)
+        return attendance_window(s, self.config.tz, self.config.attendance_close)
 
     def when(self, at: datetime) -> str:
         """'Senin, 23 November 2026 pukul 10.15 WIB' in the person's zone."""
@@ -115,7 +102,7 @@ class Who:
 
 
 def _window(ctx: Context, s: LearningSession) -> Window:
-    settings = ctx.deps.settings
+    settings = ctx.deps.config
     return attendance_window(s, settings.tz, settings.attendance_close)
 
 
@@ -128,13 +115,10 @@ def _toast(
 ) -> Reply:
     """A reply to a button press that its notice says in full (Telegram shows only the
     toast, so a burst of presses spends no sending quota); other channels send the text."""
-    meta: dict[str, object] = {"notice_only": True}
-    if alert:
-        meta["alert"] = True
-    return Reply(text, notice=notice[:200], meta=meta, buttons=buttons)
+    return Reply(text, notice=notice[:200], notice_only=True, alert=alert, buttons=buttons)
 
 
-def already_reply(who: Who, s: LearningSession, found: Recorded) -> Reply:
+def already_reply(who: Attendee, s: LearningSession, found: Recorded) -> Reply:
     """Pressed again: the original time."""
     return _toast(
         f"ℹ️ Kehadiran Bapak/Ibu di {_title(s)} sudah tercatat pada "
@@ -143,7 +127,7 @@ def already_reply(who: Who, s: LearningSession, found: Recorded) -> Reply:
     )
 
 
-def closed_reply(who: Who, s: LearningSession, window: Window) -> Reply:
+def closed_reply(who: Attendee, s: LearningSession, window: Window) -> Reply:
     """Outside the window: when it was (or will be) open."""
     state = "belum dibuka" if who.now < window.opens else "sudah ditutup"
     return _toast(
@@ -155,7 +139,7 @@ def closed_reply(who: Who, s: LearningSession, window: Window) -> Reply:
     )
 
 
-def recorded_reply(who: Who, s: LearningSession, found: Recorded) -> Reply:
+def recorded_reply(who: Attendee, s: LearningSession, found: Recorded) -> Reply:
     """Recorded now (with what it brings in JP, or the missing NIP)."""
     lines = [
         f"✅ <b>Kehadiran tercatat.</b> Terima kasih, {esc(who.full_name or 'Bapak/Ibu')}!",
@@ -211,12 +195,12 @@ async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None)
     window = _window(ctx, s)
     if not window.contains(ctx.now):
         found = await existing_attendance(ctx.session, ctx.person.id, s.id)
-        return already_reply(Who.of(ctx), s, found) if found else \
-            closed_reply(Who.of(ctx), s, window)
+        return already_reply(Attendee.of(ctx), s, found) if found else \
+            closed_reply(Attendee.of(ctx), s, window)
     if s.attendance_code:
         found = await existing_attendance(ctx.session, ctx.person.id, s.id)
         if found:
-            return already_reply(Who.of(ctx), s, found)
+            return already_reply(Attendee.of(ctx), s, found)
         if code is None:
             await ctx.set_state(FLOW, "code", {"session": s.id})
             return _toast(
@@ -239,8 +223,8 @@ async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None)
         channel=ctx.incoming.channel,
     )
     if not found.created:
-        return already_reply(Who.of(ctx), s, found)
-    return recorded_reply(Who.of(ctx), s, found)
+        return already_reply(Attendee.of(ctx), s, found)
+    return recorded_reply(Attendee.of(ctx), s, found)
 
 
 # --- /hadir ---------------------------------------------------------------------------
@@ -264,7 +248,7 @@ def _today_text(ctx: Context, today: list[LearningSession]) -> str:
                 label="✅ Hadir", registered=True, max_len=60)
 async def hadir(ctx: Context) -> Replies:
     """List today's open sessions (buttons), record the only one, or check a typed code."""
-    settings = ctx.deps.settings
+    settings = ctx.deps.config
     candidates = await open_candidates(ctx.session, ctx.now, settings.tz)
     open_now = [s for s in candidates if _window(ctx, s).contains(ctx.now)]
     code = ctx.args.strip()
@@ -325,13 +309,13 @@ async def pressed_together(deps: Deps, items: Sequence[Incoming]) -> list[Replie
         sessions = await sessions_by_id(s, {sid for _, _, sid in picked})
         record: dict[str, list[tuple[int, int]]] = defaultdict(list)
         check: list[tuple[int, int]] = []
-        plans: list[tuple[int, Who, LearningSession, bool]] = []
+        plans: list[tuple[int, Attendee, LearningSession, bool]] = []
         for i, presser, sid in picked:
             ls = sessions.get(sid)
             if ls is None or ls.status != "aktif" or ls.attendance_code:
                 continue
-            who = Who(presser.person_id, presser.full_name, presser.nip, presser.tz, now,
-                      deps.settings, deps.signer)
+            who = Attendee(presser.person_id, presser.full_name, presser.nip, presser.tz, now,
+                      deps.config, deps.signer)
             is_open = who.window(ls).contains(now)
             (record[items[i].channel] if is_open else check).append((presser.person_id, sid))
             plans.append((i, who, ls, is_open))
@@ -393,7 +377,7 @@ def _month_end(day: date) -> date:
 async def rekap(ctx: Context) -> Replies:
     """The sessions attended this year by programme, the JP total against 20, and what is
     still coming this month."""
-    agency_today = ctx.now.astimezone(ctx.deps.settings.tz).date()
+    agency_today = ctx.now.astimezone(ctx.deps.config.tz).date()
     year = agency_today.year
     attended = await person_year(ctx.session, ctx.person.id, year)
     has_nip = bool(ctx.person.nip)

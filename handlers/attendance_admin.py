@@ -15,6 +15,11 @@ from typing import IO, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.callbacks import CallbackData
+from core.programme import PROGRAMMES, by_key
+from core.text import esc
+from core.timezones import format_date, format_time
+from core.types import Attachment, Button, Reply
 from db.attendance import (
     JP_TARGET,
     SessionCount,
@@ -27,19 +32,13 @@ from db.attendance import (
 )
 from db.models import LearningSession
 from db.people import person_by_nip
-from handlers.callbacks import CallbackData
 from handlers.charts import breakdown_chart, overview_chart, week_start
 from handlers.export_files import Format, export_attendance, export_jp, zip_file
 from handlers.nip import NipError, mask_nip, parse_nip
 from handlers.router import Context, Deps, Replies, Router
-from handlers.text import esc
-from handlers.types import Attachment, Button, Reply
 from schedules.calendar import session_by_code
-from schedules.programme import PROGRAMMES, by_key
-from schedules.timezones import format_date, format_time
 
 __all__ = [
-    "MAX_UPLOAD",
     "ZIP_OVER",
     "ExportPick",
     "StatsPick",
@@ -52,7 +51,6 @@ log = logging.getLogger(__name__)
 router = Router("attendance-admin", admin=True)
 
 STATS_WEEKS = 8
-MAX_UPLOAD = 50 * 1024 * 1024  # Telegram bots may upload documents up to 50 MB
 ZIP_OVER = 8 * 1024 * 1024  # larger files are zipped (a CSV shrinks five- to tenfold)
 _MIME = {
     "csv": "text/csv",
@@ -85,7 +83,7 @@ def _actor(ctx: Context) -> str:
 
 
 def _today(ctx: Context) -> date:
-    return ctx.now.astimezone(ctx.deps.settings.tz).date()
+    return ctx.now.astimezone(ctx.deps.config.tz).date()
 
 
 def _region_name(deps: Deps, code: str | None) -> str:
@@ -287,7 +285,7 @@ def _export_buttons(ctx: Context) -> list[list[Button]]:
 
 async def _deliver_file(
     deps: Deps, *, actor: str, action: str, detail: str, stem: str, fmt: Format,
-    write: FileWriter, caption: str,
+    write: FileWriter, caption: str, upload_limit: int,
 ) -> Reply:
     """Build a file with `write(session, stream) -> rows` in a temporary folder, zip it when
     large, log the export in the audit log, and return it as a document."""
@@ -306,10 +304,11 @@ async def _deliver_file(
             await asyncio.to_thread(zip_file, path, zipped, path.name)
             path, kind = zipped, "zip"
             size = (await asyncio.to_thread(path.stat)).st_size
-        if size > MAX_UPLOAD:
+        if size > upload_limit:
             return Reply(
                 f"Berkas ekspor terlalu besar untuk dikirim lewat chat ({size / 2**20:.0f} MB, "
-                "batas 50 MB). Pilih periode yang lebih pendek, atau gunakan perintah "
+                f"batas {upload_limit / 2**20:.0f} MB). Pilih periode yang lebih pendek, atau "
+                "gunakan perintah "
                 "<code>dahar-ngopi absensi export</code> di server."
             )
         data = await asyncio.to_thread(path.read_bytes)
@@ -325,7 +324,7 @@ async def _deliver_file(
 
 async def _export(ctx: Context, first: date, last: date, fmt: Format) -> Replies:
     deps, actor = ctx.deps, _actor(ctx)
-    tz = deps.settings.tz
+    tz = deps.config.tz
     label = _period_label(first, last)
 
     async def write(s: AsyncSession, stream: IO[bytes]) -> int:
@@ -334,10 +333,12 @@ async def _export(ctx: Context, first: date, last: date, fmt: Format) -> Replies
             region=lambda code: _region_name(deps, code),
         )
 
+    limit = ctx.deps.channels[ctx.incoming.channel].upload_limit
+
     async def build() -> Replies:
         return await _deliver_file(
             deps, actor=actor, action="export", detail=f"presensi {first}..{last}",
-            stem=f"presensi_{first}_{last}", fmt=fmt, write=write,
+            stem=f"presensi_{first}_{last}", fmt=fmt, write=write, upload_limit=limit,
             caption=f"📥 Ekspor presensi {label}: {{rows}} baris.\n"
                     "Berisi NIP (data pribadi): simpan dan bagikan seperlunya.",
         )
@@ -391,10 +392,12 @@ async def jp(ctx: Context) -> Replies:
         return await export_jp(s, stream, year=year, fmt=fmt,
                                region=lambda code: _region_name(deps, code))
 
+    limit = ctx.deps.channels[ctx.incoming.channel].upload_limit
+
     async def build() -> Replies:
         return await _deliver_file(
             deps, actor=actor, action="jp_export", detail=f"JP {year}", stem=f"jp_{year}",
-            fmt=fmt, write=write,
+            fmt=fmt, write=write, upload_limit=limit,
             caption=f"📥 Rekap JP {year}: {{rows}} ASN ber-NIP (target {JP_TARGET} JP).\n"
                     "Berisi NIP (data pribadi): simpan dan bagikan seperlunya.",
         )
@@ -451,7 +454,7 @@ async def koreksi(ctx: Context) -> Replies:
             return Reply(f"{what}: tidak ada presensi untuk dihapus.")
         audit = "correction_remove"
         done = (f"✅ Presensi dihapus: {what} (semula tercatat "
-                f"{removed.reported_at.astimezone(ctx.deps.settings.tz):%d/%m/%Y %H.%M}, "
+                f"{removed.reported_at.astimezone(ctx.deps.config.tz):%d/%m/%Y %H.%M}, "
                 f"{esc(removed.channel)}).")
     await write_audit(
         ctx.session, at=ctx.now, actor=_actor(ctx), action=audit,
@@ -479,7 +482,7 @@ async def audit(ctx: Context) -> Replies:
     entries = await recent_audit(ctx.session, min(max(n, 1), 100))
     if not entries:
         return Reply("Log audit masih kosong.")
-    tz = ctx.deps.settings.tz
+    tz = ctx.deps.config.tz
     lines = [f"🧾 <b>Log audit</b> ({len(entries)} terbaru)"]
     for e in entries:
         lines.append(

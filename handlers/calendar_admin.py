@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+from core.text import esc
+from core.types import Reply
 from db.attendance import sessions_with_attendance
 from handlers.router import Context, Replies, Router
-from handlers.text import esc
-from handlers.types import Reply
 from schedules.calendar_import import CalendarImportError, import_calendar
 
 __all__ = ["CALENDAR_SUFFIXES", "router"]
@@ -47,15 +47,15 @@ async def calendar_file(ctx: Context) -> Replies:
         async with ctx.session.begin_nested():
             report = await import_calendar(
                 ctx.session, data, filename=doc.filename, now=ctx.now,
-                tz=ctx.deps.settings.tz, force=force,
+                tz=ctx.deps.config.tz, force=force,
                 has_attendance=partial(sessions_with_attendance, ctx.session),
             )
     except CalendarImportError as exc:
         return Reply(
             "❌ <b>Jadwal tidak diimpor</b> (tidak ada yang diubah):\n\n" + esc(exc.summary())
         )
-    on_change: OnChange | None = ctx.deps.services.get("on_calendar_change")
-    text = "✅ <b>Jadwal diimpor</b>\n\n" + esc(report.summary(ctx.deps.settings.tz))
+    on_change = ctx.deps.on_calendar_change
+    text = "✅ <b>Jadwal diimpor</b>\n\n" + esc(report.summary(ctx.deps.config.tz))
     if on_change is not None and report.changes:
         changes = report.changes
 

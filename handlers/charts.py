@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from core.programme import PROGRAMMES
 from db.attendance import SessionCount
-from schedules.programme import PROGRAMMES
 
 __all__ = ["breakdown_chart", "overview_chart", "week_start"]
 

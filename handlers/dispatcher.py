@@ -9,10 +9,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.callbacks import CallbackData, CallbackError
+from core.types import Incoming, Keyboard, Reply
 from db.models import ConversationState
 from db.people import get_or_create_identity, is_db_admin
 from handlers.batching import MicroBatcher
-from handlers.callbacks import CallbackData, CallbackError
 from handlers.router import (
     BatchHandler,
     CommandSpec,
@@ -23,7 +24,6 @@ from handlers.router import (
     Router,
     as_list,
 )
-from handlers.types import Incoming, Keyboard, Reply
 
 __all__ = ["BeforeCommit", "Dispatcher"]
 
@@ -109,17 +109,12 @@ class Dispatcher:
         return Keyboard(tuple(r for r in rows if r))
 
     def is_owner(self, incoming: Incoming) -> bool:
-        """Owners come from the settings (ADMIN_TELEGRAM_IDS, ADMIN_WHATSAPP_NUMBERS)."""
-        owners = self.deps.services.get("owners", {}).get(incoming.channel, set())
-        if incoming.channel == "telegram":
-            owners = set(owners) | set(self.deps.settings.admin_telegram_ids)
-        elif incoming.channel == "whatsapp":
-            owners = set(owners) | set(self.deps.settings.admin_whatsapp_numbers)
-        return incoming.user_id in owners
+        """Owners are named by each channel's description (from the settings)."""
+        return self.deps.channels.is_owner(incoming.channel, incoming.user_id)
 
     def parse_command(self, incoming: Incoming) -> tuple[str, str] | None:
         """`(name, args)` if the text is a command: /cmd, /cmd@bot, a keyboard label, or a bare
-        command word on channels without slash commands (WhatsApp, terminal)."""
+        command word on channels whose commands need no slash."""
         text = (incoming.text or "").strip()
         if not text:
             return None
@@ -129,7 +124,7 @@ class Dispatcher:
         spec = self._labels.get(text.lower())
         if spec:
             return spec.names[0], ""
-        if incoming.channel != "telegram":
+        if not self.deps.channels[incoming.channel].needs_slash:
             word, _, rest = text.partition(" ")
             if word.lower() in self._commands:
                 return word.lower(), rest.strip()

@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from core.callbacks import CallbackData
+from core.text import MAX_INPUT, esc
+from core.types import Button, Reply
 from db.models import FaqLookup
-from handlers.callbacks import CallbackData
 from handlers.faq_entries import FaqEntry
 from handlers.faq_match import FaqIndex
-from handlers.faq_store import FaqService
 from handlers.questions import SendToAgency
 from handlers.router import Context, Replies, Router
-from handlers.text import MAX_INPUT, esc
-from handlers.types import Button, Reply
 
 __all__ = ["FaqPick", "FaqVote", "NoThanks", "router"]
 
@@ -50,7 +49,7 @@ class NoThanks(CallbackData):
 
 
 async def _index(ctx: Context) -> FaqIndex | None:
-    service: FaqService = ctx.deps.services["faq"]
+    service = ctx.deps.faq
     return await service.index(ctx.session)
 
 
@@ -154,9 +153,9 @@ async def vote(ctx: Context, data: FaqVote) -> Replies:
             entry = index.entry(lookup.entry_id)
         except KeyError:
             entry = None
-    if ctx.incoming.channel == "telegram" and entry is not None:
-        # Telegram can replace the question under the answer; other channels would resend
-        # the whole answer, so they get the thanks alone.
+    if ctx.deps.channels[ctx.incoming.channel].can_edit and entry is not None:
+        # A channel that edits can replace the question under the answer; others would
+        # resend the whole answer, so they get the thanks alone.
         mark = "👍" if data.helpful else "👎"
         replies.append(Reply(_answer_text(entry) + f"\n\n<i>{HELPFUL}</i> {mark}",
                              edit=True, notice=thanks))
@@ -175,4 +174,4 @@ async def vote(ctx: Context, data: FaqVote) -> Replies:
 async def no_thanks(ctx: Context, data: NoThanks) -> Replies:
     """The person does not want the question sent on."""
     return Reply("Baik. Bila ada pertanyaan lain, silakan ketik saja, atau ketik /bantuan.",
-                 edit=ctx.incoming.channel == "telegram")
+                 edit=ctx.deps.channels[ctx.incoming.channel].can_edit)

@@ -11,15 +11,15 @@ from typing import ClassVar
 import yaml
 from sqlalchemy import case, func, select
 
+from core.callbacks import CallbackData
+from core.text import esc, split_text
+from core.types import Attachment, Reply
 from db.models import FaqLookup, Question
-from handlers.callbacks import CallbackData
 from handlers.faq_entries import MAX_ANSWER, MAX_ID, MAX_QUESTION, FaqEntry, FaqFormatError
 from handlers.faq_match import dump_entries, load_entries
 from handlers.faq_store import delete_entry, replace_entries, save_entry, stored_entries
 from handlers.questions import faq_from_question
 from handlers.router import Context, Replies, Router
-from handlers.text import esc, split_text
-from handlers.types import Attachment, Reply
 
 __all__ = ["FaqDelete", "FaqEditField", "router"]
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
+from core.text import MAX_INPUT
 from handlers.faq_entries import (
     FaqEntry,
     FaqFormatError,
@@ -19,7 +20,6 @@ from handlers.faq_entries import (
     load_entries,
 )
 from handlers.faq_normalize import LIGHT, NEUTRAL, STOPWORDS, normalize, words_of
-from handlers.text import MAX_INPUT
 
 __all__ = [
     "FaqEntry",

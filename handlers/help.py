@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.types import Reply
 from handlers.router import CommandSpec, Context, Replies, Router
-from handlers.types import Reply
 
 __all__ = ["router"]
 
@@ -24,8 +24,8 @@ def _lines(specs: list[CommandSpec], bare: bool) -> list[str]:
                 label="ℹ️ Bantuan")
 async def help_command(ctx: Context) -> Replies:
     """Commands a person can use (and admin commands for admins)."""
-    specs: list[CommandSpec] = ctx.deps.services["commands"]
-    bare = ctx.incoming.channel == "whatsapp"
+    specs = ctx.deps.commands
+    bare = not ctx.deps.channels[ctx.incoming.channel].shows_slash
     text = ["ℹ️ <b>Bantuan Dahar Ngopi bot</b>", ""]
     text += _lines([s for s in specs if not s.admin], bare)
     if ctx.is_admin:
@@ -33,7 +33,7 @@ async def help_command(ctx: Context) -> Replies:
     if bare:
         text += ["", "Ketik perintah tanpa garis miring, misalnya: menu"]
     text += ["", "Pertanyaan lain? Ketik saja pertanyaan Bapak/Ibu."]
-    return Reply("\n".join(text), keyboard=ctx.deps.services["main_keyboard"]
+    return Reply("\n".join(text), keyboard=ctx.deps.main_keyboard
                  if ctx.person.registered else None)
 
 

@@ -9,6 +9,10 @@ from typing import ClassVar
 
 from sqlalchemy import delete
 
+from core.callbacks import CallbackData
+from core.channels import ChannelInfo, Channels
+from core.text import esc
+from core.types import Reply
 from db.linking import (
     CODE_TTL,
     MAX_FAILURES,
@@ -20,10 +24,7 @@ from db.linking import (
 )
 from db.merge import merge_people
 from db.models import ConversationState, LinkCode, Person
-from handlers.callbacks import CallbackData
 from handlers.router import Context, Replies, Router
-from handlers.text import esc
-from handlers.types import Reply
 
 __all__ = ["ChannelMenu", "ChannelPick", "KeepProfile", "channel_line", "router"]
 
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 
 router = Router("linking")
 
-CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp", "console": "terminal"}
 AUTO = "auto"
 
 
@@ -59,17 +59,22 @@ class ChannelPick(CallbackData):
     channel: str
 
 
-def _name(channel: str) -> str:
-    return CHANNEL_NAMES.get(channel, channel)
+def _name(ctx: Context, channel: str) -> str:
+    return ctx.deps.channels.label(channel)
 
 
-def _other(channel: str) -> str:
-    return "WhatsApp" if channel == "telegram" else "Telegram"
+def _others(ctx: Context, channel: str) -> list[ChannelInfo]:
+    """The channels this one can be linked to."""
+    return [c for c in ctx.deps.channels.linkable() if c.name != channel]
 
 
-def channel_line(person: Person) -> str:
+def _other(ctx: Context, channel: str) -> str:
+    return " atau ".join(c.label for c in _others(ctx, channel)) or "saluran lain"
+
+
+def channel_line(person: Person, channels: Channels) -> str:
     """The profile line that says where scheduled messages go."""
-    channel = _name(person.preferred_channel or "")
+    channel = channels.label(person.preferred_channel or "")
     how = "dipilih" if person.channel_pinned else "otomatis: saluran terakhir yang dipakai"
     return f"• Saluran utama: {esc(channel)} ({how})"
 
@@ -85,7 +90,7 @@ async def link(ctx: Context) -> Replies:
     """Without a code: show a one-time code. With one: link this account to its owner."""
     if not ctx.args:
         code = await issue_code(ctx.session, ctx.person.id, ctx.incoming.channel, ctx.now)
-        other = _other(ctx.incoming.channel)
+        other = _other(ctx, ctx.incoming.channel)
         slash = "/" if other == "Telegram" else ""  # Telegram needs the slash, WhatsApp not
         minutes = int(CODE_TTL.total_seconds() // 60)
         return Reply(
@@ -110,17 +115,17 @@ async def _redeem(ctx: Context, typed: str) -> Replies:
         await note_failure(s, ctx.identity.id, now)
         return Reply(
             "Kode tidak dikenal atau sudah kedaluwarsa. Ketik <code>hubungkan</code> di "
-            f"{_other(ctx.incoming.channel)} untuk mendapatkan kode baru."
+            f"{_other(ctx, ctx.incoming.channel)} untuk mendapatkan kode baru."
         )
     here = ctx.incoming.channel
     if code.channel == here:
         return Reply(
-            f"Kode ini dibuat di {_name(here)}. Ketik kode tersebut di {_other(here)}, "
+            f"Kode ini dibuat di {_name(ctx, here)}. Ketik kode tersebut di {_other(ctx, here)}, "
             "bukan di sini."
         )
     if code.person_id == ctx.person.id:
         await s.delete(code)
-        return Reply(f"Akun {_name(here)} ini sudah terhubung dengan profil tersebut. ✅")
+        return Reply(f"Akun {_name(ctx, here)} ini sudah terhubung dengan profil tersebut. ✅")
     first = await s.get(Person, code.person_id)
     if first is None:
         return Reply("Kode tidak dikenal atau sudah kedaluwarsa.")
@@ -132,13 +137,13 @@ async def _redeem(ctx: Context, typed: str) -> Replies:
         code.expires_at = max(code.expires_at, now + CODE_TTL)
         return Reply(
             "Kedua akun sudah memiliki profil. <b>Profil mana yang disimpan?</b>\n\n"
-            f"• Profil {_name(code.channel)}: {_brief(first)}\n"
-            f"• Profil {_name(here)}: {_brief(ctx.person)}\n\n"
+            f"• Profil {_name(ctx, code.channel)}: {_brief(first)}\n"
+            f"• Profil {_name(ctx, here)}: {_brief(ctx.person)}\n\n"
             "Data profil yang tidak dipilih dihapus, tetapi riwayat kehadiran dan JP-nya "
             "digabungkan, tidak hilang.",
             buttons=[
-                [ctx.button(f"Simpan {_name(code.channel)}", KeepProfile(code.id, True))],
-                [ctx.button(f"Simpan {_name(here)}", KeepProfile(code.id, False))],
+                [ctx.button(f"Simpan {_name(ctx, code.channel)}", KeepProfile(code.id, True))],
+                [ctx.button(f"Simpan {_name(ctx, here)}", KeepProfile(code.id, False))],
             ],
         )
     # Keep the registered profile (or, if neither is, the one that asked for the code).
@@ -152,9 +157,9 @@ async def _channel_clash(ctx: Context, first: Person, code_channel: str) -> Repl
     theirs = {i.channel for i in await identities_of(ctx.session, first.id)}
     mine = {i.channel for i in await identities_of(ctx.session, ctx.person.id)}
     if here in theirs:
-        return Reply(f"Profil tersebut sudah terhubung dengan akun {_name(here)} lain.")
+        return Reply(f"Profil tersebut sudah terhubung dengan akun {_name(ctx, here)} lain.")
     if code_channel in mine:
-        return Reply(f"Akun ini sudah terhubung dengan akun {_name(code_channel)} lain.")
+        return Reply(f"Akun ini sudah terhubung dengan akun {_name(ctx, code_channel)} lain.")
     return None
 
 
@@ -195,10 +200,10 @@ async def _link(ctx: Context, code: LinkCode, first: Person, keep_first: bool) -
     log.info("linked %s and %s accounts into person %d (%d table(s) merged)",
              code.channel, here, keep.id, len(moved))
     text = (
-        f"✅ <b>Akun {_name(code.channel)} dan {_name(here)} kini terhubung.</b>\n\n"
+        f"✅ <b>Akun {_name(ctx, code.channel)} dan {_name(ctx, here)} kini terhubung.</b>\n\n"
         "Profil, kehadiran, dan JP Bapak/Ibu menjadi satu. Pesan terjadwal dikirim ke satu "
         "saluran saja: saluran yang terakhir Bapak/Ibu gunakan "
-        f"(saat ini {_name(keep.preferred_channel or here)}). "
+        f"(saat ini {_name(ctx, keep.preferred_channel or here)}). "
         "Ubah lewat /profil → Saluran utama."
     )
     if not keep.registered:
@@ -209,12 +214,13 @@ async def _link(ctx: Context, code: LinkCode, first: Person, keep_first: bool) -
 @router.callback(ChannelMenu)
 async def channel_menu(ctx: Context, data: ChannelMenu) -> Replies:
     """Offer the channels this person has, and "automatic"."""
+    linkable = {c.name for c in ctx.deps.channels.linkable()}
     channels = [i.channel for i in await identities_of(ctx.session, ctx.person.id)
-                if i.channel in ("telegram", "whatsapp")]
-    buttons = [[ctx.button(f"{_name(c)}", ChannelPick(c))] for c in dict.fromkeys(channels)]
+                if i.channel in linkable]
+    buttons = [[ctx.button(f"{_name(ctx, c)}", ChannelPick(c))] for c in dict.fromkeys(channels)]
     buttons.append([ctx.button("Otomatis", ChannelPick(AUTO))])
     hint = "" if len(buttons) > 2 else (
-        f"\n\nIngin menerima pesan di {_other(ctx.incoming.channel)}? Ketik /hubungkan."
+        f"\n\nIngin menerima pesan di {_other(ctx, ctx.incoming.channel)}? Ketik /hubungkan."
     )
     return Reply(
         "📡 <b>Saluran utama</b>\n\nMenu pagi, pengingat, dan pengumuman dikirim ke satu "
@@ -238,4 +244,5 @@ async def channel_pick(ctx: Context, data: ChannelPick) -> Replies:
         return Reply(text="", notice="Akun di saluran itu belum terhubung.")
     person.preferred_channel = data.channel
     person.channel_pinned = True
-    return Reply(f"✅ Pesan terjadwal kini selalu dikirim ke {_name(data.channel)}.", edit=True)
+    return Reply(f"✅ Pesan terjadwal kini selalu dikirim ke {_name(ctx, data.channel)}.",
+                 edit=True)

@@ -6,13 +6,13 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.programme import programme_for
+from core.timezones import local_today
+from core.types import Reply
 from handlers.router import Context, Replies, Router
-from handlers.types import Reply
 from schedules.calendar import sessions_between, sessions_on
 from schedules.holidays import holiday_on, holidays_between
-from schedules.programme import programme_for
 from schedules.session_text import describe_day
-from schedules.timezones import local_today
 
 __all__ = ["next_session_day", "router"]
 

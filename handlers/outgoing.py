@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox import Priority, enqueue
-from handlers.types import Reply
+from core.outbox import Priority, enqueue
+from core.types import Reply, TemplateRef
 
 __all__ = ["send_on_own"]
 
@@ -24,7 +22,7 @@ async def send_on_own(
     kind: str,
     reply: Reply,
     now: datetime,
-    template: Mapping[str, Any] | None = None,
+    template: TemplateRef | None = None,
 ) -> int | None:
     """Queue `reply` for `chat_id` in the caller's transaction; the outbox delivers it.
 

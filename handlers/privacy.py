@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from core.callbacks import CallbackData
+from core.types import Keyboard, Reply
 from db.people import erase_person
-from handlers.callbacks import CallbackData
 from handlers.router import Context, Replies, Router
-from handlers.types import Keyboard, Reply
 
 __all__ = ["EraseConfirm", "router"]
 

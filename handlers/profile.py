@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from handlers.callbacks import CallbackData
+from core.callbacks import CallbackData
+from core.types import Reply
 from handlers.linking import ChannelMenu, channel_line
 from handlers.profile_fields import FIELD_LABELS, FIELDS, accept, ask, summary
 from handlers.registration import advance
 from handlers.router import Context, Replies, Router
-from handlers.types import Reply
 
 __all__ = ["EditField", "router"]
 
@@ -34,7 +34,8 @@ async def show(ctx: Context) -> Replies:
         [ctx.button(f"✏️ Ubah {FIELD_LABELS[f].lower()}", EditField(f))] for f in FIELDS
     ]
     buttons.append([ctx.button("📡 Saluran utama", ChannelMenu())])
-    text = "👤 <b>Data Bapak/Ibu</b>\n\n" + summary(ctx) + "\n" + channel_line(ctx.person)
+    text = ("👤 <b>Data Bapak/Ibu</b>\n\n" + summary(ctx) + "\n"
+            + channel_line(ctx.person, ctx.deps.channels))
     return Reply(text, buttons=buttons)
 
 

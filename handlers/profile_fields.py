@@ -9,13 +9,13 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from core.callbacks import CallbackData
+from core.text import esc
+from core.types import Reply
 from db.people import person_by_nip
 from db.regions import suggest_tz
-from handlers.callbacks import CallbackData
 from handlers.nip import NipError, parse_nip
 from handlers.router import Context
-from handlers.text import esc
-from handlers.types import Reply
 
 __all__ = ["FIELDS", "FieldResult", "RegionPick", "SkipNip", "TzPick", "accept", "ask", "summary"]
 

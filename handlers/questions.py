@@ -10,8 +10,11 @@ from typing import ClassVar
 
 from sqlalchemy import select
 
+from core.callbacks import CallbackData
+from core.text import esc
+from core.timezones import format_date, format_time, local_today
+from core.types import Button, Reply, TemplateRef
 from db.models import FaqLookup, Identity, Question, QuestionAsker, QuestionNotice
-from handlers.callbacks import CallbackData
 from handlers.faq_entries import MAX_ANSWER, FaqEntry, FaqFormatError
 from handlers.faq_store import save_entry, stored_entries
 from handlers.outgoing import send_on_own
@@ -25,9 +28,6 @@ from handlers.questions_store import (
     question_from_notice,
 )
 from handlers.router import Context, Replies, Router
-from handlers.text import esc
-from handlers.types import Button, Reply
-from schedules.timezones import format_date, format_time, local_today
 
 __all__ = [
     "AnswerStart",
@@ -112,7 +112,7 @@ async def ask(ctx: Context) -> Replies:
     if ctx.args:
         return await submit(ctx, ctx.args)
     await ctx.set_state(ASK_FLOW, "text")
-    limit = ctx.deps.settings.question_max_chars
+    limit = ctx.deps.config.question_max_chars
     return Reply(
         "❓ <b>ASN Bertanya, BPSDM Menjawab</b>\n\n"
         f"Silakan ketik pertanyaan Bapak/Ibu (maksimal {_number(limit)} karakter). "
@@ -131,14 +131,14 @@ async def ask_step(ctx: Context) -> Replies:
 
         return await ask_faq(ctx)
     text = (ctx.incoming.text or "").strip()
-    if len(text) > ctx.deps.settings.question_max_chars:
+    if len(text) > ctx.deps.config.question_max_chars:
         return _too_long(ctx)  # stay in the flow: a shorter version is welcome
     await ctx.clear_state()
     return await submit(ctx, text)
 
 
 def _too_long(ctx: Context) -> Reply:
-    limit = _number(ctx.deps.settings.question_max_chars)
+    limit = _number(ctx.deps.config.question_max_chars)
     return Reply(
         f"Maaf, pertanyaan terlalu panjang (maksimal {limit} karakter). "
         "Mohon dipersingkat, lalu kirim kembali."
@@ -147,7 +147,7 @@ def _too_long(ctx: Context) -> Reply:
 
 async def submit(ctx: Context, text: str, lookup: FaqLookup | None = None) -> Replies:
     """File a question for the person, within the limits, and tell the admins if it is new."""
-    settings = ctx.deps.settings
+    settings = ctx.deps.config
     text = text.strip()
     if not ctx.person.registered:
         return Reply("Untuk bertanya kepada admin BPSDM, silakan daftar dahulu dengan /mulai.")
@@ -212,7 +212,7 @@ async def _tell_admins(ctx: Context, filed: Filed) -> None:
     )
     button = ctx.button(f"✍️ Jawab #{q.id}", AnswerStart(q.id), anyone=True)
     reply = Reply(text, buttons=[[button]])
-    recipients = await admin_recipients(ctx.session, ctx.deps.settings)
+    recipients = await admin_recipients(ctx.session, ctx.deps.channels)
     for r in recipients:
         outbox_id = await send_on_own(
             ctx.session, key=f"q{q.id}:admin:{r.channel}:{r.chat_id}", person_id=r.person_id,
@@ -350,11 +350,9 @@ async def relay_answer(ctx: Context, q: Question) -> int:
         # Outside WhatsApp's 24-hour window only the approved answer template may be sent;
         # its "Baca selengkapnya" button brings the whole answer (and reopens the window).
         more = ctx.deps.signer.sign(str(person.id), ReadAnswer(q.id).pack())
-        template = {
-            "kind": "answer",
-            "params": [_cut(asker.text, TEMPLATE_QUESTION), _cut(answer_text, TEMPLATE_ANSWER)],
-            "quick_replies": [more],
-        }
+        template = TemplateRef(
+            "answer", (_cut(asker.text, TEMPLATE_QUESTION), _cut(answer_text, TEMPLATE_ANSWER)),
+            (more,))
         await send_on_own(
             ctx.session, key=f"q{q.id}:answer:{person.id}", person_id=person.id,
             channel=ident.channel, chat_id=ident.chat_id, kind="answer", reply=reply,

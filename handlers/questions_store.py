@@ -10,7 +10,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from core.channels import Channels
 from db.models import (
     Admin,
     Identity,
@@ -62,14 +62,13 @@ class Recipient:
     person_id: int | None
 
 
-async def admin_recipients(s: AsyncSession, settings: Settings) -> list[Recipient]:
+async def admin_recipients(s: AsyncSession, channels: Channels) -> list[Recipient]:
     """Owners from the settings, and admins added from the chat who have written to the bot.
 
-    A Telegram owner's private chat id is their user id, so they are reachable before
-    their first message too; a WhatsApp owner's chat id is their number.
+    On a channel whose private chat id is the person's id (Telegram's user id, WhatsApp's
+    number), an admin is reachable before their first message too.
     """
-    wanted: list[tuple[str, str]] = [("telegram", i) for i in settings.admin_telegram_ids]
-    wanted += [("whatsapp", n) for n in settings.admin_whatsapp_numbers]
+    wanted: list[tuple[str, str]] = channels.owners()
     wanted += [(a.channel, a.external_id) for a in (await s.execute(select(Admin))).scalars()]
     found: list[Recipient] = []
     seen: set[tuple[str, str]] = set()
@@ -82,7 +81,8 @@ async def admin_recipients(s: AsyncSession, settings: Settings) -> list[Recipien
         )
         if ident is not None:
             found.append(Recipient(channel, ident.chat_id, ident.person_id))
-        elif channel in ("telegram", "whatsapp") and external.isdigit():
+        elif (info := channels.get(channel)) is not None and info.linkable \
+                and info.user_is_chat and external.isdigit():
             found.append(Recipient(channel, external, None))
     return found
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from handlers.callbacks import CallbackData
+from core.callbacks import CallbackData
+from core.text import esc
+from core.types import Keyboard, Reply
 from handlers.profile_fields import FIELDS, RegionPick, SkipNip, TzPick, accept, ask, summary
 from handlers.router import Context, Replies, Router, as_list
-from handlers.text import esc
-from handlers.types import Keyboard, Reply
 
 __all__ = ["Consent", "router"]
 
@@ -48,7 +48,7 @@ def _consent_question(ctx: Context) -> Reply:
 
 
 def _keyboard(ctx: Context) -> Keyboard:
-    kb: Keyboard = ctx.deps.services["main_keyboard"]
+    kb = ctx.deps.main_keyboard
     return kb
 
 

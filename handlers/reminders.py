@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from core.types import Reply
 from handlers.router import Context, Replies, Router
-from handlers.types import Reply
 from schedules.preferences import (
     PrefAction,
     apply_action,

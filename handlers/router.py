@@ -5,18 +5,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.settings import Settings
+from core.callbacks import CallbackData, Signer
+from core.channels import Channels
+from core.clock import Clock
+from core.config import CoreConfig
+from core.types import Attachment, Button, Incoming, Keyboard, Reply
 from db.engine import Sessions
 from db.models import ConversationState, Identity, Person
 from db.regions import Regions
-from handlers.callbacks import CallbackData, Signer
-from handlers.types import Attachment, Button, Incoming, Reply
+from handlers.faq_store import FaqService
+from schedules.calendar_report import SessionChange
+from schedules.changes import ChangeOutcome
 
 __all__ = [
     "BatchHandler",
@@ -25,8 +29,10 @@ __all__ = [
     "Deps",
     "FileFetcher",
     "Handler",
+    "OnCalendarChange",
     "Replies",
     "Router",
+    "Waker",
     "as_list",
 ]
 
@@ -36,6 +42,16 @@ CD = TypeVar("CD", bound=CallbackData)
 CallbackHandler = Callable[["Context", CD], Awaitable[Replies]]
 # Many presses of one kind at once: one reply per press, or None for "take the usual path".
 BatchHandler = Callable[["Deps", Sequence[Incoming]], Awaitable[list[Replies | None]]]
+
+
+# Notices to people already told of sessions an import changed (after it committed).
+OnCalendarChange = Callable[[Sequence[SessionChange]], Awaitable[ChangeOutcome]]
+
+
+class Waker(Protocol):
+    """A background job that can be told to look for new work now (the announcer)."""
+
+    def wake(self) -> None: ...
 
 
 class FileFetcher(Protocol):
@@ -48,12 +64,18 @@ class FileFetcher(Protocol):
 class Deps:
     """Services handlers may use; built once by the runtime and injected."""
 
-    settings: Settings
+    config: CoreConfig
     clock: Clock
     sessions: Sessions
     signer: Signer
     regions: Regions
-    services: dict[str, Any] = field(default_factory=dict)  # feature services by name
+    channels: Channels
+    # The FAQ matcher; it rebuilds itself when an import or edit changed the stored FAQ.
+    faq: FaqService = field(default_factory=FaqService)
+    commands: list[CommandSpec] = field(default_factory=list)  # for /bantuan
+    main_keyboard: Keyboard = field(default_factory=Keyboard)
+    on_calendar_change: OnCalendarChange | None = None
+    announcer: Waker | None = None  # woken when an admin confirms or stops a broadcast
 
 
 @dataclass

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from core.channels import ChannelInfo
+from core.html_check import visible_text
+from core.text import esc
+from core.timezones import ZONES
 from db.models.announcements import Announcement
 from db.regions import Regions
-from handlers.html_check import visible_text
-from handlers.text import esc
 from schedules.announcements import Figures
 from schedules.segments import Segment
-from schedules.timezones import ZONES
 
 __all__ = [
     "format_count",
@@ -80,11 +82,12 @@ def progress_text(
     now: datetime,
     tz: ZoneInfo,
     regions: Regions,
+    channels: Mapping[str, ChannelInfo],
     eta_seconds: float | None,
     rate: float | None,
 ) -> str:
     """The progress message, edited in place while it runs."""
-    segment = Segment.from_json(ann.segment).describe(regions)
+    segment = Segment.from_json(ann.segment).describe(regions, channels)
     head = f"📣 <b>Pengumuman #{ann.id}</b> — {_STATUS.get(ann.status, ann.status)}"
     lines = [head, f"<i>{_title(ann)}</i>", f"Penerima: {format_count(fig.total or ann.audience)}"
              f" ({esc(segment)})", ""]
@@ -113,12 +116,12 @@ def progress_text(
 
 def report_text(
     ann: Announcement, fig: Figures, reasons: list[tuple[str, int]], *, tz: ZoneInfo,
-    regions: Regions, now: datetime,
+    regions: Regions, channels: Mapping[str, ChannelInfo], now: datetime,
 ) -> str:
     """The final report: delivered, blocked (marked inactive), failed with reasons."""
     stopped = ann.stop_requested_at is not None
     head = "⏹ <b>dihentikan</b>" if stopped else "✅ <b>selesai</b>"
-    segment = Segment.from_json(ann.segment).describe(regions)
+    segment = Segment.from_json(ann.segment).describe(regions, channels)
     lines = [f"📣 <b>Laporan pengumuman #{ann.id}</b> — {head}", f"<i>{_title(ann)}</i>",
              f"Penerima: {format_count(fig.total)} ({esc(segment)})"]
     if ann.started_at is not None:
@@ -137,9 +140,11 @@ def report_text(
     return "\n".join(lines)
 
 
-def list_line(ann: Announcement, *, tz: ZoneInfo, regions: Regions) -> str:
+def list_line(
+    ann: Announcement, *, tz: ZoneInfo, regions: Regions, channels: Mapping[str, ChannelInfo]
+) -> str:
     """One announcement in /pengumuman."""
-    segment = Segment.from_json(ann.segment).describe(regions)
+    segment = Segment.from_json(ann.segment).describe(regions, channels)
     line = f"<b>#{ann.id}</b> {_STATUS.get(ann.status, ann.status)} — <i>{_title(ann)}</i>\n"
     if ann.status == "scheduled" and ann.scheduled_at:
         return line + (f"   {format_when(ann.scheduled_at, tz)}, ± {format_count(ann.audience)} "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox import Priority, Ref, enqueue, enqueue_audience, payload_body, store_payload
-from bot.settings import Settings
+from core.channels import ChannelInfo
+from core.html_check import to_basic_html, visible_text
+from core.outbox import Priority, Ref, enqueue, enqueue_audience, payload_body, store_payload
+from core.types import Attachment, Reply, TemplateRef
 from db.engine import Sessions, rows_touched
 from db.models.announcements import Announcement
 from db.models.outbox import OutboxMessage
 from db.models.people import Identity
-from handlers.html_check import to_basic_html, visible_text
-from handlers.types import Attachment, Reply
 from schedules.segments import Segment
 
 __all__ = [
@@ -73,10 +73,10 @@ def _media(ann: Announcement, channel: str) -> Attachment | None:
     return Attachment(ann.media_path or name, ann.media_mime)
 
 
-def announcement_reply(ann: Announcement, channel: str) -> Reply:
+def announcement_reply(ann: Announcement, channel: ChannelInfo) -> Reply:
     """The message exactly as recipients on `channel` get it (the admin's preview too)."""
-    text = ann.text if channel == "telegram" else to_basic_html(ann.text)
-    att = _media(ann, channel)
+    text = to_basic_html(ann.text) if channel.basic_html else ann.text
+    att = _media(ann, channel.name)
     if ann.media_kind == "photo":
         return Reply(text, photo=att)
     if ann.media_kind == "document":
@@ -84,22 +84,17 @@ def announcement_reply(ann: Announcement, channel: str) -> Reply:
     return Reply(text)
 
 
-def announcement_template(ann: Announcement) -> dict[str, Any]:
-    """The WhatsApp template that carries it outside the 24-hour window."""
+def announcement_template(ann: Announcement) -> TemplateRef:
+    """The template that carries it where free-form text is not allowed."""
     plain = " ".join(visible_text(ann.text).split())
     if len(plain) > _TEMPLATE_PARAM_LIMIT:
         plain = plain[: _TEMPLATE_PARAM_LIMIT - 1].rstrip() + "…"
-    return {"kind": "announcement", "params": [plain or "-"]}
+    return TemplateRef("announcement", (plain or "-",))
 
 
-def channel_rates(settings: Settings) -> dict[str, float]:
-    """Messages per second each configured channel can send (its whole rate)."""
-    rates: dict[str, float] = {}
-    if settings.telegram_enabled:
-        rates["telegram"] = 1000.0 if settings.telegram_paid_broadcast else settings.telegram_rate
-    if settings.whatsapp_enabled:
-        rates["whatsapp"] = settings.whatsapp_rate
-    return rates
+def channel_rates(channels: Iterable[ChannelInfo]) -> dict[str, float]:
+    """Messages per second each delivering channel can send (its whole rate)."""
+    return {c.name: c.rate for c in channels if c.delivers}
 
 
 def estimate_seconds(remaining: Mapping[str, int], rates: Mapping[str, float]) -> float:
@@ -243,7 +238,7 @@ async def enqueue_announcement(
     sessions: Sessions,
     ann_id: int,
     *,
-    channels: Collection[str],
+    channels: Collection[ChannelInfo],
     now: datetime,
     batch_size: int = 5000,
 ) -> int:
@@ -253,10 +248,10 @@ async def enqueue_announcement(
         ann = await s.get(Announcement, ann_id)
         assert ann is not None
         segment = Segment.from_json(ann.segment)
-        payloads = {c: await store_payload(s, payload_body(
-            announcement_reply(ann, c), announcement_template(ann) if c == "whatsapp" else None,
+        payloads = {c.name: await store_payload(s, payload_body(
+            announcement_reply(ann, c), announcement_template(ann) if c.templates else None,
         ), now=now) for c in channels}
-    audience = segment.audience(channels)
+    audience = segment.audience(list(payloads))
     added = 0
     for channel, payload_id in payloads.items():
         # One pass per channel, each with its own body; the person's chosen chat decides.
@@ -278,7 +273,8 @@ async def enqueue_announcement(
 
 
 async def start_due(
-    sessions: Sessions, *, now: datetime, channels: Collection[str], batch_size: int = 5000,
+    sessions: Sessions, *, now: datetime, channels: Collection[ChannelInfo],
+    batch_size: int = 5000,
     only: int | None = None,
 ) -> list[int]:
     """Claim and start every due announcement (or only `only`); return their ids."""

@@ -10,21 +10,22 @@ sent to records nothing.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
 
-from bot.outbox import Ref
+from core.callbacks import CallbackData, Signer
+from core.outbox import Ref
+from core.programme import by_key
+from core.text import esc, jp_text
+from core.timezones import ZONES, format_date, format_time, zone
+from core.types import Button, Reply, TemplateRef
 from db.attendance import attendance_window
 from db.engine import Sessions
 from db.models import Attendance, LearningSession, Person
-from handlers.attendance import AttendPress, jp_text
-from handlers.callbacks import Signer
-from handlers.text import esc
-from handlers.types import Button, Reply
 from schedules.audience import recipients
 from schedules.nudges import (
     NudgeConfig,
@@ -32,11 +33,9 @@ from schedules.nudges import (
     fill_plan,
     open_plan,
 )
-from schedules.programme import by_key
-from schedules.timezones import ZONES, format_date, format_time, zone
 
 __all__ = [
-    "SIGN_META",
+    "AttendPress",
     "plan_due_prompts",
     "plan_session_prompts",
     "prompt_template",
@@ -46,8 +45,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SIGN_META = "sign_buttons"  # Reply.meta flag: sign button data for the recipient at delivery
 HADIR = "✅ Saya hadir"
+
+
+@dataclass(frozen=True)
+class AttendPress(CallbackData):
+    """ "Saya hadir" for one session (signed for the person it was sent to)."""
+
+    prefix: ClassVar[str] = "att"
+    session: int
 
 
 def render_prompt(
@@ -77,24 +83,21 @@ def render_prompt(
         lines.append(f'📼 Belum sempat mengikuti? <a href="{esc(s.recording_url)}">Tonton '
                      "rekamannya</a>.")
         buttons.append([Button("📼 Rekaman", url=s.recording_url)])
-    return Reply("\n".join(lines), buttons=buttons, meta={SIGN_META: True})
+    return Reply("\n".join(lines), buttons=buttons, sign_buttons=True)
 
 
-def prompt_template(s: LearningSession) -> dict[str, Any]:
+def prompt_template(s: LearningSession) -> TemplateRef:
     """The WhatsApp template sent instead outside the 24-hour window (docs/whatsapp.md:
     `dahar_ngopi_presensi`, {{1}} = "programme: title", quick reply **Hadir** carrying the
     unsigned button data, signed per recipient by `sign_for` like the button)."""
-    return {
-        "kind": "attendance",
-        "params": [f"{by_key(s.programme_key).name}: {s.title}"],
-        "quick_replies": [AttendPress(s.id).pack()],
-    }
+    return TemplateRef("attendance", (f"{by_key(s.programme_key).name}: {s.title}",),
+                       (AttendPress(s.id).pack(),))
 
 
 def sign_for(reply: Reply, signer: Signer, person_id: int | None) -> Reply:
     """The reply with its callback buttons (and its WhatsApp template's quick replies)
     signed for one recipient, if it asks for it."""
-    if not reply.meta.get(SIGN_META) or person_id is None:
+    if not reply.sign_buttons or person_id is None:
         return reply
     owner = str(person_id)
     rows = tuple(
@@ -102,12 +105,11 @@ def sign_for(reply: Reply, signer: Signer, person_id: int | None) -> Reply:
               for b in row)
         for row in reply.buttons
     )
-    meta = {k: v for k, v in reply.meta.items() if k != SIGN_META}
-    template = meta.get("template")
-    if isinstance(template, dict) and template.get("quick_replies"):
-        meta["template"] = {**template, "quick_replies": [
-            signer.sign(owner, str(q)) for q in template["quick_replies"]]}
-    return replace(reply, buttons=rows, meta=meta)
+    template = reply.template
+    if template is not None and template.quick_replies:
+        template = replace(template, quick_replies=tuple(
+            signer.sign(owner, q) for q in template.quick_replies))
+    return replace(reply, buttons=rows, template=template, sign_buttons=False)
 
 
 def _prompt_key(session: LearningSession, zone_label: str) -> str:
@@ -140,7 +142,7 @@ async def plan_session_prompts(
             outcomes.append(plan)
             continue
         reply = render_prompt(session, zone_label, agency_tz=agency_tz, close=close)
-        reply = replace(reply, meta={**reply.meta, "plan": key})
+        reply = replace(reply, plan=key)
         added = await fill_plan(
             sessions, plan.id, reply, prompt_template(session),
             audience=recipients(config.channels, zone=zone_label, want="reminder",

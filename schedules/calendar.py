@@ -7,8 +7,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.programme import PROGRAMMES
 from db.models.calendar import LearningSession, Programme
-from schedules.programme import PROGRAMMES
 
 __all__ = [
     "calendar_is_empty",

@@ -17,9 +17,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.programme import by_key
 from db.models.calendar import Holiday, LearningSession
 from schedules.calendar_rows import COLUMNS
-from schedules.programme import by_key
 
 __all__ = ["ExportFormat", "export_calendar", "export_rows", "render"]
 

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.programme import PROGRAMMES, by_key, find_programme
+from core.timezones import format_date
 from db.models.calendar import Holiday, LearningSession
 from schedules.calendar import calendar_is_empty, ensure_programmes
 from schedules.calendar_report import CalendarImportError, ImportReport, RowError, SessionChange
@@ -35,8 +37,6 @@ from schedules.calendar_values import (
     parse_url,
 )
 from schedules.holidays import national_holiday
-from schedules.programme import PROGRAMMES, by_key, find_programme
-from schedules.timezones import format_date
 
 __all__ = [
     "AttendanceCheck",

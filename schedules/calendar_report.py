@@ -7,8 +7,8 @@ from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from schedules.programme import by_key
-from schedules.timezones import format_date
+from core.programme import by_key
+from core.timezones import format_date
 
 __all__ = ["MAX_SHOWN", "CalendarImportError", "ImportReport", "RowError", "SessionChange"]
 

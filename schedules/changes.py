@@ -11,7 +11,8 @@ from datetime import date, datetime
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import aliased
 
-from bot.outbox import Priority, Ref, enqueue_audience, payload_body, store_payload
+from core.outbox import Priority, Ref, enqueue_audience, payload_body, store_payload
+from core.timezones import ZONES
 from db.engine import Sessions, rows_touched
 from db.models.calendar import LearningSession
 from db.models.outbox import OutboxMessage
@@ -19,7 +20,6 @@ from db.models.people import Person
 from schedules.calendar_report import SessionChange
 from schedules.nudge_texts import render_change_notice
 from schedules.nudges import NudgeConfig, cancel_session_reminders, refresh_pending
-from schedules.timezones import ZONES
 
 __all__ = ["ChangeOutcome", "notify_session_changes"]
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
+from core.programme import Programme
+from core.text import esc
+from core.timezones import format_date, format_time, zone
+from core.types import Button, Reply, TemplateRef
 from db.models import LearningSession
-from handlers.text import esc
-from handlers.types import Button, Reply
-from schedules.programme import Programme
 from schedules.session_text import describe_day
-from schedules.timezones import format_date, format_time, zone
 
 __all__ = [
     "menu_template",
@@ -49,18 +48,15 @@ def render_morning_menu(
 
 def menu_template(
     programme: Programme, sessions: Sequence[LearningSession], tz_label: str, day: date
-) -> dict[str, Any]:
-    """Parameters of the WhatsApp template sent instead outside the 24-hour window."""
+) -> TemplateRef:
+    """The template sent instead where free-form text is not allowed."""
     first = sessions[0] if sessions else None
-    return {
-        "name_setting": "menu",
-        "params": [
-            format_date(day),
-            programme.name,
-            first.title if first else "belum ada sesi terjadwal",
-            format_time(first.starts_at, tz_label) if first else "-",
-        ],
-    }
+    return TemplateRef("menu", (
+        format_date(day),
+        programme.name,
+        first.title if first else "belum ada sesi terjadwal",
+        format_time(first.starts_at, tz_label) if first else "-",
+    ))
 
 
 def render_reminder(s: LearningSession, tz_label: str, minutes: int) -> Reply:
@@ -81,12 +77,9 @@ def render_reminder(s: LearningSession, tz_label: str, minutes: int) -> Reply:
     return Reply("\n".join(lines), buttons=_link_buttons(s))
 
 
-def reminder_template(s: LearningSession, tz_label: str, minutes: int) -> dict[str, Any]:
-    """Parameters of the WhatsApp reminder template."""
-    return {
-        "name_setting": "reminder",
-        "params": [s.title, format_time(s.starts_at, tz_label), str(minutes)],
-    }
+def reminder_template(s: LearningSession, tz_label: str, minutes: int) -> TemplateRef:
+    """The reminder's template."""
+    return TemplateRef("reminder", (s.title, format_time(s.starts_at, tz_label), str(minutes)))
 
 
 def render_change_notice(

@@ -10,18 +10,20 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox import (
+from core.config import CoreConfig
+from core.outbox import (
     Ref,
     dialect_insert,
     enqueue_audience,
     payload_body,
     store_payload,
 )
-from bot.settings import Settings
+from core.programme import programme_for
+from core.timezones import ZONES
+from core.types import Reply, TemplateRef
 from db.engine import Sessions, rows_touched
 from db.models.calendar import LearningSession
 from db.models.outbox import NudgePlan, OutboxMessage
-from handlers.types import Reply
 from schedules.audience import recipients
 from schedules.calendar import sessions_on
 from schedules.holidays import holiday_on
@@ -31,8 +33,6 @@ from schedules.nudge_texts import (
     render_morning_menu,
     render_reminder,
 )
-from schedules.programme import programme_for
-from schedules.timezones import ZONES
 
 __all__ = [
     "NudgeConfig",
@@ -65,7 +65,7 @@ class NudgeConfig:
     catchup: timedelta = timedelta(hours=2)
     # Plan this far ahead: rows wait in the outbox (not_before) and go out on the minute.
     lookahead: timedelta = timedelta(minutes=10)
-    channels: tuple[str, ...] = ("telegram",)
+    channels: tuple[str, ...] = ()  # the channels that deliver (core.channels)
     batch_size: int = 5000
     # The attendance prompt after a session (schedules.attendance_prompts): the agency's
     # zone (TIMEZONE) and ATTENDANCE_CLOSE decide until when it is worth sending.
@@ -73,16 +73,16 @@ class NudgeConfig:
     attendance_close: time = time(23, 59)
 
     @classmethod
-    def from_settings(cls, settings: Settings, channels: Sequence[str]) -> NudgeConfig:
+    def from_config(cls, config: CoreConfig, channels: Sequence[str]) -> NudgeConfig:
         """The config from MORNING_TIME, REMINDER_MINUTES, CATCHUP_HOURS, TIMEZONE and
         ATTENDANCE_CLOSE."""
         return cls(
-            morning_time=settings.morning_time,
-            reminder_minutes=settings.reminder_minutes,
-            catchup=timedelta(hours=settings.catchup_hours),
+            morning_time=config.morning_time,
+            reminder_minutes=config.reminder_minutes,
+            catchup=timedelta(hours=config.catchup_hours),
             channels=tuple(channels),
-            timezone=settings.timezone,
-            attendance_close=settings.attendance_close,
+            timezone=config.timezone,
+            attendance_close=config.attendance_close,
         )
 
 
@@ -108,7 +108,7 @@ def _end_of_day(day: date, zone: str) -> datetime:
 def _tagged(reply: Reply, plan_key: str) -> Reply:
     # One payload per plan (even when two zones read the same), so a later change can
     # re-point exactly that plan's pending rows.
-    return replace(reply, meta={**reply.meta, "plan": plan_key})
+    return replace(reply, plan=plan_key)
 
 
 async def insert_plan(
@@ -174,7 +174,7 @@ async def finish_plan(sessions: Sessions, plan_id: int, recipients_: int, now: d
 
 
 async def store_plan_payload(
-    sessions: Sessions, plan_id: int, reply: Reply, template: dict[str, object], now: datetime
+    sessions: Sessions, plan_id: int, reply: Reply, template: TemplateRef, now: datetime
 ) -> int:
     """Store the plan's one shared payload (text and template) and point the plan at it."""
     async with sessions() as s, s.begin():
@@ -187,7 +187,7 @@ async def fill_plan(
     sessions: Sessions,
     plan_id: int,
     reply: Reply,
-    template: dict[str, object],
+    template: TemplateRef,
     *,
     audience: Select[int, str, str],
     key_prefix: str,
@@ -200,7 +200,7 @@ async def fill_plan(
 ) -> int:
     """Store a plan's shared payload, write one outbox row per recipient, mark it planned.
 
-    The priority comes from `kind` (bot.outbox.KIND_PRIORITY). Returns the rows added.
+    The priority comes from `kind` (core.outbox.KIND_PRIORITY). Returns the rows added.
     """
     pid = await store_plan_payload(sessions, plan_id, reply, template, now)
     added = await enqueue_audience(

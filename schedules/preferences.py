@@ -8,10 +8,10 @@ from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.callbacks import CallbackData
+from core.programme import PROGRAMMES, by_key, find_programme
+from core.types import Button, Reply
 from db.models.people import Person
-from handlers.callbacks import CallbackData
-from handlers.types import Button, Reply
-from schedules.programme import PROGRAMMES, by_key, find_programme
 
 __all__ = [
     "PrefAction",

@@ -11,7 +11,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.clock import Clock
+from core.clock import Clock
+from core.timezones import ZONES, local_today
 from db.engine import Sessions
 from schedules.attendance_prompts import plan_due_prompts
 from schedules.nudges import (
@@ -21,7 +22,6 @@ from schedules.nudges import (
     plan_due_reminders,
     plan_morning_menu,
 )
-from schedules.timezones import ZONES, local_today
 
 __all__ = ["NudgePlanner", "TickReport", "build_scheduler"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,17 +10,17 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.channels import ChannelInfo
+from core.programme import by_key, find_programme
 from db.models.people import Person
 from db.regions import Regions
 from schedules.audience import recipients
-from schedules.programme import by_key, find_programme
 
 __all__ = [
-    "CHANNEL_NAMES", "SEGMENT_KEYS", "Segment", "SegmentError", "checked_segment", "parse_segment",
+    "SEGMENT_KEYS", "Segment", "SegmentError", "checked_segment", "parse_segment",
 ]
 
 SEGMENT_KEYS = ("region", "instansi", "channel", "programme")
-CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
 # What people may type for a key on the command line.
 _KEY_ALIASES = {
     "region": "region", "region_code": "region", "kabupaten": "region", "kota": "region",
@@ -62,7 +62,7 @@ class Segment:
         """Whether no condition is set."""
         return not self.to_json()
 
-    def describe(self, regions: Regions) -> str:
+    def describe(self, regions: Regions, channels: Mapping[str, ChannelInfo]) -> str:
         """In Indonesian, for previews and reports (plain text, not HTML)."""
         if self.everyone:
             return "semua pelanggan"
@@ -73,7 +73,8 @@ class Segment:
         if self.instansi:
             parts.append(f"instansi memuat “{self.instansi}”")
         if self.channel:
-            parts.append(f"pengguna {CHANNEL_NAMES.get(self.channel, self.channel)}")
+            info = channels.get(self.channel)
+            parts.append(f"pengguna {info.label if info else self.channel}")
         if self.programme:
             parts.append(f"pelanggan {by_key(self.programme).name}")
         return "; ".join(parts)
@@ -103,7 +104,9 @@ class Segment:
         return {str(c): int(n) for c, n in rows.all()}
 
 
-def parse_segment(items: Iterable[str], regions: Regions) -> Segment:
+def parse_segment(
+    items: Iterable[str], regions: Regions, channels: Mapping[str, ChannelInfo]
+) -> Segment:
     """A segment from KEY=VALUE items (the CLI's --segment), names resolved and checked."""
     values: dict[str, str] = {}
     for item in items:
@@ -117,10 +120,12 @@ def parse_segment(items: Iterable[str], regions: Regions) -> Segment:
                 f"kunci segmen {key!r} tidak dikenal (pilih: {', '.join(SEGMENT_KEYS)})"
             )
         values[canonical] = value
-    return checked_segment(values, regions)
+    return checked_segment(values, regions, channels)
 
 
-def checked_segment(values: dict[str, str], regions: Regions) -> Segment:
+def checked_segment(
+    values: dict[str, str], regions: Regions, channels: Mapping[str, ChannelInfo]
+) -> Segment:
     """Resolve a region name to its code, a programme name to its key; check channels."""
     region = values.get("region")
     if region and regions.get(region) is None:
@@ -135,8 +140,9 @@ def checked_segment(values: dict[str, str], regions: Regions) -> Segment:
     channel = values.get("channel")
     if channel:
         channel = channel.lower()
-        if channel not in CHANNEL_NAMES:
-            raise SegmentError(f"kanal {channel!r} tidak dikenal (telegram atau whatsapp)")
+        known = [c for c, info in channels.items() if info.linkable]
+        if channel not in known:
+            raise SegmentError(f"kanal {channel!r} tidak dikenal (pilih: {', '.join(known)})")
     programme = values.get("programme")
     if programme:
         found_programme = find_programme(programme)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from core.programme import Programme
+from core.text import esc
+from core.timezones import format_date, format_time
 from db.models import LearningSession
-from handlers.text import esc
-from schedules.programme import Programme
-from schedules.timezones import format_date, format_time
 
 __all__ = ["describe_day", "describe_session"]
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
+from core.clock import FixedClock
 from db.migrate import upgrade
 
 # python-telegram-bot 22 warns when it builds a RetryAfter unless time periods are timedeltas;

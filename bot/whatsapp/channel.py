@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import Counter
@@ -10,13 +11,15 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.routing import BaseRoute
 
-from bot.clock import Clock
 from bot.delivery import DeliveryError, RateLimited, TransientFailure
-from bot.dispatcher import ChannelLimits
+from bot.pacing import ChannelLimits
 from bot.settings import Settings
 from bot.whatsapp.client import WhatsAppClient, mask_number
 from bot.whatsapp.inbox import InboxProcessor, split_messages
+from bot.whatsapp.numbers import normalize_number
+from bot.whatsapp.routes import whatsapp_routes
 from bot.whatsapp.sender import WhatsAppSender
 from bot.whatsapp.statuses import StatusRecorder
 from bot.whatsapp.templates import Templates, WindowedSender
@@ -27,14 +30,16 @@ from bot.whatsapp.webhook import (
     verify_handshake,
     verify_signature,
 )
+from core.channels import ChannelInfo
+from core.clock import Clock
+from core.types import Attachment, Reply
 from db.engine import Sessions
 from db.inbox import finish_inbox, mark_handled, store_inbox
 from db.models import InboxMessage
 from db.people import get_or_create_identity, rename_identity
 from handlers.dispatcher import Dispatcher
-from handlers.types import Attachment, Reply
 
-__all__ = ["MAX_UPLOAD", "Receipt", "StatusHandler", "WhatsAppChannel"]
+__all__ = ["MAX_UPLOAD", "Receipt", "StatusHandler", "WhatsAppChannel", "describe"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,19 @@ MAX_PAUSE = 30.0  # a reply waits at most this long for a rate limit, then gives
 
 # Applies delivery statuses to the outbox inside the webhook's own unit of work.
 StatusHandler = Callable[[AsyncSession, Sequence[StatusEvent]], Awaitable[None]]
+
+
+def describe(settings: Settings) -> ChannelInfo:
+    """What the core needs to know of WhatsApp."""
+    return ChannelInfo(
+        name="whatsapp", label="WhatsApp", can_edit=False, needs_slash=False, shows_slash=False,
+        has_toasts=False,
+        text_limit=4096, caption_limit=1024, upload_limit=100 * 1024 * 1024, basic_html=True,
+        templates=True,
+        delivers=settings.whatsapp_enabled and not settings.whatsapp_missing(),
+        owners=frozenset(settings.admin_whatsapp_numbers), rate=settings.whatsapp_rate,
+        parse_user_id=normalize_number,
+    )
 
 
 @dataclass
@@ -118,6 +136,7 @@ class WhatsAppChannel:
         self._sessions = sessions
         self._clock = clock
         self.inbox = InboxProcessor(sessions, clock, self._process)
+        self.info = describe(settings)
 
     @property
     def outbox_limits(self) -> ChannelLimits:
@@ -136,6 +155,25 @@ class WhatsAppChannel:
         """Finish the messages in hand, then close the HTTP pool."""
         await self.inbox.stop()
         await self.client.close()
+
+    # --- the Channel port (bot.channel) ----------------------------------------------------
+
+    async def open(self, stack: contextlib.AsyncExitStack, *, receive: bool) -> None:
+        """`start`, closed by `stack`: the client, and (with `receive`) the inbox."""
+        await self.start(process=receive)
+        stack.push_async_callback(self.close)
+
+    def routes(self) -> Sequence[BaseRoute]:
+        """The webhook (stored before 200, so always served while receiving)."""
+        return whatsapp_routes(self)
+
+    async def listening(self) -> None:
+        """Nothing to do: the webhook URL is set in Meta's app dashboard."""
+
+    async def outbox(self, stack: contextlib.AsyncExitStack) -> tuple[WindowedSender,
+                                                                       ChannelLimits]:
+        """The 24-hour-window sender and its pacing."""
+        return self.outbox_sender, self.outbox_limits
 
     # --- the webhook ---------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from bot.clock import Clock
 from bot.whatsapp.webhook import parse_webhook
+from core.clock import Clock
 from db.engine import Sessions
 from db.inbox import InboxItem, claim_inbox, inbox_counts, purge_inbox
 from db.models import InboxMessage

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.whatsapp import messages as m
-from handlers.text import plain, split_text
-from handlers.types import Attachment, Button, Reply
+from core.text import plain, split_text
+from core.types import Attachment, Button, Reply
 
 __all__ = [
     "CHOOSE_PROMPT",
@@ -77,9 +77,9 @@ def _unique_titles(titles: list[str], limit: int) -> list[str]:
     return out
 
 
-def _text_message(text: str, meta: dict[str, Any]) -> MessagePart:
+def _text_message(text: str, preview_links: bool | None) -> MessagePart:
     has_link = "http://" in text or "https://" in text
-    preview = bool(meta.get("preview_url", has_link))
+    preview = has_link if preview_links is None else preview_links
     return MessagePart(m.text_message(text, preview_url=preview))
 
 
@@ -163,11 +163,11 @@ def render(reply: Reply) -> list[Part]:
     parts.extend(media)
     if callbacks:
         chunks, body = _split_for_interactive(text)
-        parts.extend(_text_message(c, reply.meta) for c in chunks)
+        parts.extend(_text_message(c, reply.preview) for c in chunks)
         if len(callbacks) <= m.MAX_BUTTONS:
             parts.extend(_buttons(body, callbacks))
         else:
             parts.extend(_lists(body, callbacks))
     elif text:
-        parts.extend(_text_message(c, reply.meta) for c in split_text(text, m.BODY_LIMIT))
+        parts.extend(_text_message(c, reply.preview) for c in split_text(text, m.BODY_LIMIT))
     return parts

@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.delivery import OutsideWindow, PermanentFailure
 from bot.whatsapp.client import WhatsAppClient, mask_number
 from bot.whatsapp.render import MediaPart, MessagePart, render
-from handlers.types import Attachment, Reply
+from core.types import Attachment, Reply
 
 __all__ = ["TemplateFallback", "TemplateMessage", "WhatsAppSender"]
 

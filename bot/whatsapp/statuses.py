@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.delivery import Blocked, OutsideWindow, RateLimited
-from bot.outbox import Ref, enqueue
 from bot.whatsapp.client import mask_number
 from bot.whatsapp.errors import map_error
 from bot.whatsapp.webhook import StatusEvent
+from core.clock import Clock
+from core.outbox import Ref, enqueue
+from core.types import Reply
 from db.outbox_status import (
     DeliveryReport,
     FailedRow,
@@ -22,7 +24,6 @@ from db.outbox_status import (
     record_reports,
     requeue,
 )
-from handlers.types import Reply
 
 __all__ = ["MAX_REQUEUES", "StatusRecorder", "template_key"]
 
@@ -83,9 +84,9 @@ class StatusRecorder:
         if body is None:
             return
         reply = Reply.from_dict(body)
-        if reply.meta.get("force_template") or not isinstance(reply.meta.get("template"), dict):
+        if reply.force_template or reply.template is None:
             return  # a template itself, or nothing to fall back to
-        forced = Reply.from_dict({**body, "meta": {**reply.meta, "force_template": True}})
+        forced = replace(reply, force_template=True)
         new_id = await enqueue(
             s, key=template_key(row.id), person_id=row.person_id, channel="whatsapp",
             chat_id=row.chat_id, kind=row.kind, reply=forced, now=self._clock.now(),

@@ -6,13 +6,13 @@ import logging
 from collections.abc import Mapping
 from datetime import timedelta
 
-from bot.clock import Clock
 from bot.settings import Settings
 from bot.whatsapp.client import mask_number
 from bot.whatsapp.sender import TemplateMessage, WhatsAppSender
+from core.clock import Clock
+from core.types import Reply, TemplateRef
 from db.engine import Sessions
 from db.people import last_inbound
-from handlers.types import Reply
 
 __all__ = ["KINDS", "WINDOW", "Templates", "WindowedSender", "template_spec"]
 
@@ -27,14 +27,11 @@ MARGIN = timedelta(minutes=10)
 
 def template_spec(
     kind: str, params: list[str], quick_replies: list[str] | None = None
-) -> dict[str, object]:
-    """What to put in `Reply.meta["template"]` (or the outbox payload's `template`)."""
+) -> TemplateRef:
+    """A checked `Reply.template` (the kind must be one a template is configured for)."""
     if kind not in KINDS:
         raise ValueError(f"unknown template kind {kind!r}; one of {', '.join(KINDS)}")
-    spec: dict[str, object] = {"kind": kind, "params": [str(p) for p in params]}
-    if quick_replies:
-        spec["quick_replies"] = list(quick_replies)
-    return spec
+    return TemplateRef(kind, tuple(str(p) for p in params), tuple(quick_replies or ()))
 
 
 class Templates:
@@ -60,18 +57,14 @@ class Templates:
 
     def for_reply(self, chat_id: str, reply: Reply) -> TemplateMessage | None:
         """The template that carries `reply` outside the window (None: it has none)."""
-        spec = reply.meta.get("template")
-        if not isinstance(spec, Mapping):
+        spec = reply.template
+        if spec is None:
             return None
-        # "name_setting" is the outbox's first spelling of "kind".
-        kind = spec.get("kind") or spec.get("name_setting")
-        name = self.names.get(str(kind))
+        name = self.names.get(spec.kind)
         if name is None:
-            log.warning("no WhatsApp template configured for kind %r", kind)
+            log.warning("no WhatsApp template configured for kind %r", spec.kind)
             return None
-        params = [str(p) for p in spec.get("params") or []]
-        quick = [str(q) for q in spec.get("quick_replies") or []]
-        return TemplateMessage(name, params, quick, self.language)
+        return TemplateMessage(name, list(spec.params), list(spec.quick_replies), self.language)
 
 
 class WindowedSender:
@@ -98,7 +91,7 @@ class WindowedSender:
         """Send `reply`, or its template when the window is closed."""
         template = self.templates.for_reply(chat_id, reply)
         if template is not None and (
-            reply.meta.get("force_template") or not await self.in_window(chat_id)
+            reply.force_template or not await self.in_window(chat_id)
         ):
             log.debug("outside the 24-hour window for %s: template %s",
                       mask_number(chat_id), template.name)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple
 
 from bot.whatsapp.errors import GraphError
-from handlers.types import Attachment, Incoming
+from core.types import Attachment, Incoming
 
 __all__ = [
     "SIGNATURE_HEADER",

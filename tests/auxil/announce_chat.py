@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.types import Attachment, Button, Incoming, Reply
 from handlers.dispatcher import Dispatcher
-from handlers.types import Attachment, Button, Incoming, Reply
 
 __all__ = ["Chat"]
 

@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from telegram import Bot
 from telegram.ext import Application
 
-from bot.announcer import Announcer
-from bot.clock import Clock
-from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
+from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
-from bot.telegram import build_application
-from bot.telegram_send import TelegramSender
-from schedules.announcements import channel_rates
+from bot.telegram.adapter import build_application
+from bot.telegram.send import TelegramSender
+from core.clock import Clock
+from schedules.announcer import Announcer
 from tests.fakes.telegram_server import FakeTelegram
 
 __all__ = ["Stack", "running_stack"]
@@ -30,7 +29,7 @@ class Stack:
     rt: Runtime
     app: Application  # type: ignore[type-arg]
     bot: Bot
-    outbox: OutboxDispatcher
+    outbox: OutboxWorker
     announcer: Announcer
 
 
@@ -61,14 +60,14 @@ async def running_stack(
     # The outbox sends through a Bot of its own: no PTB rate limiter between it and the API,
     # so the outbox sees every 429 itself.
     bot = Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url)
-    outbox = OutboxDispatcher(
+    outbox = OutboxWorker(
         rt.sessions, clock, [TelegramSender(bot)],
         limits={"telegram": ChannelLimits(rate=rate, chat_rate=None)},
-        config=DispatcherConfig(poll_interval=0.05, maintenance_interval=0.2),
+        config=WorkerConfig(poll_interval=0.05, maintenance_interval=0.2),
     )
-    announcer = Announcer(rt.sessions, clock, settings, rt.deps.regions, rt.deps.signer,
-                          rates=channel_rates(settings), interval=interval, poll=poll)
-    rt.deps.services["announcer"] = announcer
+    announcer = Announcer(rt.sessions, clock, rt.deps.config, rt.deps.channels,
+                          rt.deps.regions, rt.deps.signer, interval=interval, poll=poll)
+    rt.deps.announcer = announcer
     try:
         async with bot, app:
             assert app.updater is not None

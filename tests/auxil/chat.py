@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from bot.runtime import Runtime
-from handlers.types import Attachment, Incoming, Reply
+from core.types import Attachment, Incoming, Reply
 
 __all__ = ["Chat", "buttons", "text"]
 

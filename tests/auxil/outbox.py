@@ -11,12 +11,12 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery import DeliveryError
+from core.programme import PROGRAMMES, programme_for
+from core.timezones import ZONES
+from core.types import Reply
 from db.engine import Sessions, create_engine, create_sessions
 from db.models import Identity, LearningSession, OutboxMessage, Person
-from handlers.types import Reply
 from schedules.calendar import ensure_programmes
-from schedules.programme import PROGRAMMES, programme_for
-from schedules.timezones import ZONES
 
 __all__ = [
     "RecordingSender",

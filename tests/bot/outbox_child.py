@@ -15,10 +15,10 @@ from datetime import timedelta
 
 from telegram import Bot
 
-from bot.clock import SystemClock
-from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
-from bot.telegram_request import AiohttpRequest
-from bot.telegram_send import TelegramSender
+from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
+from bot.telegram.request import AiohttpRequest
+from bot.telegram.send import TelegramSender
+from core.clock import SystemClock
 from db.engine import create_engine, create_sessions
 
 
@@ -28,10 +28,10 @@ async def _run(args: argparse.Namespace) -> dict[str, object]:
     bot = Bot(args.token, base_url=f"{args.api}/bot",
               request=AiohttpRequest(connection_pool_size=args.concurrency))
     await bot.initialize()
-    dispatcher = OutboxDispatcher(
+    dispatcher = OutboxWorker(
         sessions, SystemClock(), [TelegramSender(bot)],
         limits={"telegram": ChannelLimits(rate=args.rate or None, chat_rate=None)},
-        config=DispatcherConfig(
+        config=WorkerConfig(
             concurrency=args.concurrency, lease=timedelta(seconds=args.lease),
             poll_interval=0.1, maintenance_interval=0.2, claim_max=args.claim_max,
             max_unrecorded=args.max_unrecorded,

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FixedClock, SystemClock
+from core.clock import FixedClock, SystemClock
 from db.models import Announcement, Person
 from tests.auxil.announce_stack import Stack, running_stack
 from tests.auxil.outbox import add_people

@@ -4,18 +4,19 @@ for people outside the 24-hour window."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.clock import SystemClock
-from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
+from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
 from bot.whatsapp import TemplateMessage, WhatsAppClient, WhatsAppSender
+from core.clock import SystemClock
+from core.types import Reply
 from db.engine import Sessions
-from handlers.types import Reply
 from schedules.announcements import Media, confirm, create_announcement, start_due
+from tests.auxil.channels import CHANNELS
 from tests.auxil.outbox import add_people, open_db
 from tests.fakes.whatsapp_server import FakeWhatsApp
 
@@ -35,11 +36,11 @@ async def sessions(db_url: str) -> AsyncIterator[Sessions]:
 
 
 def from_meta(chat_id: str, reply: Reply) -> TemplateMessage | None:
-    """Outside the window: the template named by the payload's meta (as the channel does)."""
-    spec = reply.meta.get("template")
-    if not isinstance(spec, Mapping) or spec.get("kind") != "announcement":
+    """Outside the window: the template named by the payload (as the channel does)."""
+    spec = reply.template
+    if spec is None or spec.kind != "announcement":
         return None
-    return TemplateMessage(TEMPLATE, [str(p) for p in spec["params"]])
+    return TemplateMessage(TEMPLATE, list(spec.params))
 
 
 async def announce(sessions: Sessions, text: str, media: Media | None = None) -> int:
@@ -48,7 +49,7 @@ async def announce(sessions: Sessions, text: str, media: Media | None = None) ->
         ann = await create_announcement(s, created_by="telegram:9001", person_id=None,
                                         text=text, media=media, now=now)
         await confirm(s, ann.id, at=now, now=now, audience=0)
-    await start_due(sessions, now=now, channels=["whatsapp"], only=ann.id)
+    await start_due(sessions, now=now, channels=[CHANNELS["whatsapp"]], only=ann.id)
     return ann.id
 
 
@@ -56,10 +57,10 @@ async def deliver(sessions: Sessions, wa: FakeWhatsApp) -> None:
     async with WhatsAppClient(token=wa.token, phone_number_id=wa.phone_number_id,
                               api_url=wa.api_url, pair_interval=0) as client:
         sender = WhatsAppSender(client, fallback=from_meta)
-        await OutboxDispatcher(
+        await OutboxWorker(
             sessions, SystemClock(), [sender],
             limits={"whatsapp": ChannelLimits(rate=None, chat_rate=None)},
-            config=DispatcherConfig(poll_interval=0.05),
+            config=WorkerConfig(poll_interval=0.05),
         ).run_until_idle(limit=15)
 
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from bot.app import run_channels
-from bot.clock import FixedClock
 from bot.runtime import build_runtime
 from bot.settings import Settings
+from core.clock import FixedClock
 
 
 async def test_partly_configured_whatsapp_is_named_in_one_line(

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
 from bot.background import build_background
-from bot.clock import FixedClock
-from bot.dispatcher import DispatcherConfig
+from bot.outbox_worker import WorkerConfig
+from bot.runtime import core_config
 from bot.settings import Settings
+from core.clock import FixedClock
 from db.engine import Sessions
 from tests.auxil.outbox import RecordingSender, add_people, add_session, status_counts
 
@@ -23,8 +24,8 @@ async def test_start_catches_up_and_delivers(
     await add_session(sessions, date(2026, 11, 23), time(9, 0))
     settings = make_settings({"MORNING_TIME": "06:30", "TELEGRAM_RATE": "100"})
     sender = RecordingSender()
-    bg = build_background(settings, sessions, FixedClock(MONDAY_0630_WIB), [sender],
-                          config=DispatcherConfig(poll_interval=0.05))
+    bg = build_background(core_config(settings), sessions, FixedClock(MONDAY_0630_WIB), [sender],
+                          worker_config=WorkerConfig(poll_interval=0.05))
     await bg.start()
     try:
         for _ in range(100):

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from bot.cli import _parser
 from bot.cli_announce import announce_cmd, status_cmd
-from bot.clock import FixedClock, SystemClock
-from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
+from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from core.clock import FixedClock, SystemClock
 from db.models import Announcement, OutboxMessage, OutboxPayload
 from tests.auxil.announce_stack import running_stack
 from tests.auxil.outbox import RecordingSender, add_people
@@ -54,9 +54,9 @@ async def test_queue_to_a_segment_and_wait_until_delivered(rt: Runtime) -> None:
     await add_people(rt.sessions, 3, first_chat=3000, region_code="3578",
                      instansi="Dinas Pendidikan Kota Surabaya")
     sender = RecordingSender()
-    outbox = OutboxDispatcher(rt.sessions, rt.clock, [sender],
+    outbox = OutboxWorker(rt.sessions, rt.clock, [sender],
                               limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
-                              config=DispatcherConfig(poll_interval=0.05))
+                              config=WorkerConfig(poll_interval=0.05))
     outbox.start()
     try:
         cmd, out = run(["--text", "<b>Rapat</b> guru", "--segment", "region=sidoarjo",

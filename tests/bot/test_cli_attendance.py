@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 
 from bot.cli import _parser
 from bot.cli_attendance import run
-from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from core.clock import FixedClock
 from db.attendance import record_attendance
 from tests.handlers.attendance_helpers import MONDAY, add_person, add_session, wib
 

@@ -7,19 +7,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.outbox import (
+from core.outbox import (
+    OutboxBell,
     Priority,
     Ref,
-    add_wake_listener,
     enqueue,
     enqueue_audience,
     payload_body,
-    remove_wake_listener,
     store_payload,
 )
-from db.engine import Sessions
+from core.types import Button, Reply, TemplateRef
+from db.engine import Sessions, create_sessions
 from db.models import OutboxMessage, OutboxPayload
-from handlers.types import Button, Reply
 from schedules.audience import recipients
 from tests.auxil.outbox import add_people, rows
 
@@ -40,7 +39,7 @@ async def test_same_key_twice_writes_one_row(sessions: Sessions) -> None:
 
 async def test_payload_is_stored_once_and_keeps_the_template(sessions: Sessions) -> None:
     reply = Reply("Menu <b>hari ini</b>", buttons=((Button("Zoom", url="https://z"),),))
-    template = {"name_setting": "menu", "params": ["Senin"]}
+    template = TemplateRef("menu", ("Senin",))
     async with sessions() as s, s.begin():
         for i in range(3):
             await enqueue(s, key=f"k{i}", person_id=None, channel="telegram", chat_id=str(i),
@@ -52,7 +51,7 @@ async def test_payload_is_stored_once_and_keeps_the_template(sessions: Sessions)
     assert body is not None
     stored = Reply.from_dict(body)
     assert stored.text == reply.text and stored.buttons == reply.buttons
-    assert stored.meta["template"] == template
+    assert stored.template == template
     assert {(r.ref_type, r.ref_id, r.priority) for r in await rows(sessions)} == {
         ("announcement", 7, Priority.ANNOUNCEMENT)}
 
@@ -110,7 +109,8 @@ async def test_wake_listener_fires_after_commit_only(sessions: Sessions) -> None
     def listener() -> None:
         calls.append("woke")
 
-    add_wake_listener(listener)
+    bell = OutboxBell(sessions)
+    bell.subscribe(listener)
     try:
         async with sessions() as s:
             async with s.begin():
@@ -122,4 +122,22 @@ async def test_wake_listener_fires_after_commit_only(sessions: Sessions) -> None
                 await s.scalar(select(OutboxMessage.id))
         assert calls == ["woke"]
     finally:
-        remove_wake_listener(listener)
+        bell.close()
+
+
+async def test_a_bell_listens_to_its_own_session_factory_only(sessions: Sessions) -> None:
+    other = create_sessions(sessions.kw["bind"])
+    calls: list[str] = []
+    bell = OutboxBell(other)
+    bell.subscribe(lambda: calls.append("woke"))
+    try:
+        async with sessions() as s, s.begin():
+            await enqueue(s, key="b", person_id=None, channel="telegram", chat_id="1",
+                          kind="reply", reply=Reply("x"), now=NOW)
+        assert calls == []  # another factory's commit
+        async with other() as s, s.begin():
+            await enqueue(s, key="c", person_id=None, channel="telegram", chat_id="1",
+                          kind="reply", reply=Reply("x"), now=NOW)
+        assert calls == ["woke"]
+    finally:
+        bell.close()

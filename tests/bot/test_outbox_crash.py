@@ -12,11 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.clock import SystemClock
-from bot.outbox import Ref, enqueue_audience, payload_body, store_payload
+from core.clock import SystemClock
+from core.outbox import Ref, enqueue_audience, payload_body, store_payload
+from core.types import Reply
 from db.engine import Sessions
 from db.models import OutboxMessage
-from handlers.types import Reply
 from schedules.audience import recipients
 from tests.auxil.outbox import add_people, open_db, status_counts
 from tests.fakes.telegram_server import FakeTelegram

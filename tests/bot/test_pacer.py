@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bot.dispatcher import _Pacer
+from bot.pacing import Pacer
 
 
 def most_in_any_window(times: list[float], width: float) -> int:
@@ -17,7 +17,7 @@ def most_in_any_window(times: list[float], width: float) -> int:
 
 
 def test_even_sends_at_the_rate_wait_for_the_window() -> None:
-    p = _Pacer(30)
+    p = Pacer(30)
     assert p.due() == -math.inf
     for i in range(30):
         p.mark(i / 30)
@@ -26,7 +26,7 @@ def test_even_sends_at_the_rate_wait_for_the_window() -> None:
 
 
 def test_a_late_send_is_caught_up_by_the_gap_not_lost() -> None:
-    p = _Pacer(30)
+    p = Pacer(30)
     for i in range(29):
         p.mark(i * 1.03 / 30)
     p.mark(29 * 1.03 / 30 + 0.2)  # the loop stalled 200 ms before this one left
@@ -35,20 +35,20 @@ def test_a_late_send_is_caught_up_by_the_gap_not_lost() -> None:
 
 
 def test_a_burst_is_held_to_the_gap() -> None:
-    p = _Pacer(30)
+    p = Pacer(30)
     p.mark(5.0)
     assert p.due() == pytest.approx(5.0 + 0.8 / 30)
 
 
 def test_slow_rates_keep_one_per_window() -> None:
-    p = _Pacer(0.5)
+    p = Pacer(0.5)
     p.mark(0.0)
     assert p.due() == pytest.approx(2.06)
 
 
 async def test_acquire_never_exceeds_the_rate_in_any_second_even_after_a_stall() -> None:
     loop = asyncio.get_running_loop()
-    p = _Pacer(50)
+    p = Pacer(50)
     times: list[float] = []
     for i in range(120):
         await p.acquire()

@@ -13,7 +13,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, NetworkError, TimedOut
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.telegram_request import AiohttpRequest
+from bot.telegram.request import AiohttpRequest
 from tests.fakes.telegram_server import FakeTelegram
 
 USER = 4240001

@@ -19,7 +19,7 @@ from bot.whatsapp import messages as m
 from bot.whatsapp.client import WhatsAppClient
 from bot.whatsapp.errors import GraphError, PairRateLimited, map_error
 from bot.whatsapp.sender import TemplateMessage, WhatsAppSender
-from handlers.types import Attachment, Button, Reply
+from core.types import Attachment, Button, Reply, TemplateRef
 from tests.fakes.whatsapp_server import FakeWhatsApp
 
 TO = "6281234567890"
@@ -333,12 +333,12 @@ async def test_sender_falls_back_to_a_template_outside_the_window(
     wa.window_closed(TO)
 
     def fallback(chat_id: str, reply: Reply) -> TemplateMessage | None:
-        if reply.meta.get("kind") != "reminder":
+        if reply.template is None or reply.template.kind != "reminder":
             return None
         return TemplateMessage("dahar_ngopi_pengingat", ["ASN Belajar", "09.00 WIB", "https://z"])
 
     sender = WhatsAppSender(client, template_language="id", fallback=fallback)
-    wamid = await sender.deliver(TO, Reply("Pengingat", meta={"kind": "reminder"}))
+    wamid = await sender.deliver(TO, Reply("Pengingat", template=TemplateRef("reminder")))
     [sent] = wa.messages_to(TO)
     assert sent.type == "template" and sent.wamid == wamid
     assert sent.payload["template"]["language"] == {"code": "id"}

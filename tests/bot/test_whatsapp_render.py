@@ -16,7 +16,7 @@ from bot.whatsapp.render import (
     cut_title,
     render,
 )
-from handlers.types import Attachment, Button, Keyboard, Reply
+from core.types import Attachment, Button, Keyboard, Reply
 
 
 def _messages(parts: list[Part]) -> list[dict[str, Any]]:
@@ -66,11 +66,11 @@ def test_text_is_formatted_for_whatsapp() -> None:
     }
 
 
-def test_link_turns_preview_on_unless_meta_says_no() -> None:
+def test_link_turns_preview_on_unless_the_reply_says_no() -> None:
     html = 'Tautan: <a href="https://zoom.us/j/1">Zoom</a>'
     [msg] = _messages(render(Reply(html)))
     assert msg["text"] == {"body": "Tautan: Zoom (https://zoom.us/j/1)", "preview_url": True}
-    [quiet] = _messages(render(Reply(html, meta={"preview_url": False})))
+    [quiet] = _messages(render(Reply(html, preview=False)))
     assert quiet["text"]["preview_url"] is False
 
 

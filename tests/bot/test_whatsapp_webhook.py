@@ -30,7 +30,7 @@ from bot.whatsapp.webhook import (
     verify_handshake,
     verify_signature,
 )
-from handlers.types import Incoming
+from core.types import Incoming
 from tests.fakes.whatsapp_server import FakeWhatsApp
 from tests.fakes.whatsapp_webhook import (
     button_reply_body,

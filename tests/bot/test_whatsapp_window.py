@@ -7,22 +7,22 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import FixedClock
 from bot.delivery import OutsideWindow
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.whatsapp.templates import Templates, WindowedSender, template_spec
+from core.clock import FixedClock
+from core.types import Reply
 from db.people import get_or_create_identity
-from handlers.types import Reply
 from tests.e2e.whatsapp_bot import whatsapp_env
 from tests.fakes.whatsapp_server import FakeWhatsApp
 
 WA_ID = "6281234567890"
 MENU = Reply(
     "☀️ <b>Menu hari ini</b>: Forum ASN Berbagi Ilmu",
-    meta={"template": template_spec(
+    template=template_spec(
         "menu", ["Forum ASN Berbagi Ilmu", "Senin, 23 November 2026", "Belum ada sesi", "-", "-"],
-        quick_replies=["sig.menu:week"])},
+        quick_replies=["sig.menu:week"]),
 )
 
 
@@ -98,12 +98,13 @@ async def test_template_names_come_from_the_settings(
 ) -> None:
     settings = make_settings({"WHATSAPP_TEMPLATE_ANNOUNCEMENT": "bpsdm_info"})
     templates = Templates.from_settings(settings)
-    reply = Reply("x", meta={"template": template_spec("announcement", ["Sesi diundur"])})
+    reply = Reply("x", template=template_spec("announcement", ["Sesi diundur"]))
     found = templates.for_reply(WA_ID, reply)
     assert found is not None
     assert (found.name, list(found.params)) == ("bpsdm_info", ["Sesi diundur"])
     # The outbox's first spelling of the kind is understood too.
-    legacy = Reply("x", meta={"template": {"name_setting": "answer", "params": ["q", "a"]}})
+    legacy = Reply.from_dict({"text": "x", "meta": {
+        "template": {"name_setting": "answer", "params": ["q", "a"]}}})
     assert templates.for_reply(WA_ID, legacy).name == "dahar_ngopi_jawaban"  # type: ignore[union-attr]
     assert templates.for_reply(WA_ID, Reply("no template")) is None
     with pytest.raises(ValueError, match="unknown template kind"):

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import pytest
 
 from bot.app import run_channels
-from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from core.clock import FixedClock
 from tests.e2e.whatsapp_bot import WhatsAppBot, running_bot, whatsapp_env
 from tests.fakes.telegram_server import FakeTelegram, SentCall
 from tests.fakes.whatsapp_server import FakeWhatsApp

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from openpyxl import load_workbook
 
-from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
-from bot.telegram_send import TelegramSender
+from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
+from bot.telegram.send import TelegramSender
 from db.models import LearningSession
 from schedules.attendance_prompts import HADIR, plan_due_prompts
 from schedules.nudges import NudgeConfig
@@ -37,13 +37,13 @@ async def _prompt(bot: TelegramBot, user: int, session_id: int) -> SentCall:
     async with rt.sessions() as s:
         session = await s.get(LearningSession, session_id)
     assert session is not None and rt.clock.now() >= session.ends_at
-    await plan_due_prompts(rt.sessions, NudgeConfig.from_settings(settings, ["telegram"]),
+    await plan_due_prompts(rt.sessions, NudgeConfig.from_config(rt.deps.config, ["telegram"]),
                            now=rt.clock.now(), agency_tz=settings.tz,
                            close=settings.attendance_close)
-    outbox = OutboxDispatcher(
-        rt.sessions, rt.clock, [TelegramSender(rt.extras["telegram_app"].bot)],
+    outbox = OutboxWorker(
+        rt.sessions, rt.clock, [TelegramSender(rt.channels["telegram"].app.bot)],
         limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
-        config=DispatcherConfig(poll_interval=0.05, maintenance_interval=0.1),
+        config=WorkerConfig(poll_interval=0.05, maintenance_interval=0.1),
         personalise=rt.personalise,
     )
     await outbox.run_until_idle(limit=10)

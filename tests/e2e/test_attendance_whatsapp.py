@@ -36,7 +36,7 @@ async def _prompts(bot: WhatsAppBot, wa: FakeWhatsApp, *wa_ids: str) -> dict[str
     """Plan the prompts as the scheduler does; the bot's own outbox dispatcher delivers."""
     rt = bot.rt
     before = {w: len(wa.messages_to(w)) for w in wa_ids}
-    await plan_due_prompts(rt.sessions, NudgeConfig.from_settings(rt.settings, ["whatsapp"]),
+    await plan_due_prompts(rt.sessions, NudgeConfig.from_config(rt.deps.config, ["whatsapp"]),
                            now=rt.clock.now(), agency_tz=rt.settings.tz,
                            close=rt.settings.attendance_close)
     for _ in range(500):

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.clock import FixedClock
+from core.clock import FixedClock
+from core.types import Incoming, Reply
 from db.models import Identity, LinkCode, Person
-from handlers.types import Incoming, Reply
 from tests.e2e.test_whatsapp_conversation import register
 from tests.e2e.whatsapp_bot import WhatsAppBot, choice, texts
 

@@ -130,14 +130,19 @@ async def test_profile_edit_stop_and_erase(telegram_bot: TelegramBot) -> None:
 
 async def test_admin_commands_are_checked_in_one_place(telegram_bot: TelegramBot) -> None:
     bot = telegram_bot
-    refused = await bot.say(USER, "/admin tambah 777")
+    refused = await bot.say(USER, "/admin tambah telegram:777")
     assert "hanya untuk admin" in (refused.text or "")
     owner = 9001
-    added = await bot.say(owner, "/admin tambah 5001")
+    # An id names its channel; a bare one (once guessed from its shape) is explained.
+    bare = await bot.say(owner, "/admin tambah 5001")
+    assert "Tulis ID beserta kanalnya" in (bare.text or "") and "telegram:ID" in (bare.text or "")
+    wrong = await bot.say(owner, "/admin tambah telegram:abc")
+    assert "ID Telegram tidak valid" in (wrong.text or "")
+    added = await bot.say(owner, "/admin tambah telegram:5001")
     assert "kini admin" in (added.text or "")
     listed = await bot.say(USER, "/admin")  # now an admin: may list, not change
     assert "5001" in (listed.text or "")
-    denied = await bot.say(USER, "/admin hapus 5001")
+    denied = await bot.say(USER, "/admin hapus telegram:5001")
     assert "hanya pemilik" in (denied.text or "")
-    removed = await bot.say(owner, "/admin hapus 5001")
+    removed = await bot.say(owner, "/admin hapus telegram:5001")
     assert "bukan admin lagi" in (removed.text or "")

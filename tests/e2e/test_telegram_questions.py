@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.clock import FixedClock
+from core.clock import FixedClock
 from db.models import OutboxMessage, Question
 from tests.conftest import OWNER_ID
 from tests.e2e.conftest import TelegramBot

@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FixedClock
-from bot.outbox import enqueue
 from bot.settings import Settings
 from bot.whatsapp.templates import template_spec
+from core.clock import FixedClock
+from core.outbox import enqueue
+from core.types import Reply
 from db.models import OutboxMessage, Person
 from db.people import get_or_create_identity
-from handlers.types import Reply
 from tests.e2e.whatsapp_bot import WhatsAppBot, running_bot
 from tests.fakes.whatsapp_server import FakeWhatsApp
 

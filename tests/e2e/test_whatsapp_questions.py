@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import FixedClock
 from bot.settings import Settings
+from core.clock import FixedClock
 from tests.e2e.whatsapp_bot import WhatsAppBot, choice, choices, running_bot, texts, whatsapp_env
 from tests.fakes.whatsapp_server import FakeWhatsApp
 from tests.fakes.whatsapp_webhook import template_button_body, text_body

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FixedClock
 from bot.http_server import HttpServer, build_app
 from bot.runtime import build_runtime
 from bot.settings import Settings
+from core.clock import FixedClock
+from core.types import Attachment
 from db.inbox import inbox_counts
 from db.models import ConversationState, Identity, InboxMessage
-from handlers.types import Attachment
 from tests.e2e.whatsapp_bot import WhatsAppBot, running_bot, texts, whatsapp_env
 from tests.fakes.whatsapp_server import FakeWhatsApp
 from tests.fakes.whatsapp_webhook import document_body, envelope, post_signed, text_body
@@ -129,7 +129,7 @@ async def test_a_message_acknowledged_before_a_crash_is_answered_after_restart(
     rt = await build_runtime(wa_settings, clock, migrate=False)
     assert rt.whatsapp is not None
     await rt.whatsapp.start(process=False)
-    server = HttpServer(build_app(rt.sessions, whatsapp=rt.whatsapp), "127.0.0.1", 0)
+    server = HttpServer(build_app(rt.sessions, rt.whatsapp.routes()), "127.0.0.1", 0)
     await server.start()
     status, _ = await post_signed(server.url + "/whatsapp/webhook",
                                   text_body(WA_ID, "menu", wamid="wamid.BEFORECRASH"),

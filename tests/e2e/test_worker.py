@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.app import run_worker
-from bot.clock import FixedClock
 from bot.runtime import build_runtime
+from core.clock import FixedClock
 from tests.e2e.conftest import TelegramBot
 
 USER = 5001

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from bot.app import run_channels
-from bot.clock import Clock
 from bot.http_server import HttpServer
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.whatsapp.channel import WhatsAppChannel
+from core.clock import Clock
 from tests.fakes.whatsapp_server import FakeWhatsApp, SentMessage
 from tests.fakes.whatsapp_webhook import (
     Signature,

@@ -40,7 +40,7 @@ from http import HTTPStatus
 from typing import Any, cast
 from urllib.parse import unquote, unquote_plus
 
-from bot.clock import Clock, SystemClock
+from core.clock import Clock, SystemClock
 
 __all__ = [
     "FAKE_TOKEN",

@@ -28,7 +28,7 @@ from telegram.error import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.telegram_request import AiohttpRequest
+from bot.telegram.request import AiohttpRequest
 from tests.fakes.telegram_server import FakeTelegram, parse_html
 
 USER = 5550001

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot.runtime import Runtime
+from core.types import Incoming, Reply
 from db.engine import Sessions
 from db.models import Attendance, Identity, LearningSession, Person
 from handlers.attendance import AttendPress
-from handlers.types import Incoming, Reply
 from schedules.calendar import ensure_programmes
 
 WIB = ZoneInfo("Asia/Jakarta")

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.announcer import Announcer
-from bot.clock import FixedClock
-from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
+from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from core.clock import FixedClock
 from db.models import Announcement
+from schedules.announcer import Announcer
 from tests.auxil.announce_chat import Chat
 from tests.auxil.outbox import RecordingSender, add_people, rows
 from tests.conftest import OWNER_ID
@@ -29,14 +29,14 @@ async def rt(make_settings: Callable[..., Settings], clock: FixedClock) -> Async
 
 
 def announcer(rt: Runtime) -> Announcer:
-    return Announcer(rt.sessions, rt.clock, rt.settings, rt.deps.regions, rt.deps.signer,
-                     rates={"telegram": 30.0}, interval=0)
+    return Announcer(rt.sessions, rt.clock, rt.deps.config, rt.deps.channels, rt.deps.regions,
+                     rt.deps.signer, rates={"telegram": 30.0}, interval=0)
 
 
 async def deliver(rt: Runtime, sender: RecordingSender) -> None:
-    d = OutboxDispatcher(rt.sessions, rt.clock, [sender],
+    d = OutboxWorker(rt.sessions, rt.clock, [sender],
                          limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
-                         config=DispatcherConfig(poll_interval=0.02))
+                         config=WorkerConfig(poll_interval=0.02))
     await d.run_until_idle(limit=10)
 
 
@@ -62,7 +62,7 @@ async def test_text_to_everyone_end_to_end(rt: Runtime) -> None:
     assert {r.text for _, r in to_people} == {"<b>Libur</b> &amp; jadwal &lt; baru"}
     # The admin's confirm message (id 500) is edited with the progress.
     edits = [r for c, r in sender.sent if c == OWNER_ID]
-    assert edits and all(r.meta == {"edit_message_id": "500"} for r in edits)
+    assert edits and all(r.edit_message_id == "500" for r in edits)
     await a.tick()
     async with rt.sessions() as s:
         ann = (await s.scalars(select(Announcement))).one()
@@ -147,7 +147,7 @@ async def test_started_once_and_an_interrupted_start_is_resumed(rt: Runtime) -> 
 
 
 async def test_every_audience_choice_and_a_document(rt: Runtime) -> None:
-    from handlers.types import Attachment, Incoming
+    from core.types import Attachment, Incoming
 
     await add_people(rt.sessions, 2, first_chat=1000, instansi="Dinas Pendidikan Kab. Gresik")
     await add_people(rt.sessions, 3, first_chat=2000, instansi="BKD",

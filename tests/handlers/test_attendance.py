@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from core.clock import FixedClock
 from db.attendance import MAX_WRONG_CODES
 from handlers.attendance import AttendPress, progress_bar
 from handlers.profile import EditField
@@ -48,7 +48,7 @@ async def test_press_records_once_and_a_second_press_says_when(
     assert "Kehadiran tercatat" in text_of(first) and "+2 JP" in text_of(first)
     assert first[0].notice == (
         "✅ Kehadiran tercatat (11.05 WIB). +2 JP. Terima kasih! Rekap: /rekap")
-    assert first[0].meta == {"notice_only": True}  # Telegram: the toast alone, no message
+    assert first[0].notice_only and not first[0].alert  # the toast alone, no message
     clock.set(wib(MONDAY, 11, 30))
     again = await siti.press(await siti.button_for(sid))
     assert "sudah tercatat" in text_of(again) and "11.05 WIB" in text_of(again)

@@ -6,19 +6,21 @@ import csv
 import io
 import zipfile
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
-from bot.clock import FixedClock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from core.channels import Channels
+from core.clock import FixedClock
+from core.types import Reply
 from db.models import Person
 from db.people import add_admin, erase_person
 from handlers import attendance_admin
 from handlers.attendance_admin import ExportPick, parse_period
-from handlers.types import Reply
 from tests.handlers.attendance_helpers import (
     MONDAY,
     OWNER,
@@ -219,7 +221,9 @@ async def test_large_exports_are_zipped(
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         inner = zf.read("presensi_2026-11-01_2026-11-30.csv")
     assert inner.count(b"\r\n") == 1 + 7
-    monkeypatch.setattr(attendance_admin, "MAX_UPLOAD", 100)
+    small = replace(rt.deps.channels["telegram"], upload_limit=100)
+    others = [c for n, c in rt.deps.channels.items() if n != "telegram"]
+    monkeypatch.setattr(rt.deps, "channels", Channels([small, *others]))
     too_big = await Chat(rt, OWNER).say("/ekspor csv")
     assert "terlalu besar" in text_of(too_big) and not any(r.document for r in too_big)
 

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pytest
 
-from handlers.callbacks import CallbackData, CallbackError, Signer
+from core.callbacks import CallbackData, CallbackError, Signer
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.html_check import check_html, to_basic_html, visible_text
+from core.html_check import check_html, to_basic_html, visible_text
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.clock import FixedClock
 from bot.runtime import Runtime
+from core.clock import FixedClock
 from db.models import FaqEntryRow, FaqLookup, OutboxMessage, OutboxPayload, Question
 from tests.auxil.chat import Chat, buttons, text
 from tests.conftest import OWNER_ID
@@ -99,7 +99,7 @@ async def test_the_same_question_is_grouped_and_one_answer_reaches_everyone(
     siti_body = answers[1][1]
     assert "tgl 5 maret bs di unduh??" in siti_body["text"]  # her own words are quoted
     assert "mulai Senin, 10 Maret." in siti_body["text"]
-    template = siti_body["meta"]["template"]
+    template = siti_body["template"]
     assert template["kind"] == "answer"
     assert template["params"] == ["kapan sertifikat asn belajar tgl 5 maret bs di unduh??",
                                   "Sertifikat dapat diunduh mulai Senin, 10 Maret."]

@@ -106,7 +106,7 @@ async def test_recipients_are_owners_and_admins_with_an_identity(runtime: Runtim
         s.add(Admin(channel="whatsapp", external_id="6281200000001", added_by="9001",
                     created_at=MONDAY_MORNING))
     async with runtime.sessions() as s:
-        found = await admin_recipients(s, runtime.settings)
+        found = await admin_recipients(s, runtime.deps.channels)
         ident = await s.scalar(select(Identity.person_id).where(Identity.external_id == "777"))
     assert [(r.channel, r.chat_id) for r in found] == [
         ("telegram", "9001"), ("telegram", "777"), ("telegram", "888"),

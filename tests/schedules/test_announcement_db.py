@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import update
 
+from core.types import Reply
 from db.engine import Sessions
 from db.models import Announcement, OutboxMessage
-from handlers.types import Reply
 from schedules.announcements import (
     confirm,
     create_announcement,
@@ -20,6 +20,7 @@ from schedules.announcements import (
     request_stop,
 )
 from schedules.segments import Segment
+from tests.auxil.channels import CHANNELS
 from tests.auxil.outbox import add_people, rows
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -50,9 +51,10 @@ async def test_segments_rows_figures_and_finish(sessions: Sessions) -> None:
         assert await Segment(region="3515").count(s, both) == {"telegram": 6, "whatsapp": 2}
         assert await Segment(instansi="s_k").count(s, both) == {"telegram": 3}
     ann_id = await _announcement(sessions, Segment(region="3515"))
-    assert await enqueue_announcement(sessions, ann_id, channels=both, now=NOW,
+    infos = [CHANNELS[c] for c in both]
+    assert await enqueue_announcement(sessions, ann_id, channels=infos, now=NOW,
                                       batch_size=3) == 8
-    assert await enqueue_announcement(sessions, ann_id, channels=both, now=NOW) == 0
+    assert await enqueue_announcement(sessions, ann_id, channels=infos, now=NOW) == 0
     written = await rows(sessions, ref_type="announcement")
     assert len(written) == 8 and {r.channel for r in written} == {"telegram", "whatsapp"}
     assert len({r.payload_id for r in written}) == 2  # one body per channel

@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.timezones import ZONES
 from db.models import Announcement
 from db.regions import load_regions
 from schedules.announcement_text import format_duration, progress_text, report_text
 from schedules.announcement_time import WhenError, parse_when
 from schedules.announcements import Figures, estimate_seconds
 from schedules.segments import Segment, SegmentError, parse_segment
-from schedules.timezones import ZONES
+from tests.auxil.channels import CHANNELS
 
 WIB = ZONES["WIB"]
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 08:00 WIB
@@ -50,18 +51,18 @@ def test_bad_times_are_explained(text: str, error: str) -> None:
 def test_segments_from_the_command_line() -> None:
     regions = load_regions()
     seg = parse_segment(["kabupaten=Sidoarjo", "opd=Dinas Pendidikan", "kanal=Telegram",
-                         "program=asn belajar"], regions)
+                         "program=asn belajar"], regions, CHANNELS)
     assert seg == Segment(region="3515", instansi="Dinas Pendidikan", channel="telegram",
                           programme="asn-belajar")
     assert Segment.from_json(seg.to_json()) == seg
-    assert seg.describe(regions) == ("Kab. Sidoarjo; instansi memuat “Dinas Pendidikan”; "
+    assert seg.describe(regions, CHANNELS) == ("Kab. Sidoarjo; instansi memuat “Dinas Pendidikan”; "
                                      "pengguna Telegram; pelanggan ASN Belajar")
-    assert parse_segment(["region=3578"], regions).region == "3578"
-    assert Segment().describe(regions) == "semua pelanggan"
+    assert parse_segment(["region=3578"], regions, CHANNELS).region == "3578"
+    assert Segment().describe(regions, CHANNELS) == "semua pelanggan"
     for bad in (["region"], ["region=malang"], ["channel=sms"], ["programme=catur"],
                 ["umur=30"]):
         with pytest.raises(SegmentError):
-            parse_segment(bad, regions)
+            parse_segment(bad, regions, CHANNELS)
 
 
 def test_estimate_100k_at_the_free_telegram_rate_is_about_56_minutes() -> None:
@@ -87,14 +88,15 @@ def test_progress_and_report_texts() -> None:
     regions = load_regions()
     fig = Figures(sent=40_000, blocked=120, failed=3, pending=59_877,
                   remaining_by_channel={"telegram": 59_877})
-    text = progress_text(_ann(), fig, now=NOW, tz=WIB, regions=regions,
+    text = progress_text(_ann(), fig, now=NOW, tz=WIB, regions=regions, channels=CHANNELS,
                          eta_seconds=59_877 / 30, rate=29.96)
     assert "Terkirim: 40.000" in text and "Memblokir bot: 120" in text
     assert "Sisa: 59.877" in text and "Kecepatan: 30,0 pesan/detik" in text
     assert "Perkiraan selesai: 08.33 WIB (± 33 menit lagi)" in text
     done = Figures(sent=99_000, blocked=900, failed=100, cancelled=0)
     report = report_text(_ann(status="done"), done, [("permanent: Chat not found", 100)],
-                         tz=WIB, regions=regions, now=datetime(2026, 11, 23, 1, 56, tzinfo=UTC))
+                         tz=WIB, regions=regions, channels=CHANNELS,
+                         now=datetime(2026, 11, 23, 1, 56, tzinfo=UTC))
     assert "Terkirim: 99.000" in report
     assert "Memblokir bot: 900 (kini ditandai tidak aktif)" in report
     assert "Gagal: 100" in report and "100× permanent: Chat not found" in report

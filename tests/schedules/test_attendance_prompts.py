@@ -8,16 +8,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.clock import FixedClock
-from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
+from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
+from core.callbacks import Signer
+from core.clock import FixedClock
 from db.attendance import record_attendance
 from db.engine import Sessions
 from db.models import LearningSession, OutboxMessage, Person
 from handlers.attendance import AttendPress
-from handlers.callbacks import Signer
 from schedules.attendance_prompts import (
     HADIR,
-    SIGN_META,
     plan_due_prompts,
     prompt_template,
     render_prompt,
@@ -48,7 +47,7 @@ async def test_prompt_words_buttons_and_recording(sessions: Sessions) -> None:
     assert "Selasa, 24 November 2026 pukul 00.59 WITA" in reply.text  # 23:59 WIB, in WITA
     assert '<a href="https://youtu.be/x">Tonton rekamannya</a>' in reply.text
     assert [[b.label for b in row] for row in reply.buttons] == [[HADIR], ["📼 Rekaman"]]
-    assert reply.buttons[0][0].data == AttendPress(sid).pack() and reply.meta[SIGN_META]
+    assert reply.buttons[0][0].data == AttendPress(sid).pack() and reply.sign_buttons
     coded = await add_session(sessions, code="P2", attendance_code="K")
     assert "kode presensi" in render_prompt(await _session(sessions, coded), "WIB",
                                             agency_tz=WIB, close=CLOSE).text
@@ -64,15 +63,16 @@ def test_sign_for_signs_only_callback_buttons() -> None:
     signed = sign_for(reply, signer, 42)
     assert signer.verify("42", signed.buttons[0][0].data) == "att:7"
     assert signed.buttons[1][0].url == "https://youtu.be/r" and not signed.buttons[1][0].data
-    assert SIGN_META not in signed.meta
+    assert not signed.sign_buttons
     assert sign_for(signed, signer, 43) is signed  # already personal: left alone
     assert sign_for(reply, signer, None) is reply
     # The WhatsApp template sent outside the 24-hour window: its quick reply is signed too.
-    with_template = dataclasses.replace(reply, meta={**reply.meta, "template": prompt_template(
-        LearningSession(id=7, title="T", programme_key="asn-belajar"))})
-    template = sign_for(with_template, signer, 42).meta["template"]
-    assert template["kind"] == "attendance" and template["params"] == ["ASN Belajar: T"]
-    assert [signer.verify("42", q) for q in template["quick_replies"]] == ["att:7"]
+    with_template = dataclasses.replace(reply, template=prompt_template(
+        LearningSession(id=7, title="T", programme_key="asn-belajar")))
+    template = sign_for(with_template, signer, 42).template
+    assert template is not None
+    assert template.kind == "attendance" and template.params == ("ASN Belajar: T",)
+    assert [signer.verify("42", q) for q in template.quick_replies] == ["att:7"]
 
 
 async def test_planned_for_the_programme_audience_once(sessions: Sessions) -> None:
@@ -112,10 +112,10 @@ async def test_delivered_with_a_button_signed_for_each_person(sessions: Sessions
     await plan_due_prompts(sessions, CONFIG, now=wib(MONDAY, 10), agency_tz=WIB, close=CLOSE)
     signer = Signer(b"s" * 32)
     sender = RecordingSender()
-    dispatcher = OutboxDispatcher(
+    dispatcher = OutboxWorker(
         sessions, FixedClock(wib(MONDAY, 10, 1)), [sender],
         limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
-        config=DispatcherConfig(poll_interval=0.05, maintenance_interval=0.1),
+        config=WorkerConfig(poll_interval=0.05, maintenance_interval=0.1),
         personalise=lambda reply, pid: sign_for(reply, signer, pid),
     )
     await dispatcher.run_until_idle(limit=10)
@@ -123,7 +123,7 @@ async def test_delivered_with_a_button_signed_for_each_person(sessions: Sessions
     for chat, reply in sender.sent:
         person = people[int(chat) - 20]
         assert signer.verify(str(person), reply.buttons[0][0].data) == f"att:{sid}"
-        assert SIGN_META not in reply.meta
+        assert not reply.sign_buttons
 
 
 async def test_nothing_after_attendance_closes(sessions: Sessions) -> None:

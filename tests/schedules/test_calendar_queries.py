@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from core.programme import PROGRAMMES
 from db.engine import Sessions
 from db.models.calendar import Programme
 from schedules.calendar import (
@@ -15,7 +16,6 @@ from schedules.calendar import (
     sessions_between,
     sessions_on,
 )
-from schedules.programme import PROGRAMMES
 from tests.schedules.calendar_helpers import BELAJAR, FORUM, HEADER, csv_bytes, run_import
 
 

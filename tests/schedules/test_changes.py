@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import update
 
-from bot.clock import FixedClock
-from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
+from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
+from core.clock import FixedClock
 from db.engine import Sessions
 from db.models import LearningSession
 from schedules.calendar_report import SessionChange
@@ -17,7 +17,7 @@ from schedules.scheduler import NudgePlanner
 from tests.auxil.outbox import RecordingSender, add_people, add_session, rows
 
 MONDAY = date(2026, 11, 23)
-CONFIG = NudgeConfig()
+CONFIG = NudgeConfig(channels=("telegram",))
 
 
 def utc(day: date, hh: int, mm: int = 0) -> datetime:
@@ -26,10 +26,10 @@ def utc(day: date, hh: int, mm: int = 0) -> datetime:
 
 async def deliver(sessions: Sessions, at: datetime) -> RecordingSender:
     sender = RecordingSender()
-    await OutboxDispatcher(
+    await OutboxWorker(
         sessions, FixedClock(at), [sender],
         limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
-        config=DispatcherConfig(poll_interval=0.05, maintenance_interval=0.1),
+        config=WorkerConfig(poll_interval=0.05, maintenance_interval=0.1),
     ).run_until_idle(limit=10)
     return sender
 

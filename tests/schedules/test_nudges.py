@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot.clock import FixedClock
-from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
+from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
+from core.clock import FixedClock
 from db.engine import Sessions
 from db.models import Holiday, OutboxMessage
 from schedules.nudges import NudgeConfig, plan_session_reminders
@@ -17,7 +17,8 @@ from tests.auxil.outbox import RecordingSender, add_people, add_session, rows
 
 MONDAY = date(2026, 11, 23)
 SATURDAY = date(2026, 11, 28)
-CONFIG = NudgeConfig(batch_size=2)  # small batches: the streaming path is exercised
+# Small batches: the streaming path is exercised.
+CONFIG = NudgeConfig(batch_size=2, channels=("telegram",))
 
 
 def utc(day: date, hh: int, mm: int = 0) -> datetime:
@@ -27,10 +28,10 @@ def utc(day: date, hh: int, mm: int = 0) -> datetime:
 async def deliver(sessions: Sessions, at: datetime) -> RecordingSender:
     """Run a dispatcher at the instant `at` until nothing is due."""
     sender = RecordingSender()
-    d = OutboxDispatcher(
+    d = OutboxWorker(
         sessions, FixedClock(at), [sender],
         limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
-        config=DispatcherConfig(poll_interval=0.05, maintenance_interval=0.1),
+        config=WorkerConfig(poll_interval=0.05, maintenance_interval=0.1),
     )
     await d.run_until_idle(limit=10)
     return sender
@@ -190,7 +191,7 @@ async def test_a_reminder_planned_too_late_is_recorded_missed_once(
 ) -> None:
     await add_people(sessions, 1, first_chat=100)
     session = await add_session(sessions, MONDAY, time(9, 0))  # 02:00 UTC
-    config = NudgeConfig(reminder_minutes=60, catchup=timedelta(minutes=10))
+    config = NudgeConfig(reminder_minutes=60, catchup=timedelta(minutes=10), channels=("telegram",))
     # Due 08:00 WIB; back at 08:20, the session not started yet but past the catch-up window.
     with caplog.at_level(logging.WARNING):
         outcomes = await plan_session_reminders(sessions, config, session=session,
@@ -213,7 +214,7 @@ async def test_a_reminder_already_planned_stays_planned_past_the_window(
 ) -> None:
     await add_people(sessions, 1, first_chat=100)
     session = await add_session(sessions, MONDAY, time(9, 0))
-    config = NudgeConfig(reminder_minutes=60, catchup=timedelta(minutes=10))
+    config = NudgeConfig(reminder_minutes=60, catchup=timedelta(minutes=10), channels=("telegram",))
     first = await plan_session_reminders(sessions, config, session=session,
                                          now=utc(MONDAY, 1, 5))
     assert sorted(o.status for o in first) == ["planned"] * 3

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.clock import FixedClock
+from core.callbacks import Signer
+from core.clock import FixedClock
 from db.engine import Sessions
 from db.models import Person
-from handlers.callbacks import Signer
 from schedules.nudges import NudgeConfig
 from schedules.preferences import (
     PrefAction,
@@ -92,7 +92,7 @@ async def test_handler_stores_and_the_planner_obeys(sessions: Sessions) -> None:
         reply = await pengingat(s, pid, "menu nyala")
     monday = date(2026, 11, 23)
     at = datetime.combine(monday - timedelta(days=1), time(23, 30), UTC)
-    planner = NudgePlanner(sessions, FixedClock(at), NudgeConfig())
+    planner = NudgePlanner(sessions, FixedClock(at), NudgeConfig(channels=("telegram",)))
     await planner.tick(at)  # Monday's forum is muted
     await planner.tick(at + timedelta(days=1))  # Tuesday's menu comes
     assert [r.idem_key for r in await rows(sessions)] == [f"menu:2026-11-24:{pid}"]

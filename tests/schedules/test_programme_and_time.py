@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from schedules.programme import find_programme, next_working_day, programme_for
-from schedules.timezones import format_date, format_time, local_today
+from core.programme import find_programme, next_working_day, programme_for
+from core.timezones import format_date, format_time, local_today
 
 
 def test_programme_for_each_weekday() -> None:

@@ -6,11 +6,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from core.programme import PROGRAMMES
 from db.engine import Sessions
 from schedules.calendar import sessions_between
 from schedules.calendar_import import load_sample_calendar
 from schedules.holidays import holiday_on, national_holiday
-from schedules.programme import PROGRAMMES
 from tests.schedules.calendar_helpers import NOW, all_sessions, csv_bytes, run_import
 
 WIB = ZoneInfo("Asia/Jakarta")

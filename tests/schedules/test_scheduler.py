@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.clock import FixedClock
+from core.clock import FixedClock
 from db.engine import Sessions
 from schedules.nudges import NudgeConfig
 from schedules.scheduler import NudgePlanner, build_scheduler
@@ -16,7 +16,7 @@ SUNDAY = date(2026, 11, 22)
 
 def test_jobs_fire_at_half_past_six_in_each_zone(sessions: Sessions) -> None:
     planner = NudgePlanner(sessions, FixedClock(datetime(2026, 11, 22, tzinfo=UTC)),
-                           NudgeConfig(catchup=timedelta(hours=2)))
+                           NudgeConfig(catchup=timedelta(hours=2), channels=("telegram",)))
     scheduler = build_scheduler(planner)
     after = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # Sunday noon UTC
     fires = {
@@ -43,8 +43,8 @@ def test_jobs_fire_at_half_past_six_in_each_zone(sessions: Sessions) -> None:
 async def test_the_running_scheduler_ticks(sessions: Sessions) -> None:
     await add_people(sessions, 2)
     at = datetime.combine(SUNDAY, time(23, 25), UTC)  # 06:25 WIB on Monday
-    scheduler = build_scheduler(NudgePlanner(sessions, FixedClock(at), NudgeConfig()),
-                                tick_seconds=0.2)
+    planner = NudgePlanner(sessions, FixedClock(at), NudgeConfig(channels=("telegram",)))
+    scheduler = build_scheduler(planner, tick_seconds=0.2)
     scheduler.start()
     try:
         for _ in range(50):

@@ -21,7 +21,7 @@ from bot.delivery import (
     RateLimited,
     TransientFailure,
 )
-from handlers.types import Reply
+from core.types import Reply
 
 __all__ = ["TG_TEXT_LIMIT", "map_error", "reply_markup", "retry_after_seconds"]
 

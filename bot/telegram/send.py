@@ -11,9 +11,9 @@ from telegram import error as tg_error
 from telegram.constants import ParseMode
 
 from bot.delivery import PermanentFailure
-from bot.telegram_render import TG_CAPTION_LIMIT, TG_TEXT_LIMIT, map_error, reply_markup
-from handlers.text import split_text
-from handlers.types import Attachment, Reply
+from bot.telegram.render import TG_CAPTION_LIMIT, TG_TEXT_LIMIT, map_error, reply_markup
+from core.text import split_text
+from core.types import Attachment, Reply
 
 __all__ = ["TelegramSender", "send_reply"]
 
@@ -86,12 +86,11 @@ class TelegramSender:
     async def deliver(self, chat_id: str, reply: Reply) -> str | None:
         """Send `reply`; raise a `bot.delivery.DeliveryError` on failure.
 
-        `reply.meta["edit_message_id"]` makes it an edit of that message's text and
-        buttons instead (an announcement's progress, paced like every other message).
+        `reply.edit_message_id` makes it an edit of that message's text and buttons
+        instead (an announcement's progress, paced like every other message).
         """
-        edit_id = reply.meta.get("edit_message_id")
-        if edit_id:
-            return await self._edit(chat_id, str(edit_id), reply)
+        if reply.edit_message_id:
+            return await self._edit(chat_id, reply.edit_message_id, reply)
         att = reply.photo or reply.document
         if att is not None and att.content is None and not att.file_id and att.filename:
             return await self._deliver_file(chat_id, reply, att)

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -17,24 +17,23 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Integer, SmallInteger, String
 
+from core.types import Reply, TemplateRef
 from db.base import UTCDateTime
-from db.engine import Sessions, rows_touched
+from db.engine import Sessions, rows_touched, session_class
 from db.models.outbox import OutboxMessage, OutboxPayload
 from db.models.people import Person
-from handlers.types import Reply
 
 __all__ = [
     "BULK_PRIORITY",
     "KIND_PRIORITY",
     "PRIORITIES",
+    "OutboxBell",
     "Priority",
     "Ref",
-    "add_wake_listener",
     "dialect_insert",
     "enqueue",
     "enqueue_audience",
     "payload_body",
-    "remove_wake_listener",
     "store_payload",
 ]
 
@@ -75,34 +74,38 @@ class Ref:
 
 
 # --- in-process wake-up -------------------------------------------------------------
-# A dispatcher in this process wants to know at once that rows were committed; other
-# processes find them by polling. The flag rides on the session and fires after commit,
-# so a dispatcher never looks before the rows are visible.
+
+
+class OutboxBell:
+    """Rings in this process after a commit that enqueued rows, so a worker looks at once
+    (other processes find the rows by polling). It listens on one session factory; the
+    flag rides on the session, so a worker never looks before the rows are visible."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._listeners: list[Callable[[], None]] = []
+        self._session_class = session_class(sessions)
+        event.listen(self._session_class, "after_commit", self._after_commit)
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(_FLAG, False):
+            for listener in list(self._listeners):
+                listener()
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every commit that enqueued rows."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[], None]) -> None:
+        """Stop calling `listener`."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def close(self) -> None:
+        """Stop listening on the session factory."""
+        event.remove(self._session_class, "after_commit", self._after_commit)
+
 
 _FLAG = "outbox.enqueued"
-_listeners: list[Callable[[], None]] = []
-_installed = False
-
-
-def _after_commit(session: Session) -> None:
-    if session.info.pop(_FLAG, False):
-        for listener in list(_listeners):
-            listener()
-
-
-def add_wake_listener(listener: Callable[[], None]) -> None:
-    """Call `listener` after every commit that enqueued rows in this process."""
-    global _installed
-    if not _installed:
-        event.listen(Session, "after_commit", _after_commit)
-        _installed = True
-    _listeners.append(listener)
-
-
-def remove_wake_listener(listener: Callable[[], None]) -> None:
-    """Stop calling `listener`."""
-    if listener in _listeners:
-        _listeners.remove(listener)
 
 
 def _mark(session: AsyncSession) -> None:
@@ -112,13 +115,12 @@ def _mark(session: AsyncSession) -> None:
 # --- payloads ------------------------------------------------------------------------
 
 
-def payload_body(reply: Reply, template: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The stored form of a reply; a WhatsApp template for use outside the 24-hour window
-    rides in `meta["template"]` (e.g. {"name_setting": "menu", "params": [...]})."""
-    body = reply.to_dict()
+def payload_body(reply: Reply, template: TemplateRef | None = None) -> dict[str, Any]:
+    """The stored form of a reply, with the template that carries it where free-form text
+    is not allowed (if not already in `reply.template`)."""
     if template is not None:
-        body["meta"] = {**body.get("meta", {}), "template": dict(template)}
-    return body
+        reply = replace(reply, template=template)
+    return reply.to_dict()
 
 
 def dialect_insert(session: AsyncSession, table: Any) -> Any:
@@ -174,7 +176,7 @@ async def enqueue(
     not_before: datetime | None = None,
     expires_at: datetime | None = None,
     ref: Ref | None = None,
-    template: Mapping[str, Any] | None = None,
+    template: TemplateRef | None = None,
 ) -> int | None:
     """Write one message to the outbox in the caller's transaction.
 

@@ -9,23 +9,25 @@ from collections import deque
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.outbox import Priority, enqueue
-from bot.settings import Settings
+from core.callbacks import CallbackData, Signer
+from core.channels import ChannelInfo, Channels
+from core.clock import Clock
+from core.config import CoreConfig
+from core.outbox import Priority, enqueue
+from core.types import Button, Reply
 from db.engine import Sessions
 from db.models.announcements import Announcement
 from db.models.outbox import OutboxMessage
 from db.regions import Regions
-from handlers.announcement_buttons import AnnStop
-from handlers.callbacks import Signer
-from handlers.types import Button, Reply
 from schedules.announcement_text import progress_text, report_text
 from schedules.announcements import (
     Figures,
+    channel_rates,
     claim_due,
     enqueue_announcement,
     estimate_seconds,
@@ -34,14 +36,21 @@ from schedules.announcements import (
     store_figures,
 )
 
-__all__ = ["EDITABLE_CHANNELS", "Announcer", "start_announcer"]
+__all__ = ["AnnStop", "Announcer"]
 
 log = logging.getLogger(__name__)
 
-# Channels whose sender can edit a message it sent (Reply.meta["edit_message_id"]).
-EDITABLE_CHANNELS = frozenset({"telegram"})
 # The rate shown and used for the estimate is measured over about this many seconds.
 _RATE_WINDOW = 30.0
+
+
+@dataclass(frozen=True)
+class AnnStop(CallbackData):
+    """Stop a running announcement, or cancel a scheduled one (the progress message's
+    button)."""
+
+    prefix: ClassVar[str] = "ans"
+    ann: int
 
 
 @dataclass
@@ -80,24 +89,30 @@ class Announcer:
         self,
         sessions: Sessions,
         clock: Clock,
-        settings: Settings,
+        config: CoreConfig,
+        channels: Channels,
         regions: Regions,
         signer: Signer,
         *,
-        rates: Mapping[str, float],
-        editable: Collection[str] = EDITABLE_CHANNELS,
+        rates: Mapping[str, float] | None = None,
+        editable: Collection[str] | None = None,
         interval: float | None = None,
         poll: float = 1.0,
         batch_size: int = 5000,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
-        self._settings = settings
+        self._config = config
+        self._channels = channels
         self._regions = regions
         self._signer = signer
-        self.rates = dict(rates)
-        self.editable = frozenset(editable)
-        self.interval = settings.announcement_progress_seconds if interval is None else interval
+        # The delivering channels, at their rates (for the estimate); the progress message
+        # is edited in place on channels that can edit (the others get start and report).
+        self.rates = channel_rates(channels.values()) if rates is None else dict(rates)
+        self.editable = frozenset(
+            c.name for c in channels.values() if c.can_edit) if editable is None else frozenset(
+            editable)
+        self.interval = config.announcement_progress_seconds if interval is None else interval
         self.poll = poll
         self.batch_size = batch_size
         self._watch: dict[int, _Watch] = {}
@@ -105,6 +120,9 @@ class Announcer:
         self._kick = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
+
+    def _delivering(self) -> list[ChannelInfo]:
+        return [self._channels[c] for c in self.rates if c in self._channels]
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -165,7 +183,7 @@ class Announcer:
         if ann_id in self._enqueuing:
             return
         task = asyncio.create_task(
-            enqueue_announcement(self._sessions, ann_id, channels=list(self.rates), now=now,
+            enqueue_announcement(self._sessions, ann_id, channels=self._delivering(), now=now,
                                  batch_size=self.batch_size),
             name=f"enqueue announcement {ann_id}",
         )
@@ -193,8 +211,8 @@ class Announcer:
 
     def _report(self, ann: Announcement, fig: Figures, reasons: list[tuple[str, int]],
                 now: datetime) -> Reply:
-        return Reply(report_text(ann, fig, reasons, tz=self._settings.tz,
-                                 regions=self._regions, now=now))
+        return Reply(report_text(ann, fig, reasons, tz=self._config.tz,
+                                 regions=self._regions, channels=self._channels, now=now))
 
     async def _show(self, ann_id: int, now: datetime, watch: _Watch, *, final: bool) -> None:
         loop = asyncio.get_running_loop()
@@ -212,8 +230,8 @@ class Announcer:
                 eta: float | None = fig.pending / rate
             else:
                 eta = estimate_seconds(fig.remaining_by_channel, self.rates)
-            text = progress_text(ann, fig, now=now, tz=self._settings.tz, regions=self._regions,
-                                 eta_seconds=eta, rate=rate)
+            text = progress_text(ann, fig, now=now, tz=self._config.tz, regions=self._regions,
+                                 channels=self._channels, eta_seconds=eta, rate=rate)
             channel, chat = ann.progress_channel, ann.progress_chat_id
             if channel is None or chat is None or text == watch.last_text:
                 return
@@ -246,8 +264,7 @@ class Announcer:
             await enqueue(
                 s, key=key, person_id=ann.created_by_person_id,
                 channel=channel, chat_id=chat, kind="reply",
-                reply=Reply(text, buttons=buttons,
-                            meta={"edit_message_id": ann.progress_message_id}),
+                reply=Reply(text, buttons=buttons, edit_message_id=ann.progress_message_id),
                 now=now, priority=Priority.REPLY,
                 not_before=now + timedelta(seconds=delay),
                 # An edit that could not go out in time is replaced by the next one.
@@ -289,22 +306,3 @@ class Announcer:
                    OutboxMessage.status == "sent")
         )
         return found
-
-
-def start_announcer(
-    sessions: Sessions,
-    clock: Clock,
-    settings: Settings,
-    deps_services: dict[str, object],
-    regions: Regions,
-    signer: Signer,
-) -> Announcer:
-    """Start the announcer for the configured channels (rates from the settings) and make
-    it known to the handlers (`services["announcer"]`, woken on confirm and stop)."""
-    from schedules.announcements import channel_rates
-
-    announcer = Announcer(sessions, clock, settings, regions, signer,
-                          rates=channel_rates(settings))
-    deps_services["announcer"] = announcer
-    announcer.start()
-    return announcer

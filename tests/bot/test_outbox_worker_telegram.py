@@ -10,19 +10,19 @@ import pytest
 from sqlalchemy import select
 from telegram import Bot
 
-from bot.clock import SystemClock
-from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
-from bot.outbox import enqueue
-from bot.telegram_request import AiohttpRequest
-from bot.telegram_send import TelegramSender
+from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
+from bot.telegram.request import AiohttpRequest
+from bot.telegram.send import TelegramSender
+from core.clock import SystemClock
+from core.outbox import enqueue
+from core.types import Reply
 from db.engine import Sessions
 from db.models import Identity, Person
-from handlers.types import Reply
 from tests.auxil.outbox import add_people, rows, status_counts
 from tests.fakes.telegram_server import FakeTelegram
 
 CLOCK = SystemClock()
-CONFIG = DispatcherConfig(poll_interval=0.05, maintenance_interval=0.1, backoff_base=0.1,
+CONFIG = WorkerConfig(poll_interval=0.05, maintenance_interval=0.1, backoff_base=0.1,
                           backoff_max=0.3)
 
 
@@ -52,8 +52,8 @@ async def people_with_messages(sessions: Sessions, n: int, kind: str = "announce
 
 async def run(
     sessions: Sessions, bot: Bot, *, settle: float = 0.0, **config: Any
-) -> OutboxDispatcher:
-    d = OutboxDispatcher(
+) -> OutboxWorker:
+    d = OutboxWorker(
         sessions, CLOCK, [TelegramSender(bot)],
         limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
         config=dataclasses.replace(CONFIG, **config),
@@ -125,7 +125,7 @@ async def test_a_slow_answer_times_out_and_is_retried(
     (chat,) = await people_with_messages(sessions, 1)
     tg.delay("sendMessage", 0.6)
     bot = await bot_for(tg, read_timeout=0.2)
-    d = OutboxDispatcher(sessions, CLOCK, [TelegramSender(bot)],
+    d = OutboxWorker(sessions, CLOCK, [TelegramSender(bot)],
                          limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
                          config=dataclasses.replace(CONFIG, backoff_base=0.3))
     d.start()
@@ -168,7 +168,7 @@ async def test_migrated_chat_is_followed_and_resent(sessions: Sessions, tg: Fake
 async def test_global_rate_is_respected(sessions: Sessions, tg: FakeTelegram) -> None:
     await people_with_messages(sessions, 30)
     bot = await bot_for(tg)
-    d = OutboxDispatcher(sessions, CLOCK, [TelegramSender(bot)],
+    d = OutboxWorker(sessions, CLOCK, [TelegramSender(bot)],
                          limits={"telegram": ChannelLimits(rate=40, chat_rate=1)}, config=CONFIG)
     try:
         await d.run_until_idle(limit=20)

@@ -1,4 +1,4 @@
-"""Deliver the outbox: claim rows with a lease, send them paced per channel, record the outcome."""
+"""The outbox worker: claim rows with a lease, send them paced per channel, record outcomes."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ import os
 import random
 import socket
 import uuid
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.delivery import (
     Blocked,
     ChatMigrated,
@@ -30,30 +28,22 @@ from bot.delivery import (
     Sender,
     TransientFailure,
 )
-from bot.outbox import BULK_PRIORITY, PRIORITIES, add_wake_listener, remove_wake_listener
-from db.engine import Sessions, rows_touched
-from db.models.outbox import OutboxMessage, OutboxPayload
-from db.models.people import Identity, Person
-from handlers.types import Reply
+from bot.pacing import ChannelLimits, Pacer
+from core.clock import Clock
+from core.outbox import BULK_PRIORITY, PRIORITIES, OutboxBell
+from core.types import Reply
+from db import outbox_claims as claims
+from db.engine import Sessions
+from db.outbox_claims import ClaimedRow, Outcome
+from db.outbox_status import mark_unreachable
 
-__all__ = ["ChannelLimits", "DispatcherConfig", "DispatcherStats", "OutboxDispatcher"]
+__all__ = ["ChannelLimits", "OutboxWorker", "WorkerConfig", "WorkerStats"]
 
 log = logging.getLogger(__name__)
 
-_T: Table = OutboxMessage.__table__  # type: ignore[assignment]
-
-
 @dataclass(frozen=True)
-class ChannelLimits:
-    """Pacing of one channel: messages per second overall and to one chat (None: no limit)."""
-
-    rate: float | None = 30.0
-    chat_rate: float | None = 1.0
-
-
-@dataclass(frozen=True)
-class DispatcherConfig:
-    """How the dispatcher claims, paces and retries."""
+class WorkerConfig:
+    """How the worker claims, paces and retries."""
 
     concurrency: int = 64  # sends in flight per channel at most
     buffer_seconds: float = 1.0  # claim about this much work: an urgent row waits at most this
@@ -75,8 +65,8 @@ class DispatcherConfig:
 
 
 @dataclass
-class DispatcherStats:
-    """What this dispatcher did since it started."""
+class WorkerStats:
+    """What this worker did since it started."""
 
     claimed: int = 0
     sent: int = 0
@@ -89,106 +79,22 @@ class DispatcherStats:
     by_reason: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    person_id: int | None
-    chat_id: str
-    kind: str
-    priority: int
-    payload_id: int
-    attempts: int
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    row_id: int
-    status: str  # sent, failed, skipped, pending
-    error: str | None = None
-    message_id: str | None = None
-    not_before: datetime | None = None
-    attempts_delta: int = 0  # -1 gives back the claim's attempt (429, stop)
-
-
-class _Pacer:
-    """Never more than `rate` sends in any sliding second, with a little headroom.
-
-    A token bucket lets small bursts through (a 100 ms bucket at 30/s allows 33 in some
-    second), and so does a schedule of slots after the event loop stalled (every late
-    slot fires at once); a platform that counts a sliding second answers the excess with
-    429 and a whole second's pause, which costs far more than it saved. So sends leave
-    one at a time, under two rules:
-
-    - the window: a send leaves at least 1.03 s (3% headroom, for jitter between leaving
-      here and arriving there) after the send `rate` sends before it;
-    - the gap: at least 0.8/rate after the previous send, so the platform never sees
-      more than a mild burst.
-
-    Evenly spaced sends meet both; a send that left late (a stalled loop, a slow claim)
-    only delays the next ones by the gap, so the lost time is caught up at 1.25 times
-    the rate instead of being lost for good. asyncio's sleep overshoots by a millisecond
-    or more, so the sleep is shortened by the overshoot measured so far and the last bit
-    is waited by yielding.
-    """
-
-    HEADROOM = 0.03
-    GAP = 0.8
-
-    def __init__(self, rate: float) -> None:
-        self.per_window = max(1, math.floor(rate))
-        self.window = (1 + self.HEADROOM) * self.per_window / rate
-        self.gap = self.GAP / rate
-        self._sent: deque[float] = deque(maxlen=self.per_window)  # loop times, oldest first
-        self._overshoot = 0.0  # seconds, a moving average
-        self._lock = asyncio.Lock()  # FIFO: one waiter sleeps, the others queue
-
-    def due(self) -> float:
-        """The earliest loop time the next send may leave."""
-        if not self._sent:
-            return -math.inf
-        due = self._sent[-1] + self.gap
-        if len(self._sent) == self.per_window:
-            due = max(due, self._sent[0] + self.window)
-        return due
-
-    def mark(self, at: float) -> None:
-        """A send left at loop time `at`."""
-        self._sent.append(at)
-
-    async def acquire(self) -> None:
-        """Wait until this send may leave."""
-        loop = asyncio.get_running_loop()
-        async with self._lock:
-            target = self.due()
-            while (wait := target - loop.time()) > 0:
-                nap = wait - self._overshoot
-                if nap > 0:
-                    before = loop.time()
-                    await asyncio.sleep(nap)
-                    late = loop.time() - before - nap
-                    self._overshoot = 0.9 * self._overshoot + 0.1 * min(max(late, 0.0), 0.01)
-                else:
-                    await asyncio.sleep(0)
-            self.mark(loop.time())
-
-
 class _Lane:
     """The state of one channel: its sender, limiters, pause and queue of claimed rows."""
 
-    def __init__(self, sender: Sender, limits: ChannelLimits, config: DispatcherConfig) -> None:
+    def __init__(self, sender: Sender, limits: ChannelLimits, config: WorkerConfig) -> None:
         self.sender = sender
         self.channel = sender.channel
-        self.limiter: _Pacer | None = None
+        self.limiter: Pacer | None = None
         if limits.rate is not None:
-            self.limiter = _Pacer(limits.rate)
+            self.limiter = Pacer(limits.rate)
         self.chat_interval = 1 / limits.chat_rate if limits.chat_rate else None
         self.next_chat: dict[str, float] = {}
         per_rate = math.ceil((limits.rate or math.inf) * config.buffer_seconds) \
             if limits.rate is not None else config.claim_max
         self.target = max(1, min(config.claim_max, max(per_rate, 1)))
         self.workers = max(1, min(config.concurrency, self.target))
-        self.queue: asyncio.Queue[_Row | None] = asyncio.Queue()
+        self.queue: asyncio.Queue[ClaimedRow | None] = asyncio.Queue()
         self.inflight = 0
         self.kick = asyncio.Event()  # new rows may be due, or the buffer has room again
         self.hungry = False  # the claimer waits for room in the buffer
@@ -198,10 +104,10 @@ class _Lane:
         return self.queue.qsize() + self.inflight
 
 
-class OutboxDispatcher:
+class OutboxWorker:
     """Deliver due outbox rows through the registered senders until stopped.
 
-    Several dispatchers (in one process or many, on SQLite or PostgreSQL) can share a
+    Several workers (in one process or many, on SQLite or PostgreSQL) can share a
     database: a row is claimed by one of them with a lease, and only the claimer
     records its outcome; a lease that expires (the claimer died) returns the row.
     """
@@ -213,25 +119,29 @@ class OutboxDispatcher:
         senders: Iterable[Sender],
         *,
         limits: Mapping[str, ChannelLimits] | None = None,
-        config: DispatcherConfig | None = None,
+        config: WorkerConfig | None = None,
         name: str | None = None,
         personalise: Callable[[Reply, int | None], Reply] | None = None,
+        bell: OutboxBell | None = None,
     ) -> None:
         self._sessions = sessions
+        # Rings after an in-process commit that enqueued rows; without one given, the
+        # worker listens on its session factory itself.
+        self._bell = bell
         self._clock = clock
         # Adjusts a shared payload for its recipient (signs buttons for the person: see
         # schedules.attendance_prompts.sign_for) just before it is sent.
         self._personalise = personalise
-        self.config = config or DispatcherConfig()
+        self.config = config or WorkerConfig()
         limits = limits or {}
         self._lanes = {
             s.channel: _Lane(s, limits.get(s.channel, ChannelLimits()), self.config)
             for s in senders
         }
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.stats = DispatcherStats()
+        self.stats = WorkerStats()
         self._payloads: OrderedDict[int, Reply] = OrderedDict()
-        self._outcomes: list[_Outcome] = []
+        self._outcomes: list[Outcome] = []
         self._unrecorded = 0  # outcomes in `_outcomes` or being written
         self._max_unrecorded = max(1, self.config.max_unrecorded)
         self._recorded = asyncio.Event()
@@ -260,11 +170,12 @@ class OutboxDispatcher:
             # must not be undone by it.
             self._stopping = self._final = False
             self._stop_event.clear()
-            self._runner = asyncio.create_task(self.run(), name=f"dispatcher {self.name}")
+            self._runner = asyncio.create_task(self.run(), name=f"outbox worker {self.name}")
 
     async def run(self) -> None:
         """Deliver until `stop()` is called."""
-        add_wake_listener(self.wake)
+        bell = self._bell or OutboxBell(self._sessions)
+        bell.subscribe(self.wake)
         claimers = [asyncio.create_task(self._claimer(lane)) for lane in self._lanes.values()]
         workers = [
             asyncio.create_task(self._worker(lane))
@@ -285,7 +196,9 @@ class OutboxDispatcher:
             await flusher
             await self._release_mine()
         finally:
-            remove_wake_listener(self.wake)
+            bell.unsubscribe(self.wake)
+            if self._bell is None:
+                bell.close()
             for task in [*claimers, *workers, maintenance, flusher]:
                 task.cancel()
 
@@ -324,16 +237,8 @@ class OutboxDispatcher:
             await self.stop()
 
     async def _nothing_due(self) -> bool:
-        now = self._clock.now()
-        async with self._sessions() as s:
-            found = await s.scalar(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.status.in_(("pending", "sending")),
-                    OutboxMessage.channel.in_(self.channels),
-                    OutboxMessage.not_before <= now,
-                ).limit(1)
-            )
-        return found is None
+        async with self._sessions() as db:
+            return await claims.nothing_due(db, self.channels, self._clock.now())
 
     # --- claiming -------------------------------------------------------------------
 
@@ -369,86 +274,51 @@ class OutboxDispatcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), seconds)
 
-    async def _claim(self, channel: str, n: int) -> list[_Row]:
+    async def _claim(self, channel: str, n: int) -> list[ClaimedRow]:
         """Claim up to `n` due rows: urgent levels first, but keep `bulk_share` of the
         claim for bulk rows while there are any."""
         now = self._clock.now()
         lease_until = now + self.config.lease
         bulk_levels = [p for p in PRIORITIES if p >= BULK_PRIORITY]
         urgent_levels = [p for p in PRIORITIES if p < BULK_PRIORITY]
-        async with self._sessions() as s, s.begin():
-            bulk: list[_Row] = []
+        async with self._sessions() as db, db.begin():
+            bulk: list[ClaimedRow] = []
             reserve = math.ceil(n * self.config.bulk_share)
             for p in bulk_levels:
                 if len(bulk) < reserve:
-                    bulk += await self._claim_level(s, channel, p, reserve - len(bulk), now,
+                    bulk += await self._claim_level(db, channel, p, reserve - len(bulk), now,
                                                     lease_until)
-            urgent: list[_Row] = []
+            urgent: list[ClaimedRow] = []
             for p in urgent_levels:
                 left = n - len(bulk) - len(urgent)
                 if left <= 0:
                     break
-                urgent += await self._claim_level(s, channel, p, left, now, lease_until)
+                urgent += await self._claim_level(db, channel, p, left, now, lease_until)
             for p in bulk_levels:
                 left = n - len(bulk) - len(urgent)
                 if left <= 0:
                     break
-                bulk += await self._claim_level(s, channel, p, left, now, lease_until)
+                bulk += await self._claim_level(db, channel, p, left, now, lease_until)
             rows = urgent + bulk
-            await self._load_payloads(s, {r.payload_id for r in rows})
+            await self._load_payloads(db, {r.payload_id for r in rows})
         self.stats.claimed += len(rows)
         return rows
 
     async def _claim_level(
-        self, s: AsyncSession, channel: str, priority: int, limit: int,
+        self, db: AsyncSession, channel: str, priority: int, limit: int,
         now: datetime, lease_until: datetime,
-    ) -> list[_Row]:
-        m = OutboxMessage
-        due = (
-            select(m.id)
-            .where(m.status == "pending", m.channel == channel, m.priority == priority,
-                   m.not_before <= now)
-            .order_by(m.not_before, m.id)
-            .limit(limit)
-        )
-        if s.get_bind().dialect.name == "postgresql":
-            # Other dispatchers skip what this one locked. The CTE is materialised: as a
-            # plain IN (subquery) PostgreSQL may re-run it, and with SKIP LOCKED each run
-            # finds other rows, so LIMIT would not hold.
-            chosen = due.with_for_update(skip_locked=True).cte("due").prefix_with(
-                "MATERIALIZED")
-            ids = select(chosen.c.id).scalar_subquery()
-        else:
-            ids = due.scalar_subquery()  # SQLite: one writer at a time, the recheck suffices
-        stmt = (
-            update(m)
-            .where(m.id.in_(ids), m.status == "pending")
-            .values(status="sending", claimed_by=self.name, lease_until=lease_until,
-                    attempts=m.attempts + 1)
-            .returning(m.id, m.person_id, m.chat_id, m.kind, m.priority, m.payload_id,
-                       m.attempts, m.expires_at)
-            .execution_options(synchronize_session=False)
-        )
-        result = await s.execute(stmt)
-        rows = [
-            _Row(id=r[0], person_id=r[1], chat_id=r[2], kind=r[3], priority=r[4],
-                 payload_id=r[5], attempts=r[6], expires_at=r[7])
-            for r in result.all()
-        ]
-        # RETURNING gives rows in no promised order.
-        rows.sort(key=lambda r: r.id)
-        return rows
+    ) -> list[ClaimedRow]:
+        return await claims.claim_level(db, worker=self.name, channel=channel,
+                                        priority=priority, limit=limit, now=now,
+                                        lease_until=lease_until)
 
-    async def _load_payloads(self, s: AsyncSession, ids: set[int]) -> None:
+    async def _load_payloads(self, db: AsyncSession, ids: set[int]) -> None:
         missing = [i for i in ids if i not in self._payloads]
         for i in ids:
             if i in self._payloads:
                 self._payloads.move_to_end(i)
         if missing:
-            result = await s.execute(
-                select(OutboxPayload.id, OutboxPayload.body).where(OutboxPayload.id.in_(missing))
-            )
-            for pid, body in result.all():
+            for pid, body in (await claims.payload_bodies(db, missing)).items():
                 self._payloads[pid] = Reply.from_dict(body)
         while len(self._payloads) > 1024:
             self._payloads.popitem(last=False)
@@ -465,7 +335,7 @@ class OutboxDispatcher:
                 outcome = await self._deliver(lane, row)
             except Exception as exc:  # a bug must not kill the worker; record it
                 log.exception("delivering outbox row %d failed unexpectedly", row.id)
-                outcome = _Outcome(row.id, "failed", f"internal error: {type(exc).__name__}")
+                outcome = Outcome(row.id, "failed", f"internal error: {type(exc).__name__}")
             finally:
                 lane.inflight -= 1
             self._record(outcome)
@@ -473,16 +343,16 @@ class OutboxDispatcher:
                 lane.hungry = False
                 lane.kick.set()
 
-    def _release(self, row: _Row, delay: float, reason: str) -> _Outcome:
+    def _release(self, row: ClaimedRow, delay: float, reason: str) -> Outcome:
         self.stats.released += 1
-        return _Outcome(row.id, "pending", reason,
+        return Outcome(row.id, "pending", reason,
                         not_before=self._clock.now() + timedelta(seconds=delay),
                         attempts_delta=-1)
 
-    async def _deliver(self, lane: _Lane, row: _Row) -> _Outcome:
+    async def _deliver(self, lane: _Lane, row: ClaimedRow) -> Outcome:
         loop = asyncio.get_running_loop()
         if row.expires_at is not None and self._clock.now() >= row.expires_at:
-            return _Outcome(row.id, "skipped", "expired")
+            return Outcome(row.id, "skipped", "expired")
         if self._stopping:
             return self._release(row, 0, "dispatcher stopped")
         if lane.chat_interval is not None:
@@ -518,8 +388,8 @@ class OutboxDispatcher:
             await self._recorded.wait()
         reply = self._payloads.get(row.payload_id)
         if reply is None:
-            async with self._sessions() as s:
-                await self._load_payloads(s, {row.payload_id})
+            async with self._sessions() as db:
+                await self._load_payloads(db, {row.payload_id})
             reply = self._payloads[row.payload_id]
         if self._personalise is not None:
             reply = self._personalise(reply, row.person_id)
@@ -546,64 +416,44 @@ class OutboxDispatcher:
                 return self._release(row, exc.retry_after, f"rate limited {exc.retry_after}s")
             except Blocked as exc:
                 await self._mark_unreachable(lane.channel, row)
-                return _Outcome(row.id, "failed", f"blocked: {exc}")
+                return Outcome(row.id, "failed", f"blocked: {exc}")
             except TransientFailure as exc:
                 return self._retry(row, f"transient: {exc}")
             except OutsideWindow as exc:
-                return _Outcome(row.id, "failed", f"outside window: {exc}")
+                return Outcome(row.id, "failed", f"outside window: {exc}")
             except PermanentFailure as exc:
-                return _Outcome(row.id, "failed", f"permanent: {exc}")
+                return Outcome(row.id, "failed", f"permanent: {exc}")
             except DeliveryError as exc:
-                return _Outcome(row.id, "failed", f"{type(exc).__name__}: {exc}")
-            return _Outcome(row.id, "sent", message_id=message_id)
-        return _Outcome(row.id, "failed", "chat migrated twice")
+                return Outcome(row.id, "failed", f"{type(exc).__name__}: {exc}")
+            return Outcome(row.id, "sent", message_id=message_id)
+        return Outcome(row.id, "failed", "chat migrated twice")
 
-    def _retry(self, row: _Row, error: str) -> _Outcome:
+    def _retry(self, row: ClaimedRow, error: str) -> Outcome:
         if row.attempts >= self.config.max_attempts:
-            return _Outcome(row.id, "failed", f"gave up after {row.attempts} attempts: {error}")
+            return Outcome(row.id, "failed", f"gave up after {row.attempts} attempts: {error}")
         delay = min(self.config.backoff_max,
                     self.config.backoff_base * 2 ** (row.attempts - 1))
         delay *= random.uniform(0.8, 1.2)
         self.stats.retried += 1
-        return _Outcome(row.id, "pending", error,
+        return Outcome(row.id, "pending", error,
                         not_before=self._clock.now() + timedelta(seconds=delay))
 
-    async def _mark_unreachable(self, channel: str, row: _Row) -> None:
+    async def _mark_unreachable(self, channel: str, row: ClaimedRow) -> None:
         if row.person_id is None:
             return
-        async with self._sessions() as s, s.begin():
-            await s.execute(
-                update(Person).where(Person.id == row.person_id).values(reachable=False)
-                .execution_options(synchronize_session=False)
-            )
-            result = await s.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.person_id == row.person_id,
-                       OutboxMessage.channel == channel,
-                       OutboxMessage.status == "pending")
-                .values(status="skipped", last_error="recipient unreachable")
-                .execution_options(synchronize_session=False)
-            )
+        async with self._sessions() as db, db.begin():
+            skipped = await mark_unreachable(db, row.person_id, channel)
         log.info("person %d blocked the bot on %s; %d pending rows skipped",
-                 row.person_id, channel, rows_touched(result))
+                 row.person_id, channel, skipped)
 
     async def _follow_migration(self, channel: str, old: str, new: str) -> None:
-        async with self._sessions() as s, s.begin():
-            await s.execute(
-                update(Identity).where(Identity.channel == channel, Identity.chat_id == old)
-                .values(chat_id=new).execution_options(synchronize_session=False)
-            )
-            await s.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.channel == channel, OutboxMessage.chat_id == old,
-                       OutboxMessage.status.in_(("pending", "sending")))
-                .values(chat_id=new).execution_options(synchronize_session=False)
-            )
+        async with self._sessions() as db, db.begin():
+            await claims.follow_migration(db, channel=channel, old=old, new=new)
         log.info("a %s chat migrated; identity and pending rows follow it", channel)
 
     # --- recording ------------------------------------------------------------------
 
-    def _record(self, outcome: _Outcome) -> None:
+    def _record(self, outcome: Outcome) -> None:
         self._outcomes.append(outcome)
         self._unrecorded += 1
         if outcome.status == "sent":
@@ -637,51 +487,15 @@ class OutboxDispatcher:
                 self._recorded.set()
             self._flush_kick.set()
 
-    async def _write(self, batch: list[_Outcome]) -> None:
-        now = self._clock.now()
-        mine = and_(_T.c.id == bindparam("rid"), _T.c.claimed_by == self.name,
-                    _T.c.status == "sending")
-        sent = [{"rid": o.row_id, "mid": o.message_id} for o in batch if o.status == "sent"]
-        final = [{"rid": o.row_id, "st": o.status, "err": (o.error or "")[:300]}
-                 for o in batch if o.status in ("failed", "skipped")]
-        again = [{"rid": o.row_id, "nb": o.not_before or now, "err": (o.error or "")[:300],
-                  "delta": o.attempts_delta}
-                 for o in batch if o.status == "pending"]
-        async with self._sessions() as s, s.begin():
-            conn = await s.connection()
-            if sent:
-                await conn.execute(
-                    _T.update().where(mine).values(
-                        status="sent", sent_at=now, platform_message_id=bindparam("mid"),
-                        lease_until=None, last_error=None),
-                    sent,
-                )
-            if final:
-                await conn.execute(
-                    _T.update().where(mine).values(
-                        status=bindparam("st"), last_error=bindparam("err"), lease_until=None),
-                    final,
-                )
-            if again:
-                await conn.execute(
-                    _T.update().where(mine).values(
-                        status="pending", not_before=bindparam("nb"), last_error=bindparam("err"),
-                        attempts=_T.c.attempts + bindparam("delta"), claimed_by=None,
-                        lease_until=None),
-                    again,
-                )
+    async def _write(self, batch: list[Outcome]) -> None:
+        async with self._sessions() as db, db.begin():
+            await claims.write_outcomes(db, worker=self.name, outcomes=batch,
+                                        now=self._clock.now())
 
     async def _release_mine(self) -> None:
         """Give back rows claimed but never attempted (at stop)."""
-        async with self._sessions() as s, s.begin():
-            result = await s.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.claimed_by == self.name, OutboxMessage.status == "sending")
-                .values(status="pending", claimed_by=None, lease_until=None,
-                        attempts=OutboxMessage.attempts - 1)
-                .execution_options(synchronize_session=False)
-            )
-        count = rows_touched(result)
+        async with self._sessions() as db, db.begin():
+            count = await claims.release_claims(db, worker=self.name)
         if count:
             log.info("released %d claimed rows at stop", count)
 
@@ -708,61 +522,31 @@ class OutboxDispatcher:
                                                    self.config.maintenance_interval))
 
     async def renew_leases(self) -> int:
-        """Extend the lease of every row this dispatcher holds: a lease then expires only
+        """Extend the lease of every row this worker holds: a lease then expires only
         when its holder is dead or stalled, not because a claim took long to work through."""
-        m = OutboxMessage
-        async with self._sessions() as s, s.begin():
-            result = await s.execute(
-                update(m).where(m.status == "sending", m.claimed_by == self.name)
-                .values(lease_until=self._clock.now() + self.config.lease)
-                .execution_options(synchronize_session=False)
-            )
-        return rows_touched(result)
+        async with self._sessions() as db, db.begin():
+            return await claims.renew_leases(db, worker=self.name,
+                                             until=self._clock.now() + self.config.lease)
 
     async def reclaim_expired(self) -> int:
-        """Return rows whose lease expired (their dispatcher died) to pending; fail a row
-        that has used up its attempts this way (it may be what kills the dispatcher)."""
-        now = self._clock.now()
-        m = OutboxMessage
-        expired = and_(m.status == "sending", m.lease_until < now)
-        async with self._sessions() as s, s.begin():
-            failed = await s.execute(
-                update(m).where(expired, m.attempts >= self.config.max_attempts)
-                .values(status="failed", last_error="lease expired too often",
-                        lease_until=None)
-                .execution_options(synchronize_session=False)
-            )
-            back = await s.execute(
-                update(m).where(expired)
-                .values(status="pending", claimed_by=None, lease_until=None)
-                .execution_options(synchronize_session=False)
-            )
-        count = rows_touched(back)
+        """Return rows whose lease expired (their worker died) to pending; fail a row
+        that has used up its attempts this way (it may be what kills the worker)."""
+        async with self._sessions() as db, db.begin():
+            count, failed = await claims.reclaim_expired(
+                db, now=self._clock.now(), max_attempts=self.config.max_attempts)
         if count:
             self.stats.reclaimed += count
             log.warning("reclaimed %d rows whose lease expired", count)
-        if rows_touched(failed):
-            log.warning("%d rows failed: lease expired too often", rows_touched(failed))
+        if failed:
+            log.warning("%d rows failed: lease expired too often", failed)
         return count
 
     async def expire_pending(self) -> int:
         """End as skipped the pending rows past their `expires_at`, and rows pending for
-        longer than `stale_after` (no dispatcher serves their channel)."""
-        now = self._clock.now()
-        m = OutboxMessage
-        async with self._sessions() as s, s.begin():
-            a = await s.execute(
-                update(m).where(m.status == "pending", m.expires_at < now)
-                .values(status="skipped", last_error="expired")
-                .execution_options(synchronize_session=False)
-            )
-            b = await s.execute(
-                update(m).where(m.status == "pending",
-                                m.created_at < now - self.config.stale_after)
-                .values(status="skipped", last_error="stale: no dispatcher delivered it")
-                .execution_options(synchronize_session=False)
-            )
-        count = rows_touched(a) + rows_touched(b)
+        longer than `stale_after` (no worker serves their channel)."""
+        async with self._sessions() as db, db.begin():
+            count = await claims.expire_pending(db, now=self._clock.now(),
+                                                stale_after=self.config.stale_after)
         if count:
             log.info("skipped %d expired or stale outbox rows", count)
         return count

@@ -66,3 +66,8 @@ def split_text(text: str, limit: int) -> list[str]:
     if current:
         chunks.append(current)
     return chunks
+
+
+def jp_text(value: float) -> str:
+    """1.5 → '1,5' (Indonesian decimal comma)."""
+    return f"{value:g}".replace(".", ",")

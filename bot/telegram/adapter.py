@@ -11,11 +11,11 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.settings import Settings
-from bot.telegram_render import reply_markup
-from bot.telegram_request import AiohttpRequest
-from bot.telegram_send import send_reply
+from bot.telegram.render import reply_markup
+from bot.telegram.request import AiohttpRequest
+from bot.telegram.send import send_reply
+from core.types import Attachment, Incoming, Reply
 from handlers.dispatcher import Dispatcher
-from handlers.types import Attachment, Incoming, Reply
 
 __all__ = ["MAX_UPLOAD", "TelegramAdapter", "build_application", "to_incoming"]
 
@@ -88,14 +88,14 @@ class TelegramAdapter:
             try:
                 await bot.answer_callback_query(
                     inc.callback_id, text=first.notice if first else None,
-                    show_alert=bool(first and first.meta.get("alert")),
+                    show_alert=bool(first and first.alert),
                 )
             except tg_error.BadRequest as exc:  # the press is too old to answer: harmless
                 log.info("could not answer a callback query: %s", exc.message)
         for reply in replies:
             if not reply.text and not reply.document and not reply.photo:
                 continue
-            if inc.callback_id is not None and reply.notice and reply.meta.get("notice_only"):
+            if inc.callback_id is not None and reply.notice and reply.notice_only:
                 continue  # the toast said it all; a message would spend the sending quota
             if reply.edit and inc.message_id and not (reply.document or reply.photo):
                 try:

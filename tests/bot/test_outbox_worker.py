@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.clock import FixedClock, SystemClock
 from bot.delivery import (
     Blocked,
     ChatMigrated,
@@ -19,16 +18,17 @@ from bot.delivery import (
     RateLimited,
     TransientFailure,
 )
-from bot.dispatcher import ChannelLimits, DispatcherConfig, OutboxDispatcher
-from bot.outbox import enqueue
+from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
+from core.clock import FixedClock, SystemClock
+from core.outbox import enqueue
+from core.types import Reply
 from db.engine import Sessions
 from db.models import Identity, OutboxMessage, Person
-from handlers.types import Reply
 from tests.auxil.outbox import RecordingSender, add_people, open_db, rows, status_counts
 
 CLOCK = SystemClock()
 UNLIMITED = {"telegram": ChannelLimits(rate=None, chat_rate=None)}
-FAST = DispatcherConfig(poll_interval=0.05, maintenance_interval=0.1, backoff_base=0.05,
+FAST = WorkerConfig(poll_interval=0.05, maintenance_interval=0.1, backoff_base=0.05,
                         backoff_max=0.2)
 
 
@@ -44,9 +44,9 @@ async def put(
                           reply=Reply(f"{kind} for {chat}"), now=now, **extra)  # type: ignore[arg-type]
 
 
-def dispatcher(sessions: Sessions, sender: RecordingSender, **config: Any) -> OutboxDispatcher:
+def dispatcher(sessions: Sessions, sender: RecordingSender, **config: Any) -> OutboxWorker:
     cfg = dataclasses.replace(FAST, **config)
-    return OutboxDispatcher(sessions, CLOCK, [sender], limits=UNLIMITED, config=cfg)
+    return OutboxWorker(sessions, CLOCK, [sender], limits=UNLIMITED, config=cfg)
 
 
 async def test_delivers_everything_and_records_it(sessions: Sessions) -> None:
@@ -89,7 +89,7 @@ async def test_future_and_expired_rows(sessions: Sessions) -> None:
                       kind="reminder", reply=Reply("too late"), now=now - timedelta(hours=1),
                       not_before=now - timedelta(hours=1), expires_at=now - timedelta(minutes=1))
     sender = RecordingSender()
-    d = OutboxDispatcher(sessions, clock, [sender], limits=UNLIMITED, config=FAST)
+    d = OutboxWorker(sessions, clock, [sender], limits=UNLIMITED, config=FAST)
     await d.run_until_idle(limit=5)
     assert sender.sent == []
     assert {r.idem_key: r.status for r in await rows(sessions)} == {
@@ -221,7 +221,7 @@ async def test_expired_lease_is_reclaimed(sessions: Sessions) -> None:
 async def test_stop_gives_back_what_was_not_sent(sessions: Sessions) -> None:
     await put(sessions, "announcement", [str(i) for i in range(40)])
     sender = RecordingSender(latency=0.05)
-    d = OutboxDispatcher(sessions, CLOCK, [sender],
+    d = OutboxWorker(sessions, CLOCK, [sender],
                          limits={"telegram": ChannelLimits(rate=40, chat_rate=None)},
                          config=FAST)
     d.start()
@@ -253,7 +253,7 @@ async def test_one_chat_is_paced(sessions: Sessions) -> None:
         return await original(chat_id, reply)
 
     sender.deliver = timed  # type: ignore[method-assign]
-    d = OutboxDispatcher(sessions, CLOCK, [sender],
+    d = OutboxWorker(sessions, CLOCK, [sender],
                          limits={"telegram": ChannelLimits(rate=None, chat_rate=4)}, config=FAST)
     await d.run_until_idle(limit=10)
     same = [t for c, t in stamps if c == "77"]
@@ -266,7 +266,7 @@ async def test_one_chat_is_paced(sessions: Sessions) -> None:
 async def test_a_reminder_overtakes_a_long_announcement(sessions: Sessions) -> None:
     await put(sessions, "announcement", [f"a{i}" for i in range(300)])
     sender = RecordingSender()
-    d = OutboxDispatcher(sessions, CLOCK, [sender],
+    d = OutboxWorker(sessions, CLOCK, [sender],
                          limits={"telegram": ChannelLimits(rate=100, chat_rate=None)},
                          config=FAST)
     d.start()
