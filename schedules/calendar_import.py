@@ -2,7 +2,7 @@
 
 The import is atomic: every row is checked (and checked against the database) before anything
 is written, and a refused file raises `CalendarImportError` listing every problem by line.
-Nothing commits here: the caller owns the unit of work (`async with sessions() as s, s.begin():`),
+Nothing commits here: the caller owns the unit of work (`async with sessions() as db, db.begin():`),
 so a failure anywhere rolls the whole import back. See docs/calendar.md for the file format.
 """
 
@@ -141,7 +141,7 @@ class _Plan:
 
 
 async def import_calendar(
-    session: AsyncSession,
+    db: AsyncSession,
     data: bytes,
     *,
     now: datetime,
@@ -167,13 +167,13 @@ async def import_calendar(
         raise ValueError("import_calendar needs an aware `now`")
     rows = read_rows(data, fmt or detect_format(data, filename))
     return await import_rows(
-        session, rows, now=now, tz=tz, replace_range=replace_range, force=force,
+        db, rows, now=now, tz=tz, replace_range=replace_range, force=force,
         has_attendance=has_attendance, dry_run=dry_run,
     )
 
 
 async def import_rows(
-    session: AsyncSession,
+    db: AsyncSession,
     raw_rows: list[RawRow],
     *,
     now: datetime,
@@ -200,7 +200,7 @@ async def import_rows(
     days = [r.day for r in sessions_rows] + [h.day for h in holiday_rows]
     first, last = min(days), max(days)
     plan = await _plan(
-        session, sessions_rows, holiday_rows, (first, last), tz=tz,
+        db, sessions_rows, holiday_rows, (first, last), tz=tz,
         replace_range=replace_range, force=force, has_attendance=has_attendance, errors=errors,
     )
     if errors:
@@ -212,8 +212,8 @@ async def import_rows(
     if dry_run:
         _report(plan, report, added_ids={})
         return report
-    await ensure_programmes(session)
-    added_ids = await _apply(session, plan, now)
+    await ensure_programmes(db)
+    added_ids = await _apply(db, plan, now)
     _report(plan, report, added_ids)
     return report
 
@@ -421,7 +421,7 @@ def _check_duplicates(
 
 
 async def _plan(
-    session: AsyncSession,
+    db: AsyncSession,
     rows: list[_SessionRow],
     holiday_rows: list[_HolidayRow],
     span: tuple[date, date],
@@ -440,9 +440,9 @@ async def _plan(
     conditions = [LearningSession.day.between(first, last)]
     if codes:
         conditions.append(LearningSession.code.in_(sorted(codes)))
-    db_sessions = list(await session.scalars(select(LearningSession).where(or_(*conditions))))
+    db_sessions = list(await db.scalars(select(LearningSession).where(or_(*conditions))))
     db_holidays = {
-        h.day: h for h in await session.scalars(
+        h.day: h for h in await db.scalars(
             select(Holiday).where(Holiday.day.between(first, last))
         )
     }
@@ -509,7 +509,7 @@ async def _plan(
 
     taken_codes = set(by_code) | codes
     unnamed = [r for r in rows if targets[r.line] is None and not r.code]
-    new_codes = await _free_codes(session, unnamed, taken_codes)
+    new_codes = await _free_codes(db, unnamed, taken_codes)
     for row in rows:
         target = targets[row.line]
         if row.active:
@@ -566,7 +566,7 @@ async def _plan(
 
 
 async def _free_codes(
-    session: AsyncSession, rows: list[_SessionRow], taken: set[str]
+    db: AsyncSession, rows: list[_SessionRow], taken: set[str]
 ) -> dict[int, str]:
     """Generated codes for new rows without kode_sesi, suffixed (-2, -3…) when already used."""
     wanted = {r.line: generated_code(r.day, str(r.values["programme_key"]), r.local_start)
@@ -576,7 +576,7 @@ async def _free_codes(
     taken = set(taken)
     # A generated code starts with its date, so one LIKE per date finds every code in use.
     prefixes = sorted({f"{r.day:%Y%m%d}-" for r in rows})
-    taken |= set(await session.scalars(
+    taken |= set(await db.scalars(
         select(LearningSession.code).where(
             or_(*(LearningSession.code.startswith(p, autoescape=True) for p in prefixes))
         )
@@ -606,13 +606,13 @@ def _diff(target: LearningSession, values: dict[str, object]) -> dict[str, tuple
     }
 
 
-async def _apply(session: AsyncSession, plan: _Plan, now: datetime) -> dict[int, int]:
+async def _apply(db: AsyncSession, plan: _Plan, now: datetime) -> dict[int, int]:
     """Write the plan; return the new session id of each added row's line."""
     added: dict[int, LearningSession] = {}
     for row, code in plan.adds:
         attrs = {**_DEFAULTS, **row.values}
         obj = LearningSession(code=code, updated_at=now, **attrs)
-        session.add(obj)
+        db.add(obj)
         added[row.line] = obj
     for _row, target, diff in plan.updates:
         for attr, (_old, new) in diff.items():
@@ -622,16 +622,16 @@ async def _apply(session: AsyncSession, plan: _Plan, now: datetime) -> dict[int,
         s.status = "batal"
         s.updated_at = now
     for s in plan.removals:
-        await session.delete(s)
+        await db.delete(s)
     for h in plan.holiday_removals:
-        await session.delete(h)
+        await db.delete(h)
     # Deletes first: a libur day lifted and re-added in one file must not collide.
-    await session.flush()
+    await db.flush()
     for h_row in plan.holiday_adds:
-        session.add(Holiday(day=h_row.day, reason=h_row.reason, source="admin"))
+        db.add(Holiday(day=h_row.day, reason=h_row.reason, source="admin"))
     for h_row, existing in plan.holiday_updates:
         existing.reason = h_row.reason
-    await session.flush()
+    await db.flush()
     return {line: obj.id for line, obj in added.items()}
 
 
@@ -692,10 +692,10 @@ def sample_calendar_bytes() -> bytes:
 
 
 async def load_sample_calendar(
-    session: AsyncSession, tz: ZoneInfo = WIB, *, now: datetime
+    db: AsyncSession, tz: ZoneInfo = WIB, *, now: datetime
 ) -> ImportReport | None:
     """Import the sample calendar on first start (no session ever stored); else do nothing."""
-    if not await calendar_is_empty(session):
+    if not await calendar_is_empty(db):
         return None
-    return await import_calendar(session, sample_calendar_bytes(), fmt="csv", tz=tz, now=now)
+    return await import_calendar(db, sample_calendar_bytes(), fmt="csv", tz=tz, now=now)
 
