@@ -9,10 +9,9 @@ so a failure anywhere rolls the whole import back. See docs/calendar.md for the 
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from importlib import resources
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -23,19 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models.calendar import Holiday, LearningSession
 from schedules.calendar import calendar_is_empty, ensure_programmes
 from schedules.calendar_report import CalendarImportError, ImportReport, RowError, SessionChange
-from schedules.calendar_rows import Format, RawRow, detect_format, read_rows
-from schedules.calendar_values import (
-    Cell,
-    CellError,
-    cell_text,
-    parse_date,
-    parse_date_time,
-    parse_jp,
-    parse_time,
-    parse_url,
+from schedules.calendar_rows import (
+    Format,
+    HolidayRow,
+    RawRow,
+    SessionRow,
+    check_row,
+    detect_format,
+    read_rows,
 )
 from schedules.holidays import national_holiday
-from schedules.programme import PROGRAMMES, by_key, find_programme
+from schedules.programme import by_key
 from schedules.timezones import format_date
 
 __all__ = [
@@ -56,26 +53,10 @@ AttendanceCheck = Callable[[frozenset[int]], Awaitable[set[int]] | set[int]]
 
 WIB = ZoneInfo("Asia/Jakarta")
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
-_STATUS = {"": "aktif", "aktif": "aktif", "batal": "batal", "dibatalkan": "batal"}
-_HOLIDAY_WORDS = ("libur", "cuti bersama")
-_WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_WEEKDAY_NUMBERS = {name.lower(): n for n, name in enumerate(_WEEKDAYS)} | {"ahad": 6}
 _FIELDS = (
     "day", "programme_key", "title", "speaker", "starts_at", "ends_at", "zoom_url",
     "youtube_url", "recording_url", "jp", "attendance_code", "attendance_closes_at", "status",
 )
-# Optional columns and the model attribute each fills; absent column = leave the field alone.
-_OPTIONAL = {
-    "narasumber": "speaker",
-    "tautan_zoom": "zoom_url",
-    "tautan_youtube": "youtube_url",
-    "tautan_rekaman": "recording_url",
-    "jp": "jp",
-    "kode_presensi": "attendance_code",
-    "tutup_presensi": "attendance_closes_at",
-    "status": "status",
-}
 _DEFAULTS: dict[str, object] = {
     "speaker": None, "zoom_url": None, "youtube_url": None, "recording_url": None, "jp": 0.0,
     "attendance_code": None, "attendance_closes_at": None, "status": "aktif",
@@ -93,50 +74,18 @@ def generated_code(day: date, programme_key: str, start: time) -> str:
 
 
 @dataclass
-class _SessionRow:
-    line: int
-    code: str | None
-    local_start: time
-    values: dict[str, object]  # model attribute → value; always day, key, title, times
-
-    @property
-    def day(self) -> date:
-        value = self.values["day"]
-        assert isinstance(value, date)
-        return value
-
-    @property
-    def key(self) -> tuple[date, str, datetime]:
-        start = self.values["starts_at"]
-        assert isinstance(start, datetime)
-        return (self.day, str(self.values["programme_key"]), start)
-
-    @property
-    def active(self) -> bool:
-        return self.values.get("status", "aktif") == "aktif"
-
-
-@dataclass
-class _HolidayRow:
-    line: int
-    day: date
-    reason: str
-    remove: bool
-
-
-@dataclass
 class _Plan:
     """What the import will do, decided before anything is written."""
 
-    adds: list[tuple[_SessionRow, str]] = field(default_factory=list)  # row, its new code
-    updates: list[tuple[_SessionRow, LearningSession, dict[str, tuple[object, object]]]] = (
+    adds: list[tuple[SessionRow, str]] = field(default_factory=list)  # row, its new code
+    updates: list[tuple[SessionRow, LearningSession, dict[str, tuple[object, object]]]] = (
         field(default_factory=list)
     )
     unchanged: int = 0
     removals: list[LearningSession] = field(default_factory=list)
     forced_cancels: list[LearningSession] = field(default_factory=list)
-    holiday_adds: list[_HolidayRow] = field(default_factory=list)
-    holiday_updates: list[tuple[_HolidayRow, Holiday]] = field(default_factory=list)
+    holiday_adds: list[HolidayRow] = field(default_factory=list)
+    holiday_updates: list[tuple[HolidayRow, Holiday]] = field(default_factory=list)
     holiday_removals: list[Holiday] = field(default_factory=list)
 
 
@@ -186,13 +135,16 @@ async def import_rows(
     """Import rows already read from a file (see `import_calendar`)."""
     errors: list[RowError] = []
     warnings: list[RowError] = []
-    sessions_rows: list[_SessionRow] = []
-    holiday_rows: list[_HolidayRow] = []
+    sessions_rows: list[SessionRow] = []
+    holiday_rows: list[HolidayRow] = []
     for raw in raw_rows:
-        parsed = _parse_row(raw, tz, errors, warnings)
-        if isinstance(parsed, _SessionRow):
+        parsed = check_row(raw.cells, tz=tz, line=raw.line)
+        if isinstance(parsed, list):
+            errors += (RowError(raw.line, message) for message in parsed)
+        elif isinstance(parsed, SessionRow):
+            warnings += (RowError(raw.line, message) for message in parsed.warnings)
             sessions_rows.append(parsed)
-        elif isinstance(parsed, _HolidayRow):
+        else:
             holiday_rows.append(parsed)
     _check_duplicates(sessions_rows, holiday_rows, errors)
     if errors:
@@ -218,175 +170,12 @@ async def import_rows(
     return report
 
 
-def _parse_row(
-    raw: RawRow, tz: ZoneInfo, errors: list[RowError], warnings: list[RowError]
-) -> _SessionRow | _HolidayRow | None:
-    line, cells = raw.line, raw.cells
-    found: list[str] = []
-
-    def cell(name: str) -> Cell:
-        return cells.get(name)
-
-    def err(message: str) -> None:
-        found.append(message)
-
-    day: date | None = None
-    try:
-        day = parse_date(cell("tanggal"))
-    except CellError as exc:
-        err(str(exc))
-    if day is not None:
-        found += _weekday_name_errors(cell_text(cell("hari")), day)
-    programme_text = cell_text(cell("program"))
-    if programme_text.lower() in _HOLIDAY_WORDS:
-        holiday = _holiday_row(raw, day, found)
-        errors.extend(RowError(line, m) for m in found)
-        return holiday
-
-    programme = find_programme(programme_text) if programme_text else None
-    if programme is None:
-        names = ", ".join(p.name for p in PROGRAMMES)
-        err(
-            f"program {programme_text!r} tidak dikenal; isi salah satu: {names}, atau libur"
-            if programme_text else f"kolom program kosong; isi salah satu: {names}, atau libur"
-        )
-    absent = [c for c in ("judul", "mulai", "selesai") if c not in cells]
-    if absent:
-        found.append(f"kolom {', '.join(absent)} tidak ada di berkas; setiap sesi memerlukannya")
-        errors.extend(RowError(line, m) for m in found)
-        return None
-    values: dict[str, object] = {}
-    title = cell_text(cell("judul"))
-    if not title:
-        err("judul wajib diisi")
-    elif len(title) > 200:
-        err("judul terlalu panjang (paling banyak 200 huruf)")
-    values["title"] = title
-    start = end = None
-    try:
-        start = parse_time(cell("mulai"))
-    except CellError as exc:
-        err(f"mulai: {exc}")
-    try:
-        end = parse_time(cell("selesai"))
-    except CellError as exc:
-        err(f"selesai: {exc}")
-    if start is not None and end is not None and end <= start:
-        err(f"jam selesai ({end:%H:%M}) harus sesudah jam mulai ({start:%H:%M})")
-    code = cell_text(cell("kode_sesi")) or None
-    if code is not None and not _CODE.match(code):
-        err(
-            f"kode_sesi {code!r} tidak sah: paling banyak 40 huruf atau angka, "
-            "boleh memakai tanda - _ ."
-        )
-    for column, attr in _OPTIONAL.items():
-        if column not in cells:
-            continue
-        try:
-            values[attr] = _optional_value(column, cells[column], day)
-        except CellError as exc:
-            err(str(exc))
-    if found or day is None or programme is None or start is None or end is None:
-        errors.extend(RowError(line, m) for m in found)
-        return None
-    values["day"] = day
-    values["programme_key"] = programme.key
-    values["starts_at"] = _utc(datetime.combine(day, start), tz)
-    values["ends_at"] = _utc(datetime.combine(day, end), tz)
-    closes = values.get("attendance_closes_at")
-    if isinstance(closes, datetime):
-        values["attendance_closes_at"] = closes = _utc(closes, tz)
-        if closes <= _utc(datetime.combine(day, start), tz):
-            errors.append(RowError(line, "tutup_presensi harus sesudah jam mulai sesi"))
-            return None
-    if day.weekday() >= 5:
-        warnings.append(RowError(line, f"{format_date(day)} jatuh pada akhir pekan"))
-    elif day.weekday() != programme.weekday:
-        warnings.append(RowError(line, (
-            f"{programme.name} biasanya hari {_WEEKDAYS[programme.weekday]}, "
-            f"sedangkan sesi ini hari {_WEEKDAYS[day.weekday()]}"
-        )))
-    return _SessionRow(line, code, start, values)
-
-
-def _weekday_name_errors(name: str, day: date) -> list[str]:
-    """A day name that disagrees with the date means one of them is a typo: refuse to guess."""
-    if not name:
-        return []
-    wanted = _WEEKDAY_NUMBERS.get(name.lower().replace("'", ""))
-    if wanted is None:
-        return [f"hari {name!r} tidak dikenal (isi Senin sampai Minggu, atau kosongkan)"]
-    if wanted != day.weekday():
-        return [
-            f"tanggal {day:%Y-%m-%d} jatuh pada hari {_WEEKDAYS[day.weekday()]}, "
-            f"tetapi kolom hari berisi {name}"
-        ]
-    return []
-
-
-def _holiday_row(raw: RawRow, day: date | None, found: list[str]) -> _HolidayRow | None:
-    """A `libur` row: its reason from keterangan (else judul); status batal lifts the holiday."""
-    cells = raw.cells
-    reason = (cell_text(cells.get("keterangan")) or cell_text(cells.get("judul"))
-              or "Libur")
-    status = _STATUS.get(cell_text(cells.get("status")).lower())
-    if status is None:
-        found.append(
-            f"status {cell_text(cells.get('status'))!r} tidak dikenal (isi aktif atau batal)"
-        )
-    if len(reason) > 200:
-        found.append("keterangan libur terlalu panjang (paling banyak 200 huruf)")
-    if found or day is None:
-        return None
-    return _HolidayRow(raw.line, day, reason, remove=status == "batal")
-
-
-def _optional_value(column: str, value: Cell, day: date | None) -> object:
-    if column == "narasumber":
-        text = cell_text(value)
-        if len(text) > 200:
-            raise CellError("narasumber terlalu panjang (paling banyak 200 huruf)")
-        return text or None
-    if column == "tautan_zoom":
-        return parse_url(value, "tautan_zoom")
-    if column == "tautan_youtube":
-        return parse_url(value, "tautan_youtube")
-    if column == "tautan_rekaman":
-        return parse_url(value, "tautan_rekaman")
-    if column == "jp":
-        return parse_jp(value)
-    if column == "kode_presensi":
-        text = cell_text(value)
-        if len(text) > 40:
-            raise CellError("kode_presensi terlalu panjang (paling banyak 40 huruf)")
-        return text or None
-    if column == "tutup_presensi":
-        if not cell_text(value):
-            return None
-        if day is None:
-            return None  # the date error is reported already
-        try:
-            return parse_date_time(value, day)
-        except CellError as exc:
-            raise CellError(
-                f"tutup_presensi: {exc} (pakai 2026-11-23 12:00 atau 12:00)"
-            ) from None
-    status = _STATUS.get(cell_text(value).lower())
-    if status is None:
-        raise CellError(f"status {cell_text(value)!r} tidak dikenal (isi aktif atau batal)")
-    return status
-
-
-def _utc(local: datetime, tz: ZoneInfo) -> datetime:
-    return local.replace(tzinfo=tz).astimezone(UTC)
-
-
 def _label(s: LearningSession) -> str:
     return f"{by_key(s.programme_key).name}, {format_date(s.day)}"
 
 
 def _check_duplicates(
-    rows: list[_SessionRow], holidays: list[_HolidayRow], errors: list[RowError]
+    rows: list[SessionRow], holidays: list[HolidayRow], errors: list[RowError]
 ) -> None:
     by_code: dict[str, int] = {}
     by_natural: dict[tuple[date, str, datetime], int] = {}
@@ -403,7 +192,7 @@ def _check_duplicates(
                 f"{by_natural[row.key]}"
             )))
         by_natural.setdefault(row.key, row.line)
-    off: dict[date, _HolidayRow] = {}
+    off: dict[date, HolidayRow] = {}
     for h in holidays:
         if h.day in off:
             errors.append(RowError(h.line, (
@@ -422,8 +211,8 @@ def _check_duplicates(
 
 async def _plan(
     db: AsyncSession,
-    rows: list[_SessionRow],
-    holiday_rows: list[_HolidayRow],
+    rows: list[SessionRow],
+    holiday_rows: list[HolidayRow],
     span: tuple[date, date],
     *,
     tz: ZoneInfo,
@@ -566,7 +355,7 @@ async def _plan(
 
 
 async def _free_codes(
-    db: AsyncSession, rows: list[_SessionRow], taken: set[str]
+    db: AsyncSession, rows: list[SessionRow], taken: set[str]
 ) -> dict[int, str]:
     """Generated codes for new rows without kode_sesi, suffixed (-2, -3…) when already used."""
     wanted = {r.line: generated_code(r.day, str(r.values["programme_key"]), r.local_start)
