@@ -152,7 +152,7 @@ async def import_rows(
     days = [r.day for r in sessions_rows] + [h.day for h in holiday_rows]
     first, last = min(days), max(days)
     plan = await _plan(
-        db, sessions_rows, holiday_rows, (first, last), tz=tz,
+        db, sessions_rows, holiday_rows, (first, last),
         replace_range=replace_range, force=force, has_attendance=has_attendance, errors=errors,
     )
     if errors:
@@ -215,32 +215,92 @@ async def _plan(
     holiday_rows: list[HolidayRow],
     span: tuple[date, date],
     *,
-    tz: ZoneInfo,
     replace_range: bool,
     force: bool,
     has_attendance: AttendanceCheck,
     errors: list[RowError],
 ) -> _Plan:
+    """Decide every write before any is made; what must be refused goes to `errors`."""
     plan = _Plan()
-    first, last = span
+    replaced = span if replace_range else None
     codes = {r.code for r in rows if r.code}
+    stored, stored_holidays = await _stored(db, span, codes)
+    targets = _targets(rows, stored, codes)
+    targeted = {s.id for s in targets.values() if s is not None}
+    # Sessions the file leaves out of a replaced range.
+    leftover = [s for s in stored if s.id not in targeted and _within(s.day, replaced)]
+    cancelling = {
+        t.id for row in rows if (t := targets[row.line]) is not None
+        and t.status == "aktif" and not row.active
+    }
+    with_attendance = await _with_attendance(has_attendance, cancelling | {s.id for s in leftover})
+    errors += _plan_leftover(plan, leftover, with_attendance, force=force)
+    # Active sessions no row touches and the import keeps (a replaced range keeps none).
+    staying = [
+        s for s in stored
+        if s.id not in targeted and s.status == "aktif" and not _within(s.day, replaced)
+    ]
+    unnamed = [r for r in rows if targets[r.line] is None and not r.code]
+    new_codes = await _free_codes(db, unnamed, {s.code for s in stored} | codes)
+    file_off = {h.day: h for h in holiday_rows}
+    after = _After(
+        days_off=_days_off_after(file_off, stored_holidays, replaced),
+        file_off=file_off,
+        staying={(s.day, s.programme_key, s.starts_at): s for s in staying},
+        needs_force=set() if force else cancelling & with_attendance,
+    )
+    for row in rows:
+        errors += _row_errors(row, targets[row.line], after)
+        _plan_row(plan, row, targets[row.line], new_codes)
+    errors += _holidays_with_sessions(staying, file_off)
+    _plan_holidays(plan, holiday_rows, stored_holidays, replaced)
+    return plan
+
+
+@dataclass(frozen=True)
+class _After:
+    """The calendar as the import leaves it, which each session row is checked against."""
+
+    days_off: dict[date, str]  # stored admin holidays not lifted, and the file's (not national)
+    file_off: dict[date, HolidayRow]
+    staying: dict[tuple[date, str, datetime], LearningSession]  # by date, programme, start
+    needs_force: set[int]  # sessions a row cancels that have attendance, when not forced
+
+
+def _within(day: date, span: tuple[date, date] | None) -> bool:
+    return span is not None and span[0] <= day <= span[1]
+
+
+async def _stored(
+    db: AsyncSession, span: tuple[date, date], codes: set[str]
+) -> tuple[list[LearningSession], dict[date, Holiday]]:
+    """The stored sessions and admin holidays the file may touch."""
+    first, last = span
     # Everything in the file's date range (a few hundred rows for a year), plus the sessions
     # the file names by code wherever they are now.
     conditions = [LearningSession.day.between(first, last)]
     if codes:
         conditions.append(LearningSession.code.in_(sorted(codes)))
-    db_sessions = list(await db.scalars(select(LearningSession).where(or_(*conditions))))
-    db_holidays = {
+    stored = list(await db.scalars(select(LearningSession).where(or_(*conditions))))
+    holidays = {
         h.day: h for h in await db.scalars(
             select(Holiday).where(Holiday.day.between(first, last))
         )
     }
+    return stored, holidays
 
-    # Match each row to the session it describes: by kode_sesi, else by date+programme+start
-    # among sessions no row claims by code.
-    by_code = {s.code: s for s in db_sessions}
+
+def _targets(
+    rows: list[SessionRow], stored: list[LearningSession], codes: set[str]
+) -> dict[int, LearningSession | None]:
+    """The stored session each row (by line) describes, None for a new one.
+
+    By kode_sesi, else by date+programme+start among sessions no row claims by code
+    (active ones first).
+    """
+    by_code = {s.code: s for s in stored}
     by_natural: dict[tuple[date, str, datetime], list[LearningSession]] = {}
-    for s in sorted(db_sessions, key=lambda s: (s.status != "aktif", s.id)):
+    for s in sorted(stored, key=lambda s: (s.status != "aktif", s.id)):
         if s.code not in codes:
             by_natural.setdefault((s.day, s.programme_key, s.starts_at), []).append(s)
     targets: dict[int, LearningSession | None] = {}
@@ -250,32 +310,22 @@ async def _plan(
         else:
             candidates = by_natural.get(row.key, [])
             targets[row.line] = candidates.pop(0) if candidates else None
-    targeted = {s.id for s in targets.values() if s is not None}
+    return targets
 
-    # Holidays after the import: national, the admins' (minus those the file lifts) and the file's.
-    file_off = {h.day: h for h in holiday_rows}
-    removed_holidays: set[date] = {d for d, h in file_off.items() if h.remove}
-    if replace_range:
-        removed_holidays |= {d for d in db_holidays if first <= d <= last and d not in file_off}
-    off_after: dict[date, str] = {
-        d: h.reason for d, h in db_holidays.items() if d not in removed_holidays
-    }
-    off_after.update({d: h.reason for d, h in file_off.items() if not h.remove})
 
-    # Sessions the file leaves out of a replaced range.
-    leftover = [
-        s for s in db_sessions
-        if replace_range and s.id not in targeted and first <= s.day <= last
-    ]
-    cancelling = {
-        t.id for row in rows if (t := targets[row.line]) is not None
-        and t.status == "aktif" and not row.active
-    }
-    check_ids = frozenset(cancelling | {s.id for s in leftover})
-    with_attendance: set[int] = set()
-    if check_ids:
-        answer = has_attendance(check_ids)
-        with_attendance = set(await answer if inspect.isawaitable(answer) else answer)
+async def _with_attendance(has_attendance: AttendanceCheck, session_ids: set[int]) -> set[int]:
+    """Those of `session_ids` that have attendance (the check is not called for none)."""
+    if not session_ids:
+        return set()
+    answer = has_attendance(frozenset(session_ids))
+    return set(await answer if inspect.isawaitable(answer) else answer)
+
+
+def _plan_leftover(
+    plan: _Plan, leftover: list[LearningSession], with_attendance: set[int], *, force: bool
+) -> list[RowError]:
+    """Remove the sessions a replaced range leaves out; with attendance, cancel if forced."""
+    errors: list[RowError] = []
     for s in leftover:
         if s.id not in with_attendance:
             plan.removals.append(s)
@@ -288,48 +338,66 @@ async def _plan(
                 f"Sesi {s.code} ({_label(s)}) tidak ada di berkas, tetapi sudah memiliki data "
                 "presensi peserta; sesi itu tidak dibatalkan tanpa opsi paksa (--force)."
             )))
-    gone = {s.id for s in plan.removals} | {s.id for s in plan.forced_cancels}
-    staying = [
-        s for s in db_sessions
-        if s.id not in targeted and s.id not in gone and s.status == "aktif"
-        and not (replace_range and first <= s.day <= last)
-    ]
-    staying_keys = {(s.day, s.programme_key, s.starts_at): s for s in staying}
+    return errors
 
-    taken_codes = set(by_code) | codes
-    unnamed = [r for r in rows if targets[r.line] is None and not r.code]
-    new_codes = await _free_codes(db, unnamed, taken_codes)
-    for row in rows:
-        target = targets[row.line]
-        if row.active:
-            day_off = off_after.get(row.day) or national_holiday(row.day)
-            in_file = file_off.get(row.day)  # an active libur row of the file is reported already
-            if day_off is not None and (in_file is None or in_file.remove):
-                errors.append(RowError(row.line, (
-                    f"{format_date(row.day)} adalah hari libur ({day_off}); "
-                    "sesi tidak bisa dijadwalkan pada hari libur"
-                )))
-            clash = staying_keys.get(row.key)
-            if clash is not None:
-                errors.append(RowError(row.line, (
-                    f"bentrok dengan sesi {clash.code} yang sudah ada pada program, tanggal dan "
-                    "jam mulai yang sama; ubah atau batalkan sesi itu di berkas"
-                )))
-        if target is not None and target.id in cancelling and target.id in with_attendance \
-                and not force:
+
+def _days_off_after(
+    file_off: dict[date, HolidayRow],
+    stored: dict[date, Holiday],
+    replaced: tuple[date, date] | None,
+) -> dict[date, str]:
+    """Admin holidays after the import: the stored ones the file does not lift, and the file's."""
+    lifted = {d for d, h in file_off.items() if h.remove}
+    lifted |= {d for d in stored if _within(d, replaced) and d not in file_off}
+    days_off = {d: h.reason for d, h in stored.items() if d not in lifted}
+    days_off.update({d: h.reason for d, h in file_off.items() if not h.remove})
+    return days_off
+
+
+def _row_errors(row: SessionRow, target: LearningSession | None, after: _After) -> list[RowError]:
+    """What refuses a session row given the calendar after the import."""
+    errors: list[RowError] = []
+    if row.active:
+        day_off = after.days_off.get(row.day) or national_holiday(row.day)
+        in_file = after.file_off.get(row.day)  # an active libur row of the file is reported already
+        if day_off is not None and (in_file is None or in_file.remove):
             errors.append(RowError(row.line, (
-                f"sesi {target.code} sudah memiliki data presensi peserta; membatalkannya "
-                "perlu opsi paksa (--force)"
+                f"{format_date(row.day)} adalah hari libur ({day_off}); "
+                "sesi tidak bisa dijadwalkan pada hari libur"
             )))
-        if target is None:
-            plan.adds.append((row, row.code or new_codes[row.line]))
-            continue
-        diff = _diff(target, row.values)
-        if diff:
-            plan.updates.append((row, target, diff))
-        else:
-            plan.unchanged += 1
+        clash = after.staying.get(row.key)
+        if clash is not None:
+            errors.append(RowError(row.line, (
+                f"bentrok dengan sesi {clash.code} yang sudah ada pada program, tanggal dan "
+                "jam mulai yang sama; ubah atau batalkan sesi itu di berkas"
+            )))
+    if target is not None and target.id in after.needs_force:
+        errors.append(RowError(row.line, (
+            f"sesi {target.code} sudah memiliki data presensi peserta; membatalkannya "
+            "perlu opsi paksa (--force)"
+        )))
+    return errors
 
+
+def _plan_row(
+    plan: _Plan, row: SessionRow, target: LearningSession | None, new_codes: dict[int, str]
+) -> None:
+    """Add the row's session, or update the stored one where a field differs."""
+    if target is None:
+        plan.adds.append((row, row.code or new_codes[row.line]))
+        return
+    diff = _diff(target, row.values)
+    if diff:
+        plan.updates.append((row, target, diff))
+    else:
+        plan.unchanged += 1
+
+
+def _holidays_with_sessions(
+    staying: list[LearningSession], file_off: dict[date, HolidayRow]
+) -> list[RowError]:
+    """A libur row on a day that keeps an active session the file does not cancel."""
+    errors: list[RowError] = []
     for s in staying:
         reason = file_off.get(s.day)
         if reason is not None and not reason.remove:
@@ -337,9 +405,18 @@ async def _plan(
                 f"masih ada sesi aktif {s.code} ({_label(s)}) pada hari yang dinyatakan libur; "
                 "batalkan sesi itu (status batal) di berkas yang sama"
             )))
+    return errors
 
+
+def _plan_holidays(
+    plan: _Plan,
+    holiday_rows: list[HolidayRow],
+    stored: dict[date, Holiday],
+    replaced: tuple[date, date] | None,
+) -> None:
+    """Add, update or lift the file's holidays; a replaced range drops the ones it leaves out."""
     for h in holiday_rows:
-        existing = db_holidays.get(h.day)
+        existing = stored.get(h.day)
         if h.remove:
             if existing is not None:
                 plan.holiday_removals.append(existing)
@@ -347,11 +424,10 @@ async def _plan(
             plan.holiday_adds.append(h)
         elif existing.reason != h.reason:
             plan.holiday_updates.append((h, existing))
-    if replace_range:
-        plan.holiday_removals += [
-            h for d, h in db_holidays.items() if first <= d <= last and d not in file_off
-        ]
-    return plan
+    in_file = {h.day for h in holiday_rows}
+    plan.holiday_removals += [
+        h for d, h in stored.items() if _within(d, replaced) and d not in in_file
+    ]
 
 
 async def _free_codes(
