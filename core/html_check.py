@@ -76,93 +76,110 @@ def _tag_error(name: str, attrs: dict[str, str]) -> str | None:
     return None
 
 
+@dataclass
+class _Scan:
+    """The text converted so far, the tags still open and what is wrong."""
+
+    out: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    stack: list[str] = field(default_factory=list)
+    visible: int = 0
+
+
 def check_html(text: str) -> HtmlCheck:
     """Check `text` against Telegram's HTML rules: known tags only, balanced, properly nested.
 
     A `<`, `>` or `&` that is not part of a tag or entity is escaped (people write
     "nilai < 5" and "A & B"), but anything that looks like a tag must be a valid one.
     """
-    out: list[str] = []
-    errors: list[str] = []
-    stack: list[str] = []
-    visible = 0
+    scan = _Scan()
     pos = 0
     while pos < len(text):
         ch = text[pos]
         if ch == "<":
-            m = _TAG.match(text, pos)
-            if m is None:
-                nxt = text[pos + 1 : pos + 2]
-                if nxt.isalpha() or nxt == "/":
-                    snippet = text[pos : pos + 20].split("\n")[0]
-                    errors.append(f"Tag tidak lengkap: {snippet}… (tutup dengan >).")
-                out.append("&lt;")
-                visible += 1
-                pos += 1
-                continue
-            closing, name, raw_attrs, self_closing = (
-                m.group(1), m.group(2).lower(), m.group(3), m.group(4)
-            )
-            pos = m.end()
-            out.append(m.group(0))
-            if name not in ALLOWED_TAGS:
-                errors.append(f"Tag <{name}> tidak didukung Telegram. Yang boleh: {_TAG_LIST}.")
-                continue
-            if self_closing:
-                errors.append(f"Tag <{name}/> harus berpasangan: <{name}>…</{name}>.")
-                continue
-            if closing:
-                if raw_attrs.strip():
-                    errors.append(f"Tag penutup </{name}> tidak boleh memiliki atribut.")
-                if not stack:
-                    errors.append(f"</{name}> menutup tag yang tidak pernah dibuka.")
-                elif stack[-1] != name:
-                    if name in stack:
-                        errors.append(
-                            f"</{name}> ditulis sebelum </{stack[-1]}>: tag harus ditutup "
-                            "berurutan, yang terakhir dibuka ditutup lebih dulu."
-                        )
-                        while stack and stack[-1] != name:
-                            stack.pop()
-                        stack.pop()
-                    else:
-                        errors.append(f"</{name}> menutup tag yang tidak pernah dibuka.")
-                else:
-                    stack.pop()
-                continue
-            attrs = _attrs(raw_attrs)
-            problem = (f"Atribut tag <{name}> tidak dapat dibaca." if attrs is None
-                       else _tag_error(name, attrs))
-            if problem:
-                errors.append(problem)
-            if stack and stack[-1] in ("code", "pre") and not (stack[-1] == "pre"
-                                                                 and name == "code"):
-                errors.append(f"Di dalam <{stack[-1]}> tidak boleh ada tag lain (<{name}>).")
-            if name == "blockquote" and "blockquote" in stack:
-                errors.append("<blockquote> tidak boleh berada di dalam <blockquote>.")
-            if name == "a" and "a" in stack:
-                errors.append("Tautan <a> tidak boleh berada di dalam tautan lain.")
-            stack.append(name)
-            continue
-        if ch == "&":
-            m = _ENTITY.match(text, pos)
-            if m is not None:
-                out.append(m.group(0))
-                pos = m.end()
-            else:
-                out.append("&amp;")
-                pos += 1
-            visible += 1
-            continue
-        if ch == ">":
-            out.append("&gt;")
+            pos = _scan_tag(text, pos, scan)
+        elif ch == "&":
+            pos = _scan_entity(text, pos, scan)
         else:
-            out.append(ch)
-        visible += 1
-        pos += 1
-    for name in reversed(stack):
-        errors.append(f"Tag <{name}> dibuka tetapi tidak ditutup (tambahkan </{name}>).")
-    return HtmlCheck("".join(out), list(dict.fromkeys(errors)), visible)
+            scan.out.append("&gt;" if ch == ">" else ch)
+            scan.visible += 1
+            pos += 1
+    for name in reversed(scan.stack):
+        scan.errors.append(f"Tag <{name}> dibuka tetapi tidak ditutup (tambahkan </{name}>).")
+    return HtmlCheck("".join(scan.out), list(dict.fromkeys(scan.errors)), scan.visible)
+
+
+def _scan_entity(text: str, pos: int, scan: _Scan) -> int:
+    """Keep an entity at `pos`, or escape a bare `&`; return where to go on."""
+    m = _ENTITY.match(text, pos)
+    scan.visible += 1
+    if m is None:
+        scan.out.append("&amp;")
+        return pos + 1
+    scan.out.append(m.group(0))
+    return m.end()
+
+
+def _scan_tag(text: str, pos: int, scan: _Scan) -> int:
+    """Check the tag at `pos` (or escape a bare `<`); return where to go on."""
+    m = _TAG.match(text, pos)
+    if m is None:
+        nxt = text[pos + 1 : pos + 2]
+        if nxt.isalpha() or nxt == "/":
+            snippet = text[pos : pos + 20].split("\n")[0]
+            scan.errors.append(f"Tag tidak lengkap: {snippet}… (tutup dengan >).")
+        scan.out.append("&lt;")
+        scan.visible += 1
+        return pos + 1
+    closing, name, raw_attrs, self_closing = (
+        m.group(1), m.group(2).lower(), m.group(3), m.group(4)
+    )
+    scan.out.append(m.group(0))
+    if name not in ALLOWED_TAGS:
+        scan.errors.append(f"Tag <{name}> tidak didukung Telegram. Yang boleh: {_TAG_LIST}.")
+    elif self_closing:
+        scan.errors.append(f"Tag <{name}/> harus berpasangan: <{name}>…</{name}>.")
+    elif closing:
+        _close_tag(name, raw_attrs, scan)
+    else:
+        _open_tag(name, raw_attrs, scan)
+    return m.end()
+
+
+def _close_tag(name: str, raw_attrs: str, scan: _Scan) -> None:
+    """A closing tag must close the tag opened last."""
+    stack = scan.stack
+    if raw_attrs.strip():
+        scan.errors.append(f"Tag penutup </{name}> tidak boleh memiliki atribut.")
+    if stack and stack[-1] == name:
+        stack.pop()
+    elif name in stack:
+        scan.errors.append(
+            f"</{name}> ditulis sebelum </{stack[-1]}>: tag harus ditutup "
+            "berurutan, yang terakhir dibuka ditutup lebih dulu."
+        )
+        while stack and stack[-1] != name:
+            stack.pop()
+        stack.pop()
+    else:
+        scan.errors.append(f"</{name}> menutup tag yang tidak pernah dibuka.")
+
+
+def _open_tag(name: str, raw_attrs: str, scan: _Scan) -> None:
+    """An opening tag: its attributes, and where it may be nested."""
+    stack = scan.stack
+    attrs = _attrs(raw_attrs)
+    problem = (f"Atribut tag <{name}> tidak dapat dibaca." if attrs is None
+               else _tag_error(name, attrs))
+    if problem:
+        scan.errors.append(problem)
+    if stack and stack[-1] in ("code", "pre") and not (stack[-1] == "pre" and name == "code"):
+        scan.errors.append(f"Di dalam <{stack[-1]}> tidak boleh ada tag lain (<{name}>).")
+    if name == "blockquote" and "blockquote" in stack:
+        scan.errors.append("<blockquote> tidak boleh berada di dalam <blockquote>.")
+    if name == "a" and "a" in stack:
+        scan.errors.append("Tautan <a> tidak boleh berada di dalam tautan lain.")
+    stack.append(name)
 
 
 def visible_text(text: str) -> str:

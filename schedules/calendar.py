@@ -19,14 +19,14 @@ __all__ = [
 ]
 
 
-async def ensure_programmes(session: AsyncSession) -> int:
+async def ensure_programmes(db: AsyncSession) -> int:
     """Insert or refresh the five programmes from `PROGRAMMES`; return how many rows changed."""
-    existing = {p.key: p for p in await session.scalars(select(Programme))}
+    existing = {p.key: p for p in await db.scalars(select(Programme))}
     changed = 0
     for prog in PROGRAMMES:
         row = existing.get(prog.key)
         if row is None:
-            session.add(Programme(
+            db.add(Programme(
                 key=prog.key, weekday=prog.weekday, name=prog.name, description=prog.description,
             ))
             changed += 1
@@ -36,17 +36,17 @@ async def ensure_programmes(session: AsyncSession) -> int:
             row.weekday, row.name, row.description = prog.weekday, prog.name, prog.description
             changed += 1
     if changed:
-        await session.flush()
+        await db.flush()
     return changed
 
 
-async def sessions_on(session: AsyncSession, day: date) -> list[LearningSession]:
+async def sessions_on(db: AsyncSession, day: date) -> list[LearningSession]:
     """The active sessions of a (local) date, earliest first."""
-    return await sessions_between(session, day, day)
+    return await sessions_between(db, day, day)
 
 
 async def sessions_between(
-    session: AsyncSession, start_day: date, end_day: date, *, include_cancelled: bool = False
+    db: AsyncSession, start_day: date, end_day: date, *, include_cancelled: bool = False
 ) -> list[LearningSession]:
     """Sessions from `start_day` to `end_day` (both included), by start; active ones only
     unless `include_cancelled`."""
@@ -55,16 +55,16 @@ async def sessions_between(
         query = query.where(LearningSession.status == "aktif")
     query = query.order_by(LearningSession.starts_at, LearningSession.programme_key,
                            LearningSession.id)
-    return list(await session.scalars(query))
+    return list(await db.scalars(query))
 
 
-async def session_by_code(session: AsyncSession, code: str) -> LearningSession | None:
+async def session_by_code(db: AsyncSession, code: str) -> LearningSession | None:
     """The session with this kode_sesi (active or cancelled), or None."""
-    return await session.scalar(
+    return await db.scalar(
         select(LearningSession).where(LearningSession.code == code.strip())
     )
 
 
-async def calendar_is_empty(session: AsyncSession) -> bool:
+async def calendar_is_empty(db: AsyncSession) -> bool:
     """Whether no session was ever put on the calendar."""
-    return await session.scalar(select(LearningSession.id).limit(1)) is None
+    return await db.scalar(select(LearningSession.id).limit(1)) is None

@@ -33,7 +33,7 @@ Value = str | float | date | time | None
 
 
 async def export_calendar(
-    session: AsyncSession,
+    db: AsyncSession,
     fmt: ExportFormat = "csv",
     start: date | None = None,
     end: date | None = None,
@@ -51,7 +51,7 @@ async def export_calendar(
         sessions = sessions.where(LearningSession.day <= end)
         holidays = holidays.where(Holiday.day <= end)
     rows = export_rows(
-        list(await session.scalars(sessions)), list(await session.scalars(holidays)), tz
+        list(await db.scalars(sessions)), list(await db.scalars(holidays)), tz
     )
     return render(rows, fmt, sep=sep)
 

@@ -2,17 +2,16 @@
 
 The import is atomic: every row is checked (and checked against the database) before anything
 is written, and a refused file raises `CalendarImportError` listing every problem by line.
-Nothing commits here: the caller owns the unit of work (`async with sessions() as s, s.begin():`),
+Nothing commits here: the caller owns the unit of work (`async with sessions() as db, db.begin():`),
 so a failure anywhere rolls the whole import back. See docs/calendar.md for the file format.
 """
 
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from importlib import resources
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -20,21 +19,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.programme import PROGRAMMES, by_key, find_programme
+from core.programme import by_key
 from core.timezones import format_date
 from db.models.calendar import Holiday, LearningSession
 from schedules.calendar import calendar_is_empty, ensure_programmes
 from schedules.calendar_report import CalendarImportError, ImportReport, RowError, SessionChange
-from schedules.calendar_rows import Format, RawRow, detect_format, read_rows
-from schedules.calendar_values import (
-    Cell,
-    CellError,
-    cell_text,
-    parse_date,
-    parse_date_time,
-    parse_jp,
-    parse_time,
-    parse_url,
+from schedules.calendar_rows import (
+    Format,
+    HolidayRow,
+    RawRow,
+    SessionRow,
+    check_row,
+    detect_format,
+    read_rows,
 )
 from schedules.holidays import national_holiday
 
@@ -56,26 +53,10 @@ AttendanceCheck = Callable[[frozenset[int]], Awaitable[set[int]] | set[int]]
 
 WIB = ZoneInfo("Asia/Jakarta")
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
-_STATUS = {"": "aktif", "aktif": "aktif", "batal": "batal", "dibatalkan": "batal"}
-_HOLIDAY_WORDS = ("libur", "cuti bersama")
-_WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_WEEKDAY_NUMBERS = {name.lower(): n for n, name in enumerate(_WEEKDAYS)} | {"ahad": 6}
 _FIELDS = (
     "day", "programme_key", "title", "speaker", "starts_at", "ends_at", "zoom_url",
     "youtube_url", "recording_url", "jp", "attendance_code", "attendance_closes_at", "status",
 )
-# Optional columns and the model attribute each fills; absent column = leave the field alone.
-_OPTIONAL = {
-    "narasumber": "speaker",
-    "tautan_zoom": "zoom_url",
-    "tautan_youtube": "youtube_url",
-    "tautan_rekaman": "recording_url",
-    "jp": "jp",
-    "kode_presensi": "attendance_code",
-    "tutup_presensi": "attendance_closes_at",
-    "status": "status",
-}
 _DEFAULTS: dict[str, object] = {
     "speaker": None, "zoom_url": None, "youtube_url": None, "recording_url": None, "jp": 0.0,
     "attendance_code": None, "attendance_closes_at": None, "status": "aktif",
@@ -93,55 +74,23 @@ def generated_code(day: date, programme_key: str, start: time) -> str:
 
 
 @dataclass
-class _SessionRow:
-    line: int
-    code: str | None
-    local_start: time
-    values: dict[str, object]  # model attribute → value; always day, key, title, times
-
-    @property
-    def day(self) -> date:
-        value = self.values["day"]
-        assert isinstance(value, date)
-        return value
-
-    @property
-    def key(self) -> tuple[date, str, datetime]:
-        start = self.values["starts_at"]
-        assert isinstance(start, datetime)
-        return (self.day, str(self.values["programme_key"]), start)
-
-    @property
-    def active(self) -> bool:
-        return self.values.get("status", "aktif") == "aktif"
-
-
-@dataclass
-class _HolidayRow:
-    line: int
-    day: date
-    reason: str
-    remove: bool
-
-
-@dataclass
 class _Plan:
     """What the import will do, decided before anything is written."""
 
-    adds: list[tuple[_SessionRow, str]] = field(default_factory=list)  # row, its new code
-    updates: list[tuple[_SessionRow, LearningSession, dict[str, tuple[object, object]]]] = (
+    adds: list[tuple[SessionRow, str]] = field(default_factory=list)  # row, its new code
+    updates: list[tuple[SessionRow, LearningSession, dict[str, tuple[object, object]]]] = (
         field(default_factory=list)
     )
     unchanged: int = 0
     removals: list[LearningSession] = field(default_factory=list)
     forced_cancels: list[LearningSession] = field(default_factory=list)
-    holiday_adds: list[_HolidayRow] = field(default_factory=list)
-    holiday_updates: list[tuple[_HolidayRow, Holiday]] = field(default_factory=list)
+    holiday_adds: list[HolidayRow] = field(default_factory=list)
+    holiday_updates: list[tuple[HolidayRow, Holiday]] = field(default_factory=list)
     holiday_removals: list[Holiday] = field(default_factory=list)
 
 
 async def import_calendar(
-    session: AsyncSession,
+    db: AsyncSession,
     data: bytes,
     *,
     now: datetime,
@@ -167,13 +116,13 @@ async def import_calendar(
         raise ValueError("import_calendar needs an aware `now`")
     rows = read_rows(data, fmt or detect_format(data, filename))
     return await import_rows(
-        session, rows, now=now, tz=tz, replace_range=replace_range, force=force,
+        db, rows, now=now, tz=tz, replace_range=replace_range, force=force,
         has_attendance=has_attendance, dry_run=dry_run,
     )
 
 
 async def import_rows(
-    session: AsyncSession,
+    db: AsyncSession,
     raw_rows: list[RawRow],
     *,
     now: datetime,
@@ -186,13 +135,16 @@ async def import_rows(
     """Import rows already read from a file (see `import_calendar`)."""
     errors: list[RowError] = []
     warnings: list[RowError] = []
-    sessions_rows: list[_SessionRow] = []
-    holiday_rows: list[_HolidayRow] = []
+    sessions_rows: list[SessionRow] = []
+    holiday_rows: list[HolidayRow] = []
     for raw in raw_rows:
-        parsed = _parse_row(raw, tz, errors, warnings)
-        if isinstance(parsed, _SessionRow):
+        parsed = check_row(raw.cells, tz=tz, line=raw.line)
+        if isinstance(parsed, list):
+            errors += (RowError(raw.line, message) for message in parsed)
+        elif isinstance(parsed, SessionRow):
+            warnings += (RowError(raw.line, message) for message in parsed.warnings)
             sessions_rows.append(parsed)
-        elif isinstance(parsed, _HolidayRow):
+        else:
             holiday_rows.append(parsed)
     _check_duplicates(sessions_rows, holiday_rows, errors)
     if errors:
@@ -200,7 +152,7 @@ async def import_rows(
     days = [r.day for r in sessions_rows] + [h.day for h in holiday_rows]
     first, last = min(days), max(days)
     plan = await _plan(
-        session, sessions_rows, holiday_rows, (first, last), tz=tz,
+        db, sessions_rows, holiday_rows, (first, last),
         replace_range=replace_range, force=force, has_attendance=has_attendance, errors=errors,
     )
     if errors:
@@ -212,173 +164,10 @@ async def import_rows(
     if dry_run:
         _report(plan, report, added_ids={})
         return report
-    await ensure_programmes(session)
-    added_ids = await _apply(session, plan, now)
+    await ensure_programmes(db)
+    added_ids = await _apply(db, plan, now)
     _report(plan, report, added_ids)
     return report
-
-
-def _parse_row(
-    raw: RawRow, tz: ZoneInfo, errors: list[RowError], warnings: list[RowError]
-) -> _SessionRow | _HolidayRow | None:
-    line, cells = raw.line, raw.cells
-    found: list[str] = []
-
-    def cell(name: str) -> Cell:
-        return cells.get(name)
-
-    def err(message: str) -> None:
-        found.append(message)
-
-    day: date | None = None
-    try:
-        day = parse_date(cell("tanggal"))
-    except CellError as exc:
-        err(str(exc))
-    if day is not None:
-        found += _weekday_name_errors(cell_text(cell("hari")), day)
-    programme_text = cell_text(cell("program"))
-    if programme_text.lower() in _HOLIDAY_WORDS:
-        holiday = _holiday_row(raw, day, found)
-        errors.extend(RowError(line, m) for m in found)
-        return holiday
-
-    programme = find_programme(programme_text) if programme_text else None
-    if programme is None:
-        names = ", ".join(p.name for p in PROGRAMMES)
-        err(
-            f"program {programme_text!r} tidak dikenal; isi salah satu: {names}, atau libur"
-            if programme_text else f"kolom program kosong; isi salah satu: {names}, atau libur"
-        )
-    absent = [c for c in ("judul", "mulai", "selesai") if c not in cells]
-    if absent:
-        found.append(f"kolom {', '.join(absent)} tidak ada di berkas; setiap sesi memerlukannya")
-        errors.extend(RowError(line, m) for m in found)
-        return None
-    values: dict[str, object] = {}
-    title = cell_text(cell("judul"))
-    if not title:
-        err("judul wajib diisi")
-    elif len(title) > 200:
-        err("judul terlalu panjang (paling banyak 200 huruf)")
-    values["title"] = title
-    start = end = None
-    try:
-        start = parse_time(cell("mulai"))
-    except CellError as exc:
-        err(f"mulai: {exc}")
-    try:
-        end = parse_time(cell("selesai"))
-    except CellError as exc:
-        err(f"selesai: {exc}")
-    if start is not None and end is not None and end <= start:
-        err(f"jam selesai ({end:%H:%M}) harus sesudah jam mulai ({start:%H:%M})")
-    code = cell_text(cell("kode_sesi")) or None
-    if code is not None and not _CODE.match(code):
-        err(
-            f"kode_sesi {code!r} tidak sah: paling banyak 40 huruf atau angka, "
-            "boleh memakai tanda - _ ."
-        )
-    for column, attr in _OPTIONAL.items():
-        if column not in cells:
-            continue
-        try:
-            values[attr] = _optional_value(column, cells[column], day)
-        except CellError as exc:
-            err(str(exc))
-    if found or day is None or programme is None or start is None or end is None:
-        errors.extend(RowError(line, m) for m in found)
-        return None
-    values["day"] = day
-    values["programme_key"] = programme.key
-    values["starts_at"] = _utc(datetime.combine(day, start), tz)
-    values["ends_at"] = _utc(datetime.combine(day, end), tz)
-    closes = values.get("attendance_closes_at")
-    if isinstance(closes, datetime):
-        values["attendance_closes_at"] = closes = _utc(closes, tz)
-        if closes <= _utc(datetime.combine(day, start), tz):
-            errors.append(RowError(line, "tutup_presensi harus sesudah jam mulai sesi"))
-            return None
-    if day.weekday() >= 5:
-        warnings.append(RowError(line, f"{format_date(day)} jatuh pada akhir pekan"))
-    elif day.weekday() != programme.weekday:
-        warnings.append(RowError(line, (
-            f"{programme.name} biasanya hari {_WEEKDAYS[programme.weekday]}, "
-            f"sedangkan sesi ini hari {_WEEKDAYS[day.weekday()]}"
-        )))
-    return _SessionRow(line, code, start, values)
-
-
-def _weekday_name_errors(name: str, day: date) -> list[str]:
-    """A day name that disagrees with the date means one of them is a typo: refuse to guess."""
-    if not name:
-        return []
-    wanted = _WEEKDAY_NUMBERS.get(name.lower().replace("'", ""))
-    if wanted is None:
-        return [f"hari {name!r} tidak dikenal (isi Senin sampai Minggu, atau kosongkan)"]
-    if wanted != day.weekday():
-        return [
-            f"tanggal {day:%Y-%m-%d} jatuh pada hari {_WEEKDAYS[day.weekday()]}, "
-            f"tetapi kolom hari berisi {name}"
-        ]
-    return []
-
-
-def _holiday_row(raw: RawRow, day: date | None, found: list[str]) -> _HolidayRow | None:
-    """A `libur` row: its reason from keterangan (else judul); status batal lifts the holiday."""
-    cells = raw.cells
-    reason = (cell_text(cells.get("keterangan")) or cell_text(cells.get("judul"))
-              or "Libur")
-    status = _STATUS.get(cell_text(cells.get("status")).lower())
-    if status is None:
-        found.append(
-            f"status {cell_text(cells.get('status'))!r} tidak dikenal (isi aktif atau batal)"
-        )
-    if len(reason) > 200:
-        found.append("keterangan libur terlalu panjang (paling banyak 200 huruf)")
-    if found or day is None:
-        return None
-    return _HolidayRow(raw.line, day, reason, remove=status == "batal")
-
-
-def _optional_value(column: str, value: Cell, day: date | None) -> object:
-    if column == "narasumber":
-        text = cell_text(value)
-        if len(text) > 200:
-            raise CellError("narasumber terlalu panjang (paling banyak 200 huruf)")
-        return text or None
-    if column == "tautan_zoom":
-        return parse_url(value, "tautan_zoom")
-    if column == "tautan_youtube":
-        return parse_url(value, "tautan_youtube")
-    if column == "tautan_rekaman":
-        return parse_url(value, "tautan_rekaman")
-    if column == "jp":
-        return parse_jp(value)
-    if column == "kode_presensi":
-        text = cell_text(value)
-        if len(text) > 40:
-            raise CellError("kode_presensi terlalu panjang (paling banyak 40 huruf)")
-        return text or None
-    if column == "tutup_presensi":
-        if not cell_text(value):
-            return None
-        if day is None:
-            return None  # the date error is reported already
-        try:
-            return parse_date_time(value, day)
-        except CellError as exc:
-            raise CellError(
-                f"tutup_presensi: {exc} (pakai 2026-11-23 12:00 atau 12:00)"
-            ) from None
-    status = _STATUS.get(cell_text(value).lower())
-    if status is None:
-        raise CellError(f"status {cell_text(value)!r} tidak dikenal (isi aktif atau batal)")
-    return status
-
-
-def _utc(local: datetime, tz: ZoneInfo) -> datetime:
-    return local.replace(tzinfo=tz).astimezone(UTC)
 
 
 def _label(s: LearningSession) -> str:
@@ -386,7 +175,7 @@ def _label(s: LearningSession) -> str:
 
 
 def _check_duplicates(
-    rows: list[_SessionRow], holidays: list[_HolidayRow], errors: list[RowError]
+    rows: list[SessionRow], holidays: list[HolidayRow], errors: list[RowError]
 ) -> None:
     by_code: dict[str, int] = {}
     by_natural: dict[tuple[date, str, datetime], int] = {}
@@ -403,7 +192,7 @@ def _check_duplicates(
                 f"{by_natural[row.key]}"
             )))
         by_natural.setdefault(row.key, row.line)
-    off: dict[date, _HolidayRow] = {}
+    off: dict[date, HolidayRow] = {}
     for h in holidays:
         if h.day in off:
             errors.append(RowError(h.line, (
@@ -421,37 +210,97 @@ def _check_duplicates(
 
 
 async def _plan(
-    session: AsyncSession,
-    rows: list[_SessionRow],
-    holiday_rows: list[_HolidayRow],
+    db: AsyncSession,
+    rows: list[SessionRow],
+    holiday_rows: list[HolidayRow],
     span: tuple[date, date],
     *,
-    tz: ZoneInfo,
     replace_range: bool,
     force: bool,
     has_attendance: AttendanceCheck,
     errors: list[RowError],
 ) -> _Plan:
+    """Decide every write before any is made; what must be refused goes to `errors`."""
     plan = _Plan()
-    first, last = span
+    replaced = span if replace_range else None
     codes = {r.code for r in rows if r.code}
+    stored, stored_holidays = await _stored(db, span, codes)
+    targets = _targets(rows, stored, codes)
+    targeted = {s.id for s in targets.values() if s is not None}
+    # Sessions the file leaves out of a replaced range.
+    leftover = [s for s in stored if s.id not in targeted and _within(s.day, replaced)]
+    cancelling = {
+        t.id for row in rows if (t := targets[row.line]) is not None
+        and t.status == "aktif" and not row.active
+    }
+    with_attendance = await _with_attendance(has_attendance, cancelling | {s.id for s in leftover})
+    errors += _plan_leftover(plan, leftover, with_attendance, force=force)
+    # Active sessions no row touches and the import keeps (a replaced range keeps none).
+    staying = [
+        s for s in stored
+        if s.id not in targeted and s.status == "aktif" and not _within(s.day, replaced)
+    ]
+    unnamed = [r for r in rows if targets[r.line] is None and not r.code]
+    new_codes = await _free_codes(db, unnamed, {s.code for s in stored} | codes)
+    file_off = {h.day: h for h in holiday_rows}
+    after = _After(
+        days_off=_days_off_after(file_off, stored_holidays, replaced),
+        file_off=file_off,
+        staying={(s.day, s.programme_key, s.starts_at): s for s in staying},
+        needs_force=set() if force else cancelling & with_attendance,
+    )
+    for row in rows:
+        errors += _row_errors(row, targets[row.line], after)
+        _plan_row(plan, row, targets[row.line], new_codes)
+    errors += _holidays_with_sessions(staying, file_off)
+    _plan_holidays(plan, holiday_rows, stored_holidays, replaced)
+    return plan
+
+
+@dataclass(frozen=True)
+class _After:
+    """The calendar as the import leaves it, which each session row is checked against."""
+
+    days_off: dict[date, str]  # stored admin holidays not lifted, and the file's (not national)
+    file_off: dict[date, HolidayRow]
+    staying: dict[tuple[date, str, datetime], LearningSession]  # by date, programme, start
+    needs_force: set[int]  # sessions a row cancels that have attendance, when not forced
+
+
+def _within(day: date, span: tuple[date, date] | None) -> bool:
+    return span is not None and span[0] <= day <= span[1]
+
+
+async def _stored(
+    db: AsyncSession, span: tuple[date, date], codes: set[str]
+) -> tuple[list[LearningSession], dict[date, Holiday]]:
+    """The stored sessions and admin holidays the file may touch."""
+    first, last = span
     # Everything in the file's date range (a few hundred rows for a year), plus the sessions
     # the file names by code wherever they are now.
     conditions = [LearningSession.day.between(first, last)]
     if codes:
         conditions.append(LearningSession.code.in_(sorted(codes)))
-    db_sessions = list(await session.scalars(select(LearningSession).where(or_(*conditions))))
-    db_holidays = {
-        h.day: h for h in await session.scalars(
+    stored = list(await db.scalars(select(LearningSession).where(or_(*conditions))))
+    holidays = {
+        h.day: h for h in await db.scalars(
             select(Holiday).where(Holiday.day.between(first, last))
         )
     }
+    return stored, holidays
 
-    # Match each row to the session it describes: by kode_sesi, else by date+programme+start
-    # among sessions no row claims by code.
-    by_code = {s.code: s for s in db_sessions}
+
+def _targets(
+    rows: list[SessionRow], stored: list[LearningSession], codes: set[str]
+) -> dict[int, LearningSession | None]:
+    """The stored session each row (by line) describes, None for a new one.
+
+    By kode_sesi, else by date+programme+start among sessions no row claims by code
+    (active ones first).
+    """
+    by_code = {s.code: s for s in stored}
     by_natural: dict[tuple[date, str, datetime], list[LearningSession]] = {}
-    for s in sorted(db_sessions, key=lambda s: (s.status != "aktif", s.id)):
+    for s in sorted(stored, key=lambda s: (s.status != "aktif", s.id)):
         if s.code not in codes:
             by_natural.setdefault((s.day, s.programme_key, s.starts_at), []).append(s)
     targets: dict[int, LearningSession | None] = {}
@@ -461,32 +310,22 @@ async def _plan(
         else:
             candidates = by_natural.get(row.key, [])
             targets[row.line] = candidates.pop(0) if candidates else None
-    targeted = {s.id for s in targets.values() if s is not None}
+    return targets
 
-    # Holidays after the import: national, the admins' (minus those the file lifts) and the file's.
-    file_off = {h.day: h for h in holiday_rows}
-    removed_holidays: set[date] = {d for d, h in file_off.items() if h.remove}
-    if replace_range:
-        removed_holidays |= {d for d in db_holidays if first <= d <= last and d not in file_off}
-    off_after: dict[date, str] = {
-        d: h.reason for d, h in db_holidays.items() if d not in removed_holidays
-    }
-    off_after.update({d: h.reason for d, h in file_off.items() if not h.remove})
 
-    # Sessions the file leaves out of a replaced range.
-    leftover = [
-        s for s in db_sessions
-        if replace_range and s.id not in targeted and first <= s.day <= last
-    ]
-    cancelling = {
-        t.id for row in rows if (t := targets[row.line]) is not None
-        and t.status == "aktif" and not row.active
-    }
-    check_ids = frozenset(cancelling | {s.id for s in leftover})
-    with_attendance: set[int] = set()
-    if check_ids:
-        answer = has_attendance(check_ids)
-        with_attendance = set(await answer if inspect.isawaitable(answer) else answer)
+async def _with_attendance(has_attendance: AttendanceCheck, session_ids: set[int]) -> set[int]:
+    """Those of `session_ids` that have attendance (the check is not called for none)."""
+    if not session_ids:
+        return set()
+    answer = has_attendance(frozenset(session_ids))
+    return set(await answer if inspect.isawaitable(answer) else answer)
+
+
+def _plan_leftover(
+    plan: _Plan, leftover: list[LearningSession], with_attendance: set[int], *, force: bool
+) -> list[RowError]:
+    """Remove the sessions a replaced range leaves out; with attendance, cancel if forced."""
+    errors: list[RowError] = []
     for s in leftover:
         if s.id not in with_attendance:
             plan.removals.append(s)
@@ -499,48 +338,66 @@ async def _plan(
                 f"Sesi {s.code} ({_label(s)}) tidak ada di berkas, tetapi sudah memiliki data "
                 "presensi peserta; sesi itu tidak dibatalkan tanpa opsi paksa (--force)."
             )))
-    gone = {s.id for s in plan.removals} | {s.id for s in plan.forced_cancels}
-    staying = [
-        s for s in db_sessions
-        if s.id not in targeted and s.id not in gone and s.status == "aktif"
-        and not (replace_range and first <= s.day <= last)
-    ]
-    staying_keys = {(s.day, s.programme_key, s.starts_at): s for s in staying}
+    return errors
 
-    taken_codes = set(by_code) | codes
-    unnamed = [r for r in rows if targets[r.line] is None and not r.code]
-    new_codes = await _free_codes(session, unnamed, taken_codes)
-    for row in rows:
-        target = targets[row.line]
-        if row.active:
-            day_off = off_after.get(row.day) or national_holiday(row.day)
-            in_file = file_off.get(row.day)  # an active libur row of the file is reported already
-            if day_off is not None and (in_file is None or in_file.remove):
-                errors.append(RowError(row.line, (
-                    f"{format_date(row.day)} adalah hari libur ({day_off}); "
-                    "sesi tidak bisa dijadwalkan pada hari libur"
-                )))
-            clash = staying_keys.get(row.key)
-            if clash is not None:
-                errors.append(RowError(row.line, (
-                    f"bentrok dengan sesi {clash.code} yang sudah ada pada program, tanggal dan "
-                    "jam mulai yang sama; ubah atau batalkan sesi itu di berkas"
-                )))
-        if target is not None and target.id in cancelling and target.id in with_attendance \
-                and not force:
+
+def _days_off_after(
+    file_off: dict[date, HolidayRow],
+    stored: dict[date, Holiday],
+    replaced: tuple[date, date] | None,
+) -> dict[date, str]:
+    """Admin holidays after the import: the stored ones the file does not lift, and the file's."""
+    lifted = {d for d, h in file_off.items() if h.remove}
+    lifted |= {d for d in stored if _within(d, replaced) and d not in file_off}
+    days_off = {d: h.reason for d, h in stored.items() if d not in lifted}
+    days_off.update({d: h.reason for d, h in file_off.items() if not h.remove})
+    return days_off
+
+
+def _row_errors(row: SessionRow, target: LearningSession | None, after: _After) -> list[RowError]:
+    """What refuses a session row given the calendar after the import."""
+    errors: list[RowError] = []
+    if row.active:
+        day_off = after.days_off.get(row.day) or national_holiday(row.day)
+        in_file = after.file_off.get(row.day)  # an active libur row of the file is reported already
+        if day_off is not None and (in_file is None or in_file.remove):
             errors.append(RowError(row.line, (
-                f"sesi {target.code} sudah memiliki data presensi peserta; membatalkannya "
-                "perlu opsi paksa (--force)"
+                f"{format_date(row.day)} adalah hari libur ({day_off}); "
+                "sesi tidak bisa dijadwalkan pada hari libur"
             )))
-        if target is None:
-            plan.adds.append((row, row.code or new_codes[row.line]))
-            continue
-        diff = _diff(target, row.values)
-        if diff:
-            plan.updates.append((row, target, diff))
-        else:
-            plan.unchanged += 1
+        clash = after.staying.get(row.key)
+        if clash is not None:
+            errors.append(RowError(row.line, (
+                f"bentrok dengan sesi {clash.code} yang sudah ada pada program, tanggal dan "
+                "jam mulai yang sama; ubah atau batalkan sesi itu di berkas"
+            )))
+    if target is not None and target.id in after.needs_force:
+        errors.append(RowError(row.line, (
+            f"sesi {target.code} sudah memiliki data presensi peserta; membatalkannya "
+            "perlu opsi paksa (--force)"
+        )))
+    return errors
 
+
+def _plan_row(
+    plan: _Plan, row: SessionRow, target: LearningSession | None, new_codes: dict[int, str]
+) -> None:
+    """Add the row's session, or update the stored one where a field differs."""
+    if target is None:
+        plan.adds.append((row, row.code or new_codes[row.line]))
+        return
+    diff = _diff(target, row.values)
+    if diff:
+        plan.updates.append((row, target, diff))
+    else:
+        plan.unchanged += 1
+
+
+def _holidays_with_sessions(
+    staying: list[LearningSession], file_off: dict[date, HolidayRow]
+) -> list[RowError]:
+    """A libur row on a day that keeps an active session the file does not cancel."""
+    errors: list[RowError] = []
     for s in staying:
         reason = file_off.get(s.day)
         if reason is not None and not reason.remove:
@@ -548,9 +405,18 @@ async def _plan(
                 f"masih ada sesi aktif {s.code} ({_label(s)}) pada hari yang dinyatakan libur; "
                 "batalkan sesi itu (status batal) di berkas yang sama"
             )))
+    return errors
 
+
+def _plan_holidays(
+    plan: _Plan,
+    holiday_rows: list[HolidayRow],
+    stored: dict[date, Holiday],
+    replaced: tuple[date, date] | None,
+) -> None:
+    """Add, update or lift the file's holidays; a replaced range drops the ones it leaves out."""
     for h in holiday_rows:
-        existing = db_holidays.get(h.day)
+        existing = stored.get(h.day)
         if h.remove:
             if existing is not None:
                 plan.holiday_removals.append(existing)
@@ -558,15 +424,14 @@ async def _plan(
             plan.holiday_adds.append(h)
         elif existing.reason != h.reason:
             plan.holiday_updates.append((h, existing))
-    if replace_range:
-        plan.holiday_removals += [
-            h for d, h in db_holidays.items() if first <= d <= last and d not in file_off
-        ]
-    return plan
+    in_file = {h.day for h in holiday_rows}
+    plan.holiday_removals += [
+        h for d, h in stored.items() if _within(d, replaced) and d not in in_file
+    ]
 
 
 async def _free_codes(
-    session: AsyncSession, rows: list[_SessionRow], taken: set[str]
+    db: AsyncSession, rows: list[SessionRow], taken: set[str]
 ) -> dict[int, str]:
     """Generated codes for new rows without kode_sesi, suffixed (-2, -3…) when already used."""
     wanted = {r.line: generated_code(r.day, str(r.values["programme_key"]), r.local_start)
@@ -576,7 +441,7 @@ async def _free_codes(
     taken = set(taken)
     # A generated code starts with its date, so one LIKE per date finds every code in use.
     prefixes = sorted({f"{r.day:%Y%m%d}-" for r in rows})
-    taken |= set(await session.scalars(
+    taken |= set(await db.scalars(
         select(LearningSession.code).where(
             or_(*(LearningSession.code.startswith(p, autoescape=True) for p in prefixes))
         )
@@ -606,13 +471,13 @@ def _diff(target: LearningSession, values: dict[str, object]) -> dict[str, tuple
     }
 
 
-async def _apply(session: AsyncSession, plan: _Plan, now: datetime) -> dict[int, int]:
+async def _apply(db: AsyncSession, plan: _Plan, now: datetime) -> dict[int, int]:
     """Write the plan; return the new session id of each added row's line."""
     added: dict[int, LearningSession] = {}
     for row, code in plan.adds:
         attrs = {**_DEFAULTS, **row.values}
         obj = LearningSession(code=code, updated_at=now, **attrs)
-        session.add(obj)
+        db.add(obj)
         added[row.line] = obj
     for _row, target, diff in plan.updates:
         for attr, (_old, new) in diff.items():
@@ -622,16 +487,16 @@ async def _apply(session: AsyncSession, plan: _Plan, now: datetime) -> dict[int,
         s.status = "batal"
         s.updated_at = now
     for s in plan.removals:
-        await session.delete(s)
+        await db.delete(s)
     for h in plan.holiday_removals:
-        await session.delete(h)
+        await db.delete(h)
     # Deletes first: a libur day lifted and re-added in one file must not collide.
-    await session.flush()
+    await db.flush()
     for h_row in plan.holiday_adds:
-        session.add(Holiday(day=h_row.day, reason=h_row.reason, source="admin"))
+        db.add(Holiday(day=h_row.day, reason=h_row.reason, source="admin"))
     for h_row, existing in plan.holiday_updates:
         existing.reason = h_row.reason
-    await session.flush()
+    await db.flush()
     return {line: obj.id for line, obj in added.items()}
 
 
@@ -692,10 +557,10 @@ def sample_calendar_bytes() -> bytes:
 
 
 async def load_sample_calendar(
-    session: AsyncSession, tz: ZoneInfo = WIB, *, now: datetime
+    db: AsyncSession, tz: ZoneInfo = WIB, *, now: datetime
 ) -> ImportReport | None:
     """Import the sample calendar on first start (no session ever stored); else do nothing."""
-    if not await calendar_is_empty(session):
+    if not await calendar_is_empty(db):
         return None
-    return await import_calendar(session, sample_calendar_bytes(), fmt="csv", tz=tz, now=now)
+    return await import_calendar(db, sample_calendar_bytes(), fmt="csv", tz=tz, now=now)
 

@@ -1,29 +1,48 @@
-"""Read the raw rows of a calendar file (CSV, YAML or Excel .xlsx), each with its line number."""
+"""Read the raw rows of a calendar file (CSV, YAML or Excel .xlsx), each with its line number,
+and check one row's cells (`check_row`): the same check serves a file import and a form that
+edits one session.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import logging
+import re
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from pathlib import PurePath
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
 
+from core.programme import PROGRAMMES, Programme, find_programme
+from core.timezones import format_date
 from schedules.calendar_report import CalendarImportError, RowError
-from schedules.calendar_values import Cell
+from schedules.calendar_values import (
+    Cell,
+    CellError,
+    cell_text,
+    parse_date,
+    parse_date_time,
+    parse_jp,
+    parse_time,
+    parse_url,
+)
 
 __all__ = [
     "COLUMNS",
     "MAX_ROWS",
     "REQUIRED",
     "Format",
+    "HolidayRow",
     "RawRow",
+    "SessionRow",
+    "check_row",
     "decode_text",
     "detect_format",
     "read_rows",
@@ -324,3 +343,276 @@ def _yaml_mapping(loader: yaml.BaseLoader, node: yaml.MappingNode, line: int) ->
         ))])
     return cells
 
+
+
+# One row checked: a file's row or a form's fields, parsed into a session or a holiday.
+
+_HOLIDAY_WORDS = ("libur", "cuti bersama")
+_SESSION_COLUMNS = ("judul", "mulai", "selesai")
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+_STATUS = {"": "aktif", "aktif": "aktif", "batal": "batal", "dibatalkan": "batal"}
+_WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+_WEEKDAY_NUMBERS = {name.lower(): n for n, name in enumerate(_WEEKDAYS)} | {"ahad": 6}
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session row that passed every check.
+
+    `values` maps model attributes to values: always day, programme_key, title, starts_at and
+    ends_at (UTC), plus the optional columns the row has (an absent column leaves the field alone).
+    `warnings` are Indonesian notes that do not refuse the row (a session on a weekend).
+    """
+
+    line: int
+    code: str | None
+    local_start: time
+    values: dict[str, object]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def day(self) -> date:
+        """The session's (local) date."""
+        value = self.values["day"]
+        assert isinstance(value, date)
+        return value
+
+    @property
+    def key(self) -> tuple[date, str, datetime]:
+        """Date, programme and start: what identifies a session without a kode_sesi."""
+        start = self.values["starts_at"]
+        assert isinstance(start, datetime)
+        return (self.day, str(self.values["programme_key"]), start)
+
+    @property
+    def active(self) -> bool:
+        """Not cancelled (status aktif, or no status column)."""
+        return self.values.get("status", "aktif") == "aktif"
+
+
+@dataclass(frozen=True)
+class HolidayRow:
+    """A `libur` row: `day` is off for `reason`, or with `remove` (status batal) no longer off."""
+
+    line: int
+    day: date
+    reason: str
+    remove: bool
+
+
+def check_row(
+    cells: Mapping[str, Cell], *, tz: ZoneInfo, line: int = 0
+) -> SessionRow | HolidayRow | list[str]:
+    """Check one row (column → raw cell; times in `tz`): the parsed row or its Indonesian errors."""
+    errors: list[str] = []
+    day = _row_day(cells, errors)
+    programme_text = cell_text(cells.get("program"))
+    if programme_text.lower() in _HOLIDAY_WORDS:
+        return _holiday_row(cells, day, line, errors)
+    return _session_row(cells, day, programme_text, tz=tz, line=line, errors=errors)
+
+
+def _row_day(cells: Mapping[str, Cell], errors: list[str]) -> date | None:
+    """The tanggal, checked against the day's name in hari when that is filled."""
+    try:
+        day = parse_date(cells.get("tanggal"))
+    except CellError as exc:
+        errors.append(str(exc))
+        return None
+    errors += _weekday_name_errors(cell_text(cells.get("hari")), day)
+    return day
+
+
+def _weekday_name_errors(name: str, day: date) -> list[str]:
+    """A day name that disagrees with the date means one of them is a typo: refuse to guess."""
+    if not name:
+        return []
+    wanted = _WEEKDAY_NUMBERS.get(name.lower().replace("'", ""))
+    if wanted is None:
+        return [f"hari {name!r} tidak dikenal (isi Senin sampai Minggu, atau kosongkan)"]
+    if wanted != day.weekday():
+        return [
+            f"tanggal {day:%Y-%m-%d} jatuh pada hari {_WEEKDAYS[day.weekday()]}, "
+            f"tetapi kolom hari berisi {name}"
+        ]
+    return []
+
+
+def _holiday_row(
+    cells: Mapping[str, Cell], day: date | None, line: int, errors: list[str]
+) -> HolidayRow | list[str]:
+    """A `libur` row: its reason from keterangan (else judul); status batal lifts the holiday."""
+    reason = cell_text(cells.get("keterangan")) or cell_text(cells.get("judul")) or "Libur"
+    status = None
+    try:
+        status = _status(cells.get("status"))
+    except CellError as exc:
+        errors.append(str(exc))
+    if len(reason) > 200:
+        errors.append("keterangan libur terlalu panjang (paling banyak 200 huruf)")
+    if errors or day is None:
+        return errors
+    return HolidayRow(line, day, reason, remove=status == "batal")
+
+
+def _session_row(
+    cells: Mapping[str, Cell],
+    day: date | None,
+    programme_text: str,
+    *,
+    tz: ZoneInfo,
+    line: int,
+    errors: list[str],
+) -> SessionRow | list[str]:
+    """A session row: every column checked, then its times made UTC."""
+    programme = _programme(programme_text, errors)
+    absent = [c for c in _SESSION_COLUMNS if c not in cells]
+    if absent:
+        errors.append(f"kolom {', '.join(absent)} tidak ada di berkas; setiap sesi memerlukannya")
+        return errors
+    values: dict[str, object] = {"title": _title(cells.get("judul"), errors)}
+    start, end = _times(cells, errors)
+    code = _session_code(cells.get("kode_sesi"), errors)
+    values.update(_optional_values(cells, day, errors))
+    if errors or day is None or programme is None or start is None or end is None:
+        return errors
+    starts_at = _utc(datetime.combine(day, start), tz)
+    values.update(day=day, programme_key=programme.key, starts_at=starts_at,
+                  ends_at=_utc(datetime.combine(day, end), tz))
+    closes = values.get("attendance_closes_at")
+    if isinstance(closes, datetime):
+        values["attendance_closes_at"] = closes = _utc(closes, tz)
+        if closes <= starts_at:
+            return ["tutup_presensi harus sesudah jam mulai sesi"]
+    return SessionRow(line, code, start, values, _weekday_warnings(day, programme))
+
+
+def _programme(text: str, errors: list[str]) -> Programme | None:
+    programme = find_programme(text) if text else None
+    if programme is None:
+        names = ", ".join(p.name for p in PROGRAMMES)
+        errors.append(
+            f"program {text!r} tidak dikenal; isi salah satu: {names}, atau libur"
+            if text else f"kolom program kosong; isi salah satu: {names}, atau libur"
+        )
+    return programme
+
+
+def _title(cell: Cell, errors: list[str]) -> str:
+    title = cell_text(cell)
+    if not title:
+        errors.append("judul wajib diisi")
+    elif len(title) > 200:
+        errors.append("judul terlalu panjang (paling banyak 200 huruf)")
+    return title
+
+
+def _times(cells: Mapping[str, Cell], errors: list[str]) -> tuple[time | None, time | None]:
+    """mulai and selesai, the end after the start."""
+    start = _time_of(cells, "mulai", errors)
+    end = _time_of(cells, "selesai", errors)
+    if start is not None and end is not None and end <= start:
+        errors.append(f"jam selesai ({end:%H:%M}) harus sesudah jam mulai ({start:%H:%M})")
+    return start, end
+
+
+def _time_of(cells: Mapping[str, Cell], column: str, errors: list[str]) -> time | None:
+    try:
+        return parse_time(cells.get(column))
+    except CellError as exc:
+        errors.append(f"{column}: {exc}")
+        return None
+
+
+def _session_code(cell: Cell, errors: list[str]) -> str | None:
+    code = cell_text(cell) or None
+    if code is not None and not _CODE.match(code):
+        errors.append(
+            f"kode_sesi {code!r} tidak sah: paling banyak 40 huruf atau angka, "
+            "boleh memakai tanda - _ ."
+        )
+    return code
+
+
+def _optional_values(
+    cells: Mapping[str, Cell], day: date | None, errors: list[str]
+) -> dict[str, object]:
+    """The optional columns the row has, by model attribute (an absent column is left out)."""
+    values: dict[str, object] = {}
+    for column, (attr, parse) in _OPTIONAL.items():
+        if column not in cells:
+            continue
+        try:
+            values[attr] = parse(cells[column], day)
+        except CellError as exc:
+            errors.append(str(exc))
+    return values
+
+
+_Parse = Callable[[Cell, date | None], object]
+"""An optional column's parser: the cell and the row's date (None when that is wrong)."""
+
+
+def _text_up_to(column: str, limit: int) -> _Parse:
+    def parse(cell: Cell, _day: date | None) -> str | None:
+        text = cell_text(cell)
+        if len(text) > limit:
+            raise CellError(f"{column} terlalu panjang (paling banyak {limit} huruf)")
+        return text or None
+
+    return parse
+
+
+def _link(column: str) -> _Parse:
+    return lambda cell, _day: parse_url(cell, column)
+
+
+def _jp(cell: Cell, _day: date | None) -> float:
+    return parse_jp(cell)
+
+
+def _closing_time(cell: Cell, day: date | None) -> datetime | None:
+    """tutup_presensi as a naive local time; a bare time is on the session's date."""
+    if not cell_text(cell) or day is None:
+        return None  # empty, or the date error is reported already
+    try:
+        return parse_date_time(cell, day)
+    except CellError as exc:
+        raise CellError(f"tutup_presensi: {exc} (pakai 2026-11-23 12:00 atau 12:00)") from None
+
+
+def _status(cell: Cell, _day: date | None = None) -> str:
+    status = _STATUS.get(cell_text(cell).lower())
+    if status is None:
+        raise CellError(f"status {cell_text(cell)!r} tidak dikenal (isi aktif atau batal)")
+    return status
+
+
+# The optional columns, in the order they are checked, and the model attribute each fills.
+# A new column (a quiz link, evaluasi, bukti) is one entry here, and one in COLUMNS.
+_OPTIONAL: dict[str, tuple[str, _Parse]] = {
+    "narasumber": ("speaker", _text_up_to("narasumber", 200)),
+    "tautan_zoom": ("zoom_url", _link("tautan_zoom")),
+    "tautan_youtube": ("youtube_url", _link("tautan_youtube")),
+    "tautan_rekaman": ("recording_url", _link("tautan_rekaman")),
+    "jp": ("jp", _jp),
+    "kode_presensi": ("attendance_code", _text_up_to("kode_presensi", 40)),
+    "tutup_presensi": ("attendance_closes_at", _closing_time),
+    "status": ("status", _status),
+}
+
+
+def _weekday_warnings(day: date, programme: Programme) -> tuple[str, ...]:
+    """A note when the session is on a weekend or not on its programme's usual weekday."""
+    if day.weekday() >= 5:
+        return (f"{format_date(day)} jatuh pada akhir pekan",)
+    if day.weekday() != programme.weekday:
+        return ((
+            f"{programme.name} biasanya hari {_WEEKDAYS[programme.weekday]}, "
+            f"sedangkan sesi ini hari {_WEEKDAYS[day.weekday()]}"
+        ),)
+    return ()
+
+
+def _utc(local: datetime, tz: ZoneInfo) -> datetime:
+    return local.replace(tzinfo=tz).astimezone(UTC)

@@ -48,21 +48,21 @@ def national_holidays(start: date, end: date) -> dict[date, str]:
     return found
 
 
-async def holiday_on(session: AsyncSession, day: date) -> str | None:
+async def holiday_on(db: AsyncSession, day: date) -> str | None:
     """Why `day` has no sessions (the admin's reason, else the national name), or None."""
-    reason = await session.scalar(select(Holiday.reason).where(Holiday.day == day))
+    reason = await db.scalar(select(Holiday.reason).where(Holiday.day == day))
     return reason if reason is not None else national_holiday(day)
 
 
-async def is_working_day(session: AsyncSession, day: date) -> bool:
+async def is_working_day(db: AsyncSession, day: date) -> bool:
     """Monday to Friday and not a holiday."""
-    return day.weekday() < 5 and await holiday_on(session, day) is None
+    return day.weekday() < 5 and await holiday_on(db, day) is None
 
 
-async def holidays_between(session: AsyncSession, start: date, end: date) -> dict[date, str]:
+async def holidays_between(db: AsyncSession, start: date, end: date) -> dict[date, str]:
     """Every holiday from `start` to `end` (both included), the admins' reasons first."""
     found = national_holidays(start, end)
-    rows = await session.execute(
+    rows = await db.execute(
         select(Holiday.day, Holiday.reason).where(Holiday.day.between(start, end))
     )
     found.update({day: reason for day, reason in rows})
