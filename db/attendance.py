@@ -101,7 +101,7 @@ def code_matches(expected: str | None, given: str) -> bool:
     return hmac.compare_digest(a, b)
 
 
-async def open_candidates(s: AsyncSession, now: datetime, tz: ZoneInfo) -> list[LearningSession]:
+async def open_candidates(db: AsyncSession, now: datetime, tz: ZoneInfo) -> list[LearningSession]:
     """Active sessions of yesterday and today (agency dates), earliest first.
 
     Yesterday is included because a session's own closing time may run past midnight;
@@ -116,34 +116,34 @@ async def open_candidates(s: AsyncSession, now: datetime, tz: ZoneInfo) -> list[
         )
         .order_by(LearningSession.starts_at, LearningSession.id)
     )
-    return list(await s.scalars(query))
+    return list(await db.scalars(query))
 
 
-async def code_blocked_until(s: AsyncSession, person_id: int, now: datetime) -> datetime | None:
+async def code_blocked_until(db: AsyncSession, person_id: int, now: datetime) -> datetime | None:
     """Until when this person may not try another code (None: they may)."""
-    row = await s.get(CodeFailure, person_id)
+    row = await db.get(CodeFailure, person_id)
     if row is None or row.failures < MAX_WRONG_CODES:
         return None
     until = row.window_start + WRONG_CODE_WINDOW
     return until if now < until else None
 
 
-async def note_wrong_code(s: AsyncSession, person_id: int, now: datetime) -> int:
+async def note_wrong_code(db: AsyncSession, person_id: int, now: datetime) -> int:
     """Count a wrong code; return how many tries are left in the current window."""
-    row = await s.get(CodeFailure, person_id)
+    row = await db.get(CodeFailure, person_id)
     if row is None:
         row = CodeFailure(person_id=person_id, failures=0, window_start=now)
-        s.add(row)
+        db.add(row)
     elif now >= row.window_start + WRONG_CODE_WINDOW:
         row.failures, row.window_start = 0, now
     row.failures += 1
-    await s.flush()
+    await db.flush()
     return max(MAX_WRONG_CODES - row.failures, 0)
 
 
-async def forget_wrong_codes(s: AsyncSession, person_id: int) -> None:
+async def forget_wrong_codes(db: AsyncSession, person_id: int) -> None:
     """A right code clears the count."""
-    await s.execute(delete(CodeFailure).where(CodeFailure.person_id == person_id))
+    await db.execute(delete(CodeFailure).where(CodeFailure.person_id == person_id))
 
 
 # --- recording ------------------------------------------------------------------------
@@ -158,9 +158,9 @@ class Recorded:
     channel: str
 
 
-def _insert(s: AsyncSession) -> Any:
+def _insert(db: AsyncSession) -> Any:
     """The dialect's INSERT, which has ON CONFLICT DO NOTHING."""
-    name = s.get_bind().dialect.name
+    name = db.get_bind().dialect.name
     if name == "postgresql":
         return postgresql.insert(Attendance)
     if name == "sqlite":
@@ -169,11 +169,11 @@ def _insert(s: AsyncSession) -> Any:
 
 
 async def existing_attendance(
-    s: AsyncSession, person_id: int, session_id: int
+    db: AsyncSession, person_id: int, session_id: int
 ) -> Recorded | None:
     """The person's attendance row for a session, if any."""
     row = (
-        await s.execute(
+        await db.execute(
             select(Attendance.reported_at, Attendance.channel).where(
                 Attendance.person_id == person_id, Attendance.session_id == session_id
             )
@@ -183,7 +183,7 @@ async def existing_attendance(
 
 
 async def record_attendance(
-    s: AsyncSession,
+    db: AsyncSession,
     *,
     person_id: int,
     session_id: int,
@@ -197,16 +197,16 @@ async def record_attendance(
     presses racing in two processes still make one row; the loser gets the winner's time.
     """
     stmt = (
-        _insert(s)
+        _insert(db)
         .values(person_id=person_id, session_id=session_id, reported_at=now, channel=channel,
                 source=source)
         .on_conflict_do_nothing(index_elements=["person_id", "session_id"])
         .returning(Attendance.id)
     )
-    new_id = (await s.execute(stmt)).scalar_one_or_none()
+    new_id = (await db.execute(stmt)).scalar_one_or_none()
     if new_id is not None:
         return Recorded(True, now, channel)
-    found = await existing_attendance(s, person_id, session_id)
+    found = await existing_attendance(db, person_id, session_id)
     assert found is not None  # the conflicting row exists in this transaction's view
     return found
 
@@ -224,13 +224,13 @@ class Presser:
 
 
 async def pressers(
-    s: AsyncSession, channel: str, external_ids: Iterable[str]
+    db: AsyncSession, channel: str, external_ids: Iterable[str]
 ) -> dict[str, Presser]:
     """The people behind many accounts of one channel, in one query (by external id)."""
     ids = sorted(set(external_ids))
     if not ids:
         return {}
-    rows = await s.execute(
+    rows = await db.execute(
         select(Identity.external_id, Identity.id, Person.id, Person.registered_at, Person.nip,
                Person.full_name, Person.tz)
         .join(Person, Person.id == Identity.person_id)
@@ -243,7 +243,7 @@ async def pressers(
 
 
 async def record_many(
-    s: AsyncSession, pairs: Iterable[tuple[int, int]], *, now: datetime, channel: str
+    db: AsyncSession, pairs: Iterable[tuple[int, int]], *, now: datetime, channel: str
 ) -> dict[tuple[int, int], Recorded]:
     """Record many (person, session) confirmations in one INSERT; return each pair's outcome
     (created now, or the time it was recorded before)."""
@@ -253,7 +253,7 @@ async def record_many(
     # One statement executed with many parameter sets: SQLAlchemy sends it as few
     # multi-row INSERTs ("insertmanyvalues") and gathers RETURNING, compiled once and cached.
     stmt = (
-        _insert(s)
+        _insert(db)
         .on_conflict_do_nothing(index_elements=["person_id", "session_id"])
         .returning(Attendance.person_id, Attendance.session_id)
     )
@@ -262,14 +262,14 @@ async def record_many(
          "source": SOURCE_SELF}
         for p, sid in wanted
     ]
-    created = {(p, sid) for p, sid in (await s.execute(stmt, params)).all()}
+    created = {(p, sid) for p, sid in (await db.execute(stmt, params)).all()}
     out = {pair: Recorded(True, now, channel) for pair in created}
-    out.update(await existing_many(s, [pair for pair in wanted if pair not in created]))
+    out.update(await existing_many(db, [pair for pair in wanted if pair not in created]))
     return out
 
 
 async def existing_many(
-    s: AsyncSession, pairs: Iterable[tuple[int, int]]
+    db: AsyncSession, pairs: Iterable[tuple[int, int]]
 ) -> dict[tuple[int, int], Recorded]:
     """The attendance rows of many (person, session) pairs that have one, in one query."""
     wanted = sorted(set(pairs))
@@ -278,32 +278,32 @@ async def existing_many(
     query = select(Attendance.person_id, Attendance.session_id, Attendance.reported_at,
                    Attendance.channel).where(
         tuple_(Attendance.person_id, Attendance.session_id).in_(wanted))
-    return {(p, sid): Recorded(False, at, ch) for p, sid, at, ch in (await s.execute(query)).all()}
+    return {(p, sid): Recorded(False, at, ch) for p, sid, at, ch in (await db.execute(query)).all()}
 
 
-async def sessions_by_id(s: AsyncSession, ids: Iterable[int]) -> dict[int, LearningSession]:
+async def sessions_by_id(db: AsyncSession, ids: Iterable[int]) -> dict[int, LearningSession]:
     """Sessions by id, in one query."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
     query = select(LearningSession).where(LearningSession.id.in_(wanted))
-    return {ls.id: ls for ls in await s.scalars(query)}
+    return {ls.id: ls for ls in await db.scalars(query)}
 
 
-async def touch_identities(s: AsyncSession, identity_ids: Iterable[int], now: datetime) -> None:
+async def touch_identities(db: AsyncSession, identity_ids: Iterable[int], now: datetime) -> None:
     """Note that these accounts just wrote (for WhatsApp's 24-hour window)."""
     ids = sorted(set(identity_ids))
     if ids:
-        await s.execute(update(Identity).where(Identity.id.in_(ids)).values(last_inbound_at=now))
+        await db.execute(update(Identity).where(Identity.id.in_(ids)).values(last_inbound_at=now))
 
 
-async def sessions_with_attendance(s: AsyncSession, session_ids: Iterable[int]) -> set[int]:
+async def sessions_with_attendance(db: AsyncSession, session_ids: Iterable[int]) -> set[int]:
     """Those of `session_ids` that have at least one attendance row (for calendar imports)."""
     ids = sorted(set(session_ids))
     if not ids:
         return set()
     query = select(Attendance.session_id).where(Attendance.session_id.in_(ids)).distinct()
-    return set(await s.scalars(query))
+    return set(await db.scalars(query))
 
 
 # --- a person's record ----------------------------------------------------------------
@@ -318,7 +318,7 @@ class AttendedSession:
     reported_at: datetime
 
 
-async def person_year(s: AsyncSession, person_id: int, year: int) -> list[AttendedSession]:
+async def person_year(db: AsyncSession, person_id: int, year: int) -> list[AttendedSession]:
     """The sessions a person attended in a calendar year, by date."""
     query = (
         select(LearningSession, Programme.name, Attendance.reported_at)
@@ -330,11 +330,11 @@ async def person_year(s: AsyncSession, person_id: int, year: int) -> list[Attend
         )
         .order_by(LearningSession.day, LearningSession.starts_at)
     )
-    return [AttendedSession(ls, name, at) for ls, name, at in (await s.execute(query)).all()]
+    return [AttendedSession(ls, name, at) for ls, name, at in (await db.execute(query)).all()]
 
 
 async def upcoming_sessions(
-    s: AsyncSession, now: datetime, until_day: date
+    db: AsyncSession, now: datetime, until_day: date
 ) -> list[LearningSession]:
     """Active sessions that have not started yet, up to `until_day` included."""
     query = (
@@ -346,7 +346,7 @@ async def upcoming_sessions(
         )
         .order_by(LearningSession.starts_at, LearningSession.id)
     )
-    return list(await s.scalars(query))
+    return list(await db.scalars(query))
 
 
 # --- statistics -----------------------------------------------------------------------
@@ -366,7 +366,7 @@ class SessionCount:
     credited: int  # of which by people with a NIP
 
 
-async def counts_between(s: AsyncSession, first: date, last: date) -> list[SessionCount]:
+async def counts_between(db: AsyncSession, first: date, last: date) -> list[SessionCount]:
     """Attendance per session for sessions from `first` to `last` (active, or with rows)."""
     credited = func.sum(case((Person.nip.is_not(None), 1), else_=0))
     query = (
@@ -385,7 +385,7 @@ async def counts_between(s: AsyncSession, first: date, last: date) -> list[Sessi
     )
     return [
         SessionCount(i, c, d, p, t, float(jp or 0), int(n), int(cr or 0))
-        for i, c, d, p, t, jp, n, cr in (await s.execute(query)).all()
+        for i, c, d, p, t, jp, n, cr in (await db.execute(query)).all()
     ]
 
 
@@ -400,7 +400,7 @@ class Breakdown:
     by_channel: list[tuple[str, int]]
 
 
-async def session_breakdown(s: AsyncSession, session_id: int, top: int = 15) -> Breakdown:
+async def session_breakdown(db: AsyncSession, session_id: int, top: int = 15) -> Breakdown:
     """Counts for one session; region codes and instansi as stored (None when unknown)."""
     base = (
         select(func.count(Attendance.id), func.sum(case((Person.nip.is_not(None), 1), else_=0)))
@@ -408,7 +408,7 @@ async def session_breakdown(s: AsyncSession, session_id: int, top: int = 15) -> 
         .join(Person, Person.id == Attendance.person_id)
         .where(Attendance.session_id == session_id)
     )
-    total, credited = (await s.execute(base)).one()
+    total, credited = (await db.execute(base)).one()
 
     async def grouped(col: Any, limit: int | None) -> list[tuple[Any, int]]:
         n = func.count(Attendance.id)
@@ -422,7 +422,7 @@ async def session_breakdown(s: AsyncSession, session_id: int, top: int = 15) -> 
         )
         if limit is not None:
             query = query.limit(limit)
-        return [(k, int(v)) for k, v in (await s.execute(query)).all()]
+        return [(k, int(v)) for k, v in (await db.execute(query)).all()]
 
     return Breakdown(
         total=int(total or 0),
@@ -455,7 +455,7 @@ class ExportRow:
 
 
 async def export_sessions(
-    s: AsyncSession, first: date, last: date, *, by_programme: bool
+    db: AsyncSession, first: date, last: date, *, by_programme: bool
 ) -> list[tuple[int, str]]:
     """(session id, programme name) of sessions from `first` to `last` that have attendance,
     by programme then date when `by_programme`, else by date."""
@@ -469,7 +469,7 @@ async def export_sessions(
         .where(LearningSession.day.between(first, last), has_rows)
         .order_by(*order)
     )
-    return [(i, n) for i, n in (await s.execute(query)).all()]
+    return [(i, n) for i, n in (await db.execute(query)).all()]
 
 
 def _export_query(session_id: int) -> Select[Any]:
@@ -490,11 +490,11 @@ def _export_query(session_id: int) -> Select[Any]:
 
 
 async def stream_export_rows(
-    s: AsyncSession, session_ids: Iterable[int], *, batch: int = 2000
+    db: AsyncSession, session_ids: Iterable[int], *, batch: int = 2000
 ) -> AsyncIterator[list[ExportRow]]:
     """The attendance of the sessions, in their order, in batches (never all in memory)."""
     for session_id in session_ids:
-        result = await s.stream(_export_query(session_id).execution_options(yield_per=batch))
+        result = await db.stream(_export_query(session_id).execution_options(yield_per=batch))
         async for part in result.partitions():
             yield [
                 ExportRow(
@@ -518,7 +518,7 @@ class JpRow:
 
 
 async def stream_jp_rows(
-    s: AsyncSession, year: int, *, batch: int = 2000
+    db: AsyncSession, year: int, *, batch: int = 2000
 ) -> AsyncIterator[list[JpRow]]:
     """Per person with a NIP: total JP and sessions attended in `year`, by NIP."""
     query = (
@@ -536,7 +536,7 @@ async def stream_jp_rows(
         .group_by(Person.id, Person.nip, Person.full_name, Person.instansi, Person.region_code)
         .order_by(Person.nip)
     )
-    result = await s.stream(query.execution_options(yield_per=batch))
+    result = await db.stream(query.execution_options(yield_per=batch))
     async for part in result.partitions():
         yield [
             JpRow(str(nip), name, inst, region, float(jp or 0), int(n))
@@ -548,20 +548,22 @@ async def stream_jp_rows(
 
 
 async def add_correction(
-    s: AsyncSession, *, person_id: int, session_id: int, now: datetime
+    db: AsyncSession, *, person_id: int, session_id: int, now: datetime
 ) -> Recorded:
     """Add attendance on an admin's word (the caller writes the audit entry)."""
     return await record_attendance(
-        s, person_id=person_id, session_id=session_id, now=now, channel="admin",
+        db, person_id=person_id, session_id=session_id, now=now, channel="admin",
         source=SOURCE_CORRECTION,
     )
 
 
-async def remove_attendance(s: AsyncSession, *, person_id: int, session_id: int) -> Recorded | None:
+async def remove_attendance(
+    db: AsyncSession, *, person_id: int, session_id: int
+) -> Recorded | None:
     """Delete a person's attendance of a session; return what was removed (or None)."""
-    found = await existing_attendance(s, person_id, session_id)
+    found = await existing_attendance(db, person_id, session_id)
     if found is not None:
-        await s.execute(
+        await db.execute(
             delete(Attendance).where(
                 Attendance.person_id == person_id, Attendance.session_id == session_id
             )
@@ -570,14 +572,14 @@ async def remove_attendance(s: AsyncSession, *, person_id: int, session_id: int)
 
 
 async def write_audit(
-    s: AsyncSession, *, at: datetime, actor: str, action: str, detail: str, rows: int
+    db: AsyncSession, *, at: datetime, actor: str, action: str, detail: str, rows: int
 ) -> None:
     """Append an audit entry (who, when, what, how many rows)."""
-    s.add(AuditEntry(at=at, actor=actor[:80], action=action, detail=detail, rows=rows))
-    await s.flush()
+    db.add(AuditEntry(at=at, actor=actor[:80], action=action, detail=detail, rows=rows))
+    await db.flush()
 
 
-async def recent_audit(s: AsyncSession, limit: int = 20) -> list[AuditEntry]:
+async def recent_audit(db: AsyncSession, limit: int = 20) -> list[AuditEntry]:
     """The latest audit entries, newest first."""
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
-    return list(await s.scalars(query))
+    return list(await db.scalars(query))

@@ -28,7 +28,7 @@ async def admin(ctx: Context) -> Replies:
     """List, add or remove admins; only owners may change the list."""
     words = ctx.args.split()
     if not words:
-        admins = await list_admins(ctx.session)
+        admins = await list_admins(ctx.db)
         owners = ", ".join(f"{c}:{o}" for c, o in ctx.deps.channels.owners()) or "—"
         lines = [f"• {esc(a.channel)}:{esc(a.external_id)}" for a in admins] or ["• (belum ada)"]
         return Reply(
@@ -45,9 +45,9 @@ async def admin(ctx: Context) -> Replies:
     except ValueError as exc:
         return Reply(esc(str(exc)) + "\n\n" + _usage(ctx))
     if action == "tambah":
-        added = await add_admin(ctx.session, channel, ident, ctx.incoming.user_id, ctx.now)
+        added = await add_admin(ctx.db, channel, ident, ctx.incoming.user_id, ctx.now)
         return Reply(f"✅ {esc(ident)} ({channel}) kini admin." if added
                      else f"{esc(ident)} sudah menjadi admin.")
-    removed = await remove_admin(ctx.session, channel, ident)
+    removed = await remove_admin(ctx.db, channel, ident)
     return Reply(f"✅ {esc(ident)} bukan admin lagi." if removed
                  else f"{esc(ident)} tidak ada di daftar admin.")

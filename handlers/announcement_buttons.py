@@ -76,7 +76,7 @@ async def current_draft(ctx: Context, ann_id: int | None = None) -> Announcement
     wanted = state.data.get("ann")
     if not isinstance(wanted, int) or (ann_id is not None and wanted != ann_id):
         return None
-    ann = await ctx.session.get(Announcement, wanted)
+    ann = await ctx.db.get(Announcement, wanted)
     if ann is None or ann.status != "draft":
         return None
     return ann

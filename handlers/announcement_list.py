@@ -16,7 +16,7 @@ router = Router("announce-list", admin=True)
 @router.command("pengumuman", description="Daftar pengumuman terbaru dan terjadwal")
 async def list_announcements(ctx: Context) -> Replies:
     """Scheduled ones (with a cancel button) and the latest ones (running: stop button)."""
-    anns = await recent(ctx.session, limit=10)
+    anns = await recent(ctx.db, limit=10)
     if not anns:
         return Reply("Belum ada pengumuman. Ketik /umumkan untuk membuat pengumuman.")
     tz, regions = ctx.deps.config.tz, ctx.deps.regions
@@ -25,7 +25,7 @@ async def list_announcements(ctx: Context) -> Replies:
     for ann in anns:
         if ann.status == "running":
             # Stored counts lag by a few seconds; count live for the list.
-            fig = await figures(ctx.session, ann.id)
+            fig = await figures(ctx.db, ann.id)
             ann.sent, ann.blocked, ann.failed, ann.cancelled = (fig.sent, fig.blocked,
                                                                  fig.failed, fig.cancelled)
             ann.total = max(ann.total, fig.total)

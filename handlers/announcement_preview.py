@@ -22,7 +22,7 @@ __all__ = ["audience_counts", "preview"]
 
 async def audience_counts(ctx: Context, segment: Segment) -> dict[str, int]:
     """Recipients per channel (counted by the database, never loaded)."""
-    return await segment.count(ctx.session, list(delivery_channels(ctx)))
+    return await segment.count(ctx.db, list(delivery_channels(ctx)))
 
 
 def _rate_note(ctx: Context, rates: dict[str, float]) -> str:

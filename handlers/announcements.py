@@ -63,7 +63,7 @@ def _wake(ctx: Context) -> None:
 async def _discard_draft(ctx: Context) -> None:
     old = await current_draft(ctx)
     if old is not None:
-        await ctx.session.delete(old)
+        await ctx.db.delete(old)
 
 
 @router.command("umumkan", description="Kirim pengumuman ke pelanggan", max_len=MAX_DRAFT)
@@ -172,7 +172,7 @@ async def _content(ctx: Context, text: str, att: Attachment | None, *, straight:
                       filename=att.filename, mime_type=att.mime_type,
                       path=await _local_copy(ctx, att))
     ann = await create_announcement(
-        ctx.session, created_by=f"{ctx.incoming.channel}:{ctx.incoming.user_id}",
+        ctx.db, created_by=f"{ctx.incoming.channel}:{ctx.incoming.user_id}",
         person_id=ctx.person.id, text=check.text, media=media, now=ctx.now,
     )
     if straight:
@@ -200,7 +200,7 @@ async def confirmed(ctx: Context, data: AnnConfirm) -> Replies:
     if total == 0:
         return Reply(notice="Tidak ada penerima. Silakan ubah penerima.")
     progress = (ctx.incoming.channel, ctx.incoming.chat_id, ctx.incoming.message_id)
-    if not await confirm(ctx.session, ann.id, at=ctx.now, now=ctx.now, audience=total,
+    if not await confirm(ctx.db, ann.id, at=ctx.now, now=ctx.now, audience=total,
                          progress=progress):
         return Reply(notice="Pengumuman ini sudah diproses.")
     await ctx.clear_state()
@@ -226,7 +226,7 @@ async def _when_typed(ctx: Context) -> Replies:
         return Reply(f"❌ {esc(exc)}\nCoba lagi, atau ketik /batal.")
     total = sum((await audience_counts(ctx, Segment.from_json(ann.segment))).values())
     inc = ctx.incoming
-    if not await confirm(ctx.session, ann.id, at=at, now=ctx.now, audience=total,
+    if not await confirm(ctx.db, ann.id, at=at, now=ctx.now, audience=total,
                          progress=(inc.channel, inc.chat_id, None)):
         return Reply("Pengumuman ini sudah diproses.")
     await ctx.clear_state()
@@ -245,7 +245,7 @@ async def cancelled(ctx: Context, data: AnnCancel) -> Replies:
     ann = await current_draft(ctx, data.ann)
     if ann is None:
         return Reply(notice=STALE)
-    await ctx.session.delete(ann)
+    await ctx.db.delete(ann)
     await ctx.clear_state()
     return Reply("Pengumuman dibatalkan; tidak ada yang dikirim.", edit=True)
 
@@ -254,7 +254,7 @@ async def cancelled(ctx: Context, data: AnnCancel) -> Replies:
 async def stop(ctx: Context, data: AnnStop) -> Replies:
     """Stop a running announcement (unsent messages are cancelled) or cancel a scheduled one."""
     by = f"{ctx.incoming.channel}:{ctx.incoming.user_id}"
-    outcome = await request_stop(ctx.session, data.ann, by=by, now=ctx.now)
+    outcome = await request_stop(ctx.db, data.ann, by=by, now=ctx.now)
     _wake(ctx)
     if outcome.what == "cancelled":
         return Reply(f"🗑 Jadwal pengumuman #{data.ann} dibatalkan; tidak ada yang dikirim.",

@@ -167,7 +167,7 @@ def recorded_reply(who: Attendee, s: LearningSession, found: Recorded) -> Reply:
 
 
 async def _blocked(ctx: Context) -> Reply | None:
-    until = await code_blocked_until(ctx.session, ctx.person.id, ctx.now)
+    until = await code_blocked_until(ctx.db, ctx.person.id, ctx.now)
     if until is None:
         return None
     return Reply(
@@ -178,7 +178,7 @@ async def _blocked(ctx: Context) -> Reply | None:
 
 
 async def _wrong_code(ctx: Context) -> Reply:
-    left = await note_wrong_code(ctx.session, ctx.person.id, ctx.now)
+    left = await note_wrong_code(ctx.db, ctx.person.id, ctx.now)
     if left == 0:
         blocked = await _blocked(ctx)
         assert blocked is not None
@@ -194,11 +194,11 @@ async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None)
     """Record `s` for this person if the window is open and the code (if any) is right."""
     window = _window(ctx, s)
     if not window.contains(ctx.now):
-        found = await existing_attendance(ctx.session, ctx.person.id, s.id)
+        found = await existing_attendance(ctx.db, ctx.person.id, s.id)
         return already_reply(Attendee.of(ctx), s, found) if found else \
             closed_reply(Attendee.of(ctx), s, window)
     if s.attendance_code:
-        found = await existing_attendance(ctx.session, ctx.person.id, s.id)
+        found = await existing_attendance(ctx.db, ctx.person.id, s.id)
         if found:
             return already_reply(Attendee.of(ctx), s, found)
         if code is None:
@@ -215,11 +215,11 @@ async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None)
             return blocked
         if not code_matches(s.attendance_code, code):
             return await _wrong_code(ctx)
-        await forget_wrong_codes(ctx.session, ctx.person.id)
+        await forget_wrong_codes(ctx.db, ctx.person.id)
         if ctx.state is not None and ctx.state.flow == FLOW:
             await ctx.clear_state()
     found = await record_attendance(
-        ctx.session, person_id=ctx.person.id, session_id=s.id, now=ctx.now,
+        ctx.db, person_id=ctx.person.id, session_id=s.id, now=ctx.now,
         channel=ctx.incoming.channel,
     )
     if not found.created:
@@ -249,7 +249,7 @@ def _today_text(ctx: Context, today: list[LearningSession]) -> str:
 async def hadir(ctx: Context) -> Replies:
     """List today's open sessions (buttons), record the only one, or check a typed code."""
     settings = ctx.deps.config
-    candidates = await open_candidates(ctx.session, ctx.now, settings.tz)
+    candidates = await open_candidates(ctx.db, ctx.now, settings.tz)
     open_now = [s for s in candidates if _window(ctx, s).contains(ctx.now)]
     code = ctx.args.strip()
     if code:
@@ -282,7 +282,7 @@ async def pressed(ctx: Context, data: AttendPress) -> Replies:
     """The "Saya hadir" button (of a prompt, or of /hadir's list)."""
     if not ctx.person.registered:
         return Reply(NOT_REGISTERED, notice="Belum terdaftar")
-    s = await ctx.session.get(LearningSession, data.session)
+    s = await ctx.db.get(LearningSession, data.session)
     if s is None or s.status != "aktif":
         return _toast(GONE, GONE)
     return await _confirm(ctx, s)
@@ -295,18 +295,18 @@ async def pressed_together(deps: Deps, items: Sequence[Incoming]) -> list[Replie
     that asks for a code or is gone) is left to `pressed`, the usual path (None)."""
     now = deps.clock.now()
     out: list[Replies | None] = [None] * len(items)
-    async with deps.sessions() as s, s.begin():
+    async with deps.sessions() as db, db.begin():
         picked: list[tuple[int, Presser, int]] = []  # (item index, presser, session id)
         channels = sorted({inc.channel for inc in items})
         for channel in channels:
             idxs = [i for i, inc in enumerate(items) if inc.channel == channel]
-            accounts = await pressers(s, channel, [items[i].user_id for i in idxs])
+            accounts = await pressers(db, channel, [items[i].user_id for i in idxs])
             for i in idxs:
                 presser = accounts.get(items[i].user_id)
                 data = _verified(deps, items[i], presser)
                 if presser is not None and data is not None:
                     picked.append((i, presser, data.session))
-        sessions = await sessions_by_id(s, {sid for _, _, sid in picked})
+        sessions = await sessions_by_id(db, {sid for _, _, sid in picked})
         record: dict[str, list[tuple[int, int]]] = defaultdict(list)
         check: list[tuple[int, int]] = []
         plans: list[tuple[int, Attendee, LearningSession, bool]] = []
@@ -319,9 +319,9 @@ async def pressed_together(deps: Deps, items: Sequence[Incoming]) -> list[Replie
             is_open = who.window(ls).contains(now)
             (record[items[i].channel] if is_open else check).append((presser.person_id, sid))
             plans.append((i, who, ls, is_open))
-        outcomes = await existing_many(s, check)
+        outcomes = await existing_many(db, check)
         for ch, pairs in record.items():
-            outcomes.update(await record_many(s, pairs, now=now, channel=ch))
+            outcomes.update(await record_many(db, pairs, now=now, channel=ch))
         told: set[tuple[int, int]] = set()  # a double press in one batch: the 2nd is told
         for i, who, ls, is_open in sorted(plans, key=lambda plan: plan[0]):
             pair = (who.person_id, ls.id)
@@ -333,7 +333,7 @@ async def pressed_together(deps: Deps, items: Sequence[Incoming]) -> list[Replie
             else:
                 out[i] = already_reply(who, ls, found)
             told.add(pair)
-        await touch_identities(s, [p.identity_id for i, p, _ in picked if out[i] is not None],
+        await touch_identities(db, [p.identity_id for i, p, _ in picked if out[i] is not None],
                                now)
     return out
 
@@ -355,7 +355,7 @@ async def typed_code(ctx: Context) -> Replies:
     """A code typed after the button asked for it."""
     assert ctx.state is not None
     session_id = ctx.state.data.get("session")
-    s = await ctx.session.get(LearningSession, session_id) if isinstance(session_id, int) else None
+    s = await ctx.db.get(LearningSession, session_id) if isinstance(session_id, int) else None
     if s is None or s.status != "aktif" or not ctx.person.registered:
         await ctx.clear_state()
         return Reply(GONE)
@@ -379,7 +379,7 @@ async def rekap(ctx: Context) -> Replies:
     still coming this month."""
     agency_today = ctx.now.astimezone(ctx.deps.config.tz).date()
     year = agency_today.year
-    attended = await person_year(ctx.session, ctx.person.id, year)
+    attended = await person_year(ctx.db, ctx.person.id, year)
     has_nip = bool(ctx.person.nip)
     lines = [f"📊 <b>Rekap kehadiran {year}</b>"]
     if ctx.person.full_name:
@@ -408,7 +408,7 @@ async def rekap(ctx: Context) -> Replies:
             f"⚠️ NIP belum diisi: {jp_text(total)} JP dari kehadiran di atas belum dihitung. "
             "Isi NIP lewat /profil, maka kehadiran otomatis terhitung."
         )
-    upcoming = await upcoming_sessions(ctx.session, ctx.now, _month_end(agency_today))
+    upcoming = await upcoming_sessions(ctx.db, ctx.now, _month_end(agency_today))
     tz = ctx.person.tz
     if upcoming:
         lines.append("\n<b>Sesi mendatang bulan ini</b>")

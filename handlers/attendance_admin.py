@@ -143,8 +143,8 @@ async def _overview(ctx: Context) -> Replies:
     buttons_for = ctx.button
 
     async def build() -> Replies:
-        async with deps.sessions() as s:
-            counts = await counts_between(s, first, last)
+        async with deps.sessions() as db:
+            counts = await counts_between(db, first, last)
         png = await asyncio.to_thread(overview_chart, counts, first, last)
         recent = [c for c in counts if c.count][-8:][::-1]
         buttons = [[buttons_for(_session_line(c), StatsPick(c.session_id))] for c in recent]
@@ -191,10 +191,10 @@ async def _one_session(ctx: Context, s: LearningSession) -> Replies:
 
 async def _find_session(ctx: Context, ref: str) -> LearningSession | None:
     if ref.isdigit():
-        found = await ctx.session.get(LearningSession, int(ref))
+        found = await ctx.db.get(LearningSession, int(ref))
         if found is not None:
             return found
-    return await session_by_code(ctx.session, ref)
+    return await session_by_code(ctx.db, ref)
 
 
 @router.command("statistik", description="Statistik kehadiran (grafik); /statistik ID_SESI",
@@ -214,7 +214,7 @@ async def statistik(ctx: Context) -> Replies:
 @router.callback(StatsPick)
 async def stats_picked(ctx: Context, data: StatsPick) -> Replies:
     """A session button of /statistik."""
-    s = await ctx.session.get(LearningSession, data.session)
+    s = await ctx.db.get(LearningSession, data.session)
     if s is None:
         return Reply(text="", notice="Sesi tidak ditemukan.")
     return await _one_session(ctx, s)
@@ -293,8 +293,8 @@ async def _deliver_file(
         path = Path(folder) / f"{stem}.{fmt}"
         stream = await asyncio.to_thread(path.open, "wb")
         try:
-            async with deps.sessions() as s:
-                rows: int = await write(s, stream)
+            async with deps.sessions() as db:
+                rows: int = await write(db, stream)
         finally:
             await asyncio.to_thread(stream.close)
         size = (await asyncio.to_thread(path.stat)).st_size
@@ -312,8 +312,8 @@ async def _deliver_file(
                 "<code>dahar-ngopi absensi export</code> di server."
             )
         data = await asyncio.to_thread(path.read_bytes)
-        async with deps.sessions() as s, s.begin():
-            await write_audit(s, at=deps.clock.now(), actor=actor, action=action,
+        async with deps.sessions() as db, db.begin():
+            await write_audit(db, at=deps.clock.now(), actor=actor, action=action,
                               detail=f"{detail}, {kind} {size} B", rows=rows)
         log.info("%s by %s: %d rows, %d bytes", action, actor.split(":")[0], rows, size)
         return Reply(
@@ -327,9 +327,9 @@ async def _export(ctx: Context, first: date, last: date, fmt: Format) -> Replies
     tz = deps.config.tz
     label = _period_label(first, last)
 
-    async def write(s: AsyncSession, stream: IO[bytes]) -> int:
+    async def write(db: AsyncSession, stream: IO[bytes]) -> int:
         return await export_attendance(
-            s, stream, first=first, last=last, fmt=fmt, tz=tz,
+            db, stream, first=first, last=last, fmt=fmt, tz=tz,
             region=lambda code: _region_name(deps, code),
         )
 
@@ -388,8 +388,8 @@ async def jp(ctx: Context) -> Replies:
         return Reply("Contoh: /jp, /jp 2026, /jp 2026 csv")
     deps, actor = ctx.deps, _actor(ctx)
 
-    async def write(s: AsyncSession, stream: IO[bytes]) -> int:
-        return await export_jp(s, stream, year=year, fmt=fmt,
+    async def write(db: AsyncSession, stream: IO[bytes]) -> int:
+        return await export_jp(db, stream, year=year, fmt=fmt,
                                region=lambda code: _region_name(deps, code))
 
     limit = ctx.deps.channels[ctx.incoming.channel].upload_limit
@@ -431,7 +431,7 @@ async def koreksi(ctx: Context) -> Replies:
         nip = parse_nip(raw_nip)
     except NipError as exc:
         return Reply(f"❌ {esc(str(exc))}")
-    person = await person_by_nip(ctx.session, nip)
+    person = await person_by_nip(ctx.db, nip)
     if person is None:
         return Reply(f"Tidak ada peserta terdaftar dengan NIP {esc(nip)}.")
     s = await _find_session(ctx, ref)
@@ -440,7 +440,7 @@ async def koreksi(ctx: Context) -> Replies:
     who = esc(person.full_name or mask_nip(nip))
     what = f"{who} — {esc(s.title)} ({s.day:%d/%m/%Y})"
     if action == "tambah":
-        found = await add_correction(ctx.session, person_id=person.id, session_id=s.id,
+        found = await add_correction(ctx.db, person_id=person.id, session_id=s.id,
                                      now=ctx.now)
         if not found.created:
             return Reply(f"Presensi {what} sudah ada (tercatat "
@@ -449,7 +449,7 @@ async def koreksi(ctx: Context) -> Replies:
         audit = "correction_add"
         done = f"✅ Presensi ditambahkan: {what}."
     else:
-        removed = await remove_attendance(ctx.session, person_id=person.id, session_id=s.id)
+        removed = await remove_attendance(ctx.db, person_id=person.id, session_id=s.id)
         if removed is None:
             return Reply(f"{what}: tidak ada presensi untuk dihapus.")
         audit = "correction_remove"
@@ -457,7 +457,7 @@ async def koreksi(ctx: Context) -> Replies:
                 f"{removed.reported_at.astimezone(ctx.deps.config.tz):%d/%m/%Y %H.%M}, "
                 f"{esc(removed.channel)}).")
     await write_audit(
-        ctx.session, at=ctx.now, actor=_actor(ctx), action=audit,
+        ctx.db, at=ctx.now, actor=_actor(ctx), action=audit,
         detail=f"NIP {nip}, sesi {s.id} {s.code}: {reason}", rows=1,
     )
     return Reply(done + "\nAlasan: " + esc(reason) + "\nTercatat di log audit.")
@@ -479,7 +479,7 @@ async def audit(ctx: Context) -> Replies:
     if not ctx.is_owner:
         return Reply("Maaf, log audit hanya dapat dibuka oleh pemilik (owner) bot.")
     n = int(ctx.args) if ctx.args.strip().isdigit() else 20
-    entries = await recent_audit(ctx.session, min(max(n, 1), 100))
+    entries = await recent_audit(ctx.db, min(max(n, 1), 100))
     if not entries:
         return Reply("Log audit masih kosong.")
     tz = ctx.deps.config.tz

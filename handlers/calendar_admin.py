@@ -44,11 +44,11 @@ async def calendar_file(ctx: Context) -> Replies:
         return Reply("Berkas jadwal terlalu besar (maksimal 2 MB).")
     force = "--force" in (ctx.incoming.text or "") or "paksa" in (ctx.incoming.text or "").lower()
     try:
-        async with ctx.session.begin_nested():
+        async with ctx.db.begin_nested():
             report = await import_calendar(
-                ctx.session, data, filename=doc.filename, now=ctx.now,
+                ctx.db, data, filename=doc.filename, now=ctx.now,
                 tz=ctx.deps.config.tz, force=force,
-                has_attendance=partial(sessions_with_attendance, ctx.session),
+                has_attendance=partial(sessions_with_attendance, ctx.db),
             )
     except CalendarImportError as exc:
         return Reply(

@@ -171,7 +171,7 @@ class Dispatcher:
                 )
             ).scalar_one_or_none()
             ctx = Context(
-                incoming=incoming, session=s, deps=self.deps, identity=identity, person=person,
+                incoming=incoming, db=s, deps=self.deps, identity=identity, person=person,
                 is_admin=admin, is_owner=owner, now=now, state=state, fetch_file=fetch_file,
             )
             replies = as_list(await self._route(ctx))
@@ -229,7 +229,10 @@ class Dispatcher:
             if admin and not ctx.is_admin:
                 await ctx.clear_state()
                 return Reply(NOT_ADMIN)
-            return await fn(ctx)
+            replies = await fn(ctx)
+            if replies is not None:
+                return replies
+            # The flow left the message to the free-text path (it had expired, say).
         if not text:
             return Reply("Maaf, jenis pesan ini belum dapat kami proses. Ketik /bantuan.")
         for fallback, admin in self._fallbacks:

@@ -50,7 +50,7 @@ class NoThanks(CallbackData):
 
 async def _index(ctx: Context) -> FaqIndex | None:
     service = ctx.deps.faq
-    return await service.index(ctx.session)
+    return await service.index(ctx.db)
 
 
 def _answer_text(entry: FaqEntry) -> str:
@@ -91,8 +91,8 @@ async def ask_faq(ctx: Context) -> Replies:
         entry_id=result.entry_id, candidates=",".join(result.ids) or None,
         score=result.score, created_at=ctx.now,
     )
-    ctx.session.add(lookup)
-    await ctx.session.flush()
+    ctx.db.add(lookup)
+    await ctx.db.flush()
     if result.kind == "single":
         return _answer(ctx, index.entry(result.ids[0]), lookup)
     if result.kind == "several":
@@ -117,7 +117,7 @@ async def ask_faq(ctx: Context) -> Replies:
 
 
 async def _lookup(ctx: Context, lookup_id: int) -> FaqLookup | None:
-    lookup = await ctx.session.get(FaqLookup, lookup_id)
+    lookup = await ctx.db.get(FaqLookup, lookup_id)
     return lookup if lookup is not None and lookup.person_id == ctx.person.id else None
 
 

@@ -88,7 +88,7 @@ def _show(entry: FaqEntry) -> str:
 
 
 async def _find(ctx: Context, entry_id: str) -> FaqEntry | None:
-    return next((e for e in await stored_entries(ctx.session) if e.id == entry_id), None)
+    return next((e for e in await stored_entries(ctx.db) if e.id == entry_id), None)
 
 
 @router.command("faq", description="Kelola FAQ: /faq tambah, /faq ubah ID, …",
@@ -98,7 +98,7 @@ async def faq(ctx: Context) -> Replies:
     word, _, rest = ctx.args.strip().partition(" ")
     word, rest = word.lower(), rest.strip()
     if word in ("daftar", "list"):
-        entries = await stored_entries(ctx.session)
+        entries = await stored_entries(ctx.db)
         text = "📚 <b>Entri FAQ</b>\n\n" + "\n".join(
             f"• <code>{esc(e.id)}</code> — {esc(e.question)}" for e in entries
         )
@@ -129,17 +129,17 @@ async def faq(ctx: Context) -> Replies:
         )
     if word == "dari":
         number = rest.lstrip("#")
-        q = await ctx.session.get(Question, int(number)) if number.isdigit() else None
+        q = await ctx.db.get(Question, int(number)) if number.isdigit() else None
         if q is None:
             return Reply("Contoh: <code>/faq dari 12</code> (nomor pertanyaan yang sudah dijawab).")
         if q.status != "answered":
             return Reply(f"Pertanyaan #{q.id} belum dijawab. Jawab dulu dengan /jawab {q.id} …")
         return await faq_from_question(ctx, q)
     if word in ("ekspor", "export"):
-        data = dump_entries(await stored_entries(ctx.session)).encode()
+        data = dump_entries(await stored_entries(ctx.db)).encode()
         return Reply("📚 FAQ saat ini. Ubah berkasnya, lalu kirim kembali untuk mengimpor.",
                      document=Attachment("faq.yaml", "application/yaml", len(data), content=data))
-    count = len(await stored_entries(ctx.session))
+    count = len(await stored_entries(ctx.db))
     return Reply(USAGE.format(count=count))
 
 
@@ -168,7 +168,7 @@ async def delete(ctx: Context, data: FaqDelete) -> Replies:
     if not data.yes:
         return Reply("Entri tidak dihapus.")
     try:
-        deleted = await delete_entry(ctx.session, data.entry)
+        deleted = await delete_entry(ctx.db, data.entry)
     except FaqFormatError:
         return Reply("Entri terakhir tidak dapat dihapus: FAQ tidak boleh kosong.")
     if not deleted:
@@ -250,7 +250,7 @@ async def flow_step(ctx: Context) -> Replies:
         await ctx.set_state(FLOW, "keywords", data)
         return Reply("(4/4) Ketik <b>kata kunci</b> yang khas untuk entri ini, dipisah koma. "
                      "Ketik - bila tidak ada.")
-    taken = {e.id for e in await stored_entries(ctx.session)}
+    taken = {e.id for e in await stored_entries(ctx.db)}
     question = str(data["question"])
     raw_phrasings = data.get("phrasings")
     entry = FaqEntry(
@@ -264,7 +264,7 @@ async def flow_step(ctx: Context) -> Replies:
 
 async def _save(ctx: Context, entry: FaqEntry, *, new: bool) -> Replies:
     try:
-        await save_entry(ctx.session, entry, now=ctx.now, by=_by(ctx))
+        await save_entry(ctx.db, entry, now=ctx.now, by=_by(ctx))
     except FaqFormatError as exc:
         # Stay at this step: the admin can type another value or /batal.
         return Reply(f"❌ Belum disimpan: <code>{esc(exc)}</code>\n\nSilakan ketik lagi, "
@@ -308,7 +308,7 @@ async def faq_file(ctx: Context) -> Replies:
         return Reply("Berkas FAQ terlalu besar (maksimal 1 MB).")
     try:
         entries = load_entries(data.decode("utf-8-sig"))
-        report = await replace_entries(ctx.session, entries, now=ctx.now, by=_by(ctx))
+        report = await replace_entries(ctx.db, entries, now=ctx.now, by=_by(ctx))
     except UnicodeDecodeError:
         return Reply("❌ <b>FAQ tidak diimpor</b>: berkas harus berupa teks UTF-8.")
     except FaqFormatError as exc:
@@ -331,7 +331,7 @@ async def faq_file(ctx: Context) -> Replies:
 async def faqstat(ctx: Context) -> Replies:
     """Lookups of the last 30 days: outcomes, the entries with most 👎, what found no answer."""
     since = ctx.now - timedelta(days=STATS_DAYS)
-    s = ctx.session
+    s = ctx.db
     recent = FaqLookup.created_at >= since
     kinds = dict((await s.execute(
         select(FaqLookup.kind, func.count()).where(recent).group_by(FaqLookup.kind)

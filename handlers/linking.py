@@ -89,14 +89,17 @@ def _brief(person: Person) -> str:
 async def link(ctx: Context) -> Replies:
     """Without a code: show a one-time code. With one: link this account to its owner."""
     if not ctx.args:
-        code = await issue_code(ctx.session, ctx.person.id, ctx.incoming.channel, ctx.now)
+        code = await issue_code(ctx.db, ctx.person.id, ctx.incoming.channel, ctx.now)
         other = _other(ctx, ctx.incoming.channel)
-        slash = "/" if other == "Telegram" else ""  # Telegram needs the slash, WhatsApp not
+        # Typed as each of those channels takes commands (with or without the slash).
+        typed = " atau ".join(dict.fromkeys(
+            f"<code>{c.command('hubungkan')} {code}</code>"
+            for c in _others(ctx, ctx.incoming.channel)))
         minutes = int(CODE_TTL.total_seconds() // 60)
         return Reply(
             f"🔗 Kode penghubung Bapak/Ibu: <b>{code}</b>\n\n"
             f"Buka Dahar Ngopi bot di <b>{other}</b>, lalu ketik:\n"
-            f"<code>{slash}hubungkan {code}</code>\n\n"
+            f"{typed}\n\n"
             f"Kode berlaku {minutes} menit dan hanya dapat dipakai sekali. "
             "Jangan berikan kode ini kepada siapa pun. Setelah terhubung, profil, kehadiran, "
             "dan JP Bapak/Ibu menjadi satu."
@@ -105,7 +108,7 @@ async def link(ctx: Context) -> Replies:
 
 
 async def _redeem(ctx: Context, typed: str) -> Replies:
-    s, now = ctx.session, ctx.now
+    s, now = ctx.db, ctx.now
     if await recent_failures(s, ctx.identity.id, now) >= MAX_FAILURES:
         return Reply("Terlalu banyak kode yang salah. Silakan coba lagi satu jam lagi.")
     if not re.fullmatch(r"\d{6}", typed):
@@ -154,8 +157,8 @@ async def _redeem(ctx: Context, typed: str) -> Replies:
 async def _channel_clash(ctx: Context, first: Person, code_channel: str) -> Reply | None:
     # One account per channel and person: scheduled messages must have one address.
     here = ctx.incoming.channel
-    theirs = {i.channel for i in await identities_of(ctx.session, first.id)}
-    mine = {i.channel for i in await identities_of(ctx.session, ctx.person.id)}
+    theirs = {i.channel for i in await identities_of(ctx.db, first.id)}
+    mine = {i.channel for i in await identities_of(ctx.db, ctx.person.id)}
     if here in theirs:
         return Reply(f"Profil tersebut sudah terhubung dengan akun {_name(ctx, here)} lain.")
     if code_channel in mine:
@@ -166,17 +169,17 @@ async def _channel_clash(ctx: Context, first: Person, code_channel: str) -> Repl
 @router.callback(KeepProfile)
 async def keep_profile(ctx: Context, data: KeepProfile) -> Replies:
     """The person chose which profile to keep."""
-    code = await ctx.session.get(LinkCode, data.code_id)
+    code = await ctx.db.get(LinkCode, data.code_id)
     if code is None or code.claimed_by != ctx.identity.id or code.expires_at < ctx.now:
         return Reply(text="", notice="Kode sudah tidak berlaku. Ketik hubungkan untuk kode baru.")
-    first = await ctx.session.get(Person, code.person_id)
+    first = await ctx.db.get(Person, code.person_id)
     if first is None or first.id == ctx.person.id:
         return Reply(text="", notice="Akun sudah terhubung.")
     return await _link(ctx, code, first, data.keep_code_side)
 
 
 async def _link(ctx: Context, code: LinkCode, first: Person, keep_first: bool) -> Replies:
-    s = ctx.session
+    s = ctx.db
     here = ctx.incoming.channel
     keep, drop = (first, ctx.person) if keep_first else (ctx.person, first)
     await s.delete(code)
@@ -215,7 +218,7 @@ async def _link(ctx: Context, code: LinkCode, first: Person, keep_first: bool) -
 async def channel_menu(ctx: Context, data: ChannelMenu) -> Replies:
     """Offer the channels this person has, and "automatic"."""
     linkable = {c.name for c in ctx.deps.channels.linkable()}
-    channels = [i.channel for i in await identities_of(ctx.session, ctx.person.id)
+    channels = [i.channel for i in await identities_of(ctx.db, ctx.person.id)
                 if i.channel in linkable]
     buttons = [[ctx.button(f"{_name(ctx, c)}", ChannelPick(c))] for c in dict.fromkeys(channels)]
     buttons.append([ctx.button("Otomatis", ChannelPick(AUTO))])
@@ -239,7 +242,7 @@ async def channel_pick(ctx: Context, data: ChannelPick) -> Replies:
         person.preferred_channel = ctx.incoming.channel
         return Reply("✅ Saluran utama: otomatis (saluran terakhir yang Bapak/Ibu gunakan).",
                      edit=True)
-    channels = {i.channel for i in await identities_of(ctx.session, person.id)}
+    channels = {i.channel for i in await identities_of(ctx.db, person.id)}
     if data.channel not in channels:
         return Reply(text="", notice="Akun di saluran itu belum terhubung.")
     person.preferred_channel = data.channel

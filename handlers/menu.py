@@ -19,12 +19,12 @@ __all__ = ["next_session_day", "router"]
 router = Router("menu")
 
 
-async def next_session_day(s: AsyncSession, after: date) -> date:
+async def next_session_day(db: AsyncSession, after: date) -> date:
     """The next Monday–Friday after `after` that is not a holiday (within 30 days)."""
     day = after
     for _ in range(30):
         day += timedelta(days=1)
-        if day.weekday() < 5 and await holiday_on(s, day) is None:
+        if day.weekday() < 5 and await holiday_on(db, day) is None:
             return day
     return day
 
@@ -34,14 +34,14 @@ async def menu(ctx: Context) -> Replies:
     """Today's programme, sessions and links; on a day off, the next working day too."""
     tz = ctx.person.tz
     today = local_today(ctx.now, tz)
-    holiday = await holiday_on(ctx.session, today)
+    holiday = await holiday_on(ctx.db, today)
     programme = programme_for(today)
-    text = describe_day(today, programme, await sessions_on(ctx.session, today), tz,
+    text = describe_day(today, programme, await sessions_on(ctx.db, today), tz,
                         holiday=holiday)
     if holiday or programme is None:
-        nxt = await next_session_day(ctx.session, today)
+        nxt = await next_session_day(ctx.db, today)
         text += "\n\n<b>Hari kerja berikutnya:</b>\n" + describe_day(
-            nxt, programme_for(nxt), await sessions_on(ctx.session, nxt), tz
+            nxt, programme_for(nxt), await sessions_on(ctx.db, nxt), tz
         )
     return Reply(text)
 
@@ -56,8 +56,8 @@ async def week(ctx: Context) -> Replies:
     if today.weekday() >= 5:
         monday += timedelta(days=7)
     friday = monday + timedelta(days=4)
-    sessions = await sessions_between(ctx.session, monday, friday)
-    holidays = await holidays_between(ctx.session, monday, friday)
+    sessions = await sessions_between(ctx.db, monday, friday)
+    holidays = await holidays_between(ctx.db, monday, friday)
     days = []
     for i in range(5):
         day = monday + timedelta(days=i)

@@ -56,7 +56,7 @@ async def erase(ctx: Context, data: EraseConfirm) -> Replies:
     """Erase, or keep, the person's data."""
     if not data.yes:
         return Reply("Penghapusan dibatalkan. Data Bapak/Ibu tetap tersimpan.", edit=True)
-    await erase_person(ctx.session, ctx.person, ctx.now)
+    await erase_person(ctx.db, ctx.person, ctx.now)
     return Reply(
         "✅ Data pribadi Bapak/Ibu telah dihapus. Terima kasih telah mengikuti Dahar Ngopi. "
         "Ketik /mulai jika ingin mendaftar lagi.",

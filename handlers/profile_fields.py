@@ -127,7 +127,7 @@ async def accept(ctx: Context, field: str, text: str) -> FieldResult:
         except NipError as exc:
             return FieldResult(False, Reply(f"❌ {exc}\nSilakan ketik ulang NIP, atau ketik "
                                             "<i>lewati</i>."))
-        other = await person_by_nip(ctx.session, nip)
+        other = await person_by_nip(ctx.db, nip)
         if other is not None and other.id != person.id:
             return FieldResult(False, Reply(
                 "❌ NIP ini sudah terdaftar atas akun lain. Jika ini NIP Bapak/Ibu, "

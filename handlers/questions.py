@@ -127,9 +127,7 @@ async def ask_step(ctx: Context) -> Replies:
     assert ctx.state is not None
     if ctx.now - ctx.state.updated_at > ASK_FLOW_TTL:
         await ctx.clear_state()
-        from handlers.faq import ask_faq  # the FAQ module imports this one
-
-        return await ask_faq(ctx)
+        return None  # a late line is free text again: the FAQ answers it
     text = (ctx.incoming.text or "").strip()
     if len(text) > ctx.deps.config.question_max_chars:
         return _too_long(ctx)  # stay in the flow: a shorter version is welcome
@@ -155,7 +153,7 @@ async def submit(ctx: Context, text: str, lookup: FaqLookup | None = None) -> Re
         return Reply("Pertanyaannya belum ada. Contoh: /tanya Kapan sertifikat webinar terbit?")
     if len(text) > settings.question_max_chars:
         return _too_long(ctx)
-    recent = await asks_since(ctx.session, ctx.person.id, ctx.now - timedelta(hours=1))
+    recent = await asks_since(ctx.db, ctx.person.id, ctx.now - timedelta(hours=1))
     if len(recent) >= settings.question_rate_per_hour:
         again = recent[-settings.question_rate_per_hour] + timedelta(hours=1)
         when = "pukul " + format_time(again, ctx.person.tz)
@@ -168,7 +166,7 @@ async def submit(ctx: Context, text: str, lookup: FaqLookup | None = None) -> Re
             "Terima kasih atas pengertiannya. 🙏"
         )
     filed = await file_question(
-        ctx.session, person=ctx.person, text=text, channel=ctx.incoming.channel,
+        ctx.db, person=ctx.person, text=text, channel=ctx.incoming.channel,
         chat_id=ctx.incoming.chat_id, now=ctx.now,
     )
     if lookup is not None:
@@ -212,13 +210,13 @@ async def _tell_admins(ctx: Context, filed: Filed) -> None:
     )
     button = ctx.button(f"✍️ Jawab #{q.id}", AnswerStart(q.id), anyone=True)
     reply = Reply(text, buttons=[[button]])
-    recipients = await admin_recipients(ctx.session, ctx.deps.channels)
+    recipients = await admin_recipients(ctx.db, ctx.deps.channels)
     for r in recipients:
         outbox_id = await send_on_own(
-            ctx.session, key=f"q{q.id}:admin:{r.channel}:{r.chat_id}", person_id=r.person_id,
+            ctx.db, key=f"q{q.id}:admin:{r.channel}:{r.chat_id}", person_id=r.person_id,
             channel=r.channel, chat_id=r.chat_id, kind="question", reply=reply, now=ctx.now,
         )
-        ctx.session.add(QuestionNotice(
+        ctx.db.add(QuestionNotice(
             question_id=q.id, channel=r.channel, chat_id=r.chat_id, outbox_id=outbox_id,
             created_at=ctx.now,
         ))
@@ -229,7 +227,7 @@ async def _tell_admins(ctx: Context, filed: Filed) -> None:
 @router.callback(SendToAgency)
 async def send_lookup(ctx: Context, data: SendToAgency) -> Replies:
     """The "send to BPSDM" button under an FAQ reply: file the message that was asked."""
-    lookup = await ctx.session.get(FaqLookup, data.lookup)
+    lookup = await ctx.db.get(FaqLookup, data.lookup)
     if lookup is None or lookup.person_id != ctx.person.id:
         return Reply(text="", notice="Tombol ini sudah tidak berlaku.")
     if lookup.question_id is not None:
@@ -263,7 +261,7 @@ async def reply_to_notice(ctx: Context) -> Replies:
     inc = ctx.incoming
     if inc.reply_to_message_id is None:
         return None
-    qid = await question_from_notice(ctx.session, inc.channel, inc.chat_id,
+    qid = await question_from_notice(ctx.db, inc.channel, inc.chat_id,
                                      inc.reply_to_message_id)
     if qid is None and inc.reply_to_text:
         # The notification's own text names the question (Telegram sends it with the reply).
@@ -277,7 +275,7 @@ async def reply_to_notice(ctx: Context) -> Replies:
 @admin_router.callback(AnswerStart)
 async def answer_start(ctx: Context, data: AnswerStart) -> Replies:
     """Ask the admin for the answer to one question."""
-    q = await ctx.session.get(Question, data.question)
+    q = await ctx.db.get(Question, data.question)
     if q is None:
         return Reply(text="", notice="Pertanyaan tidak ditemukan.")
     if q.status != "open":
@@ -305,7 +303,7 @@ def _answered(q: Question) -> str:
 async def answer(ctx: Context, qid: int, text: str) -> Replies:
     """Record the answer to question `qid` and relay it to everyone who asked it."""
     text = text.strip()
-    q = await ctx.session.get(Question, qid)
+    q = await ctx.db.get(Question, qid)
     if q is None:
         return Reply(f"Pertanyaan #{qid} tidak ditemukan. Ketik /pertanyaan untuk daftarnya.")
     if q.status != "open":
@@ -329,7 +327,7 @@ async def answer(ctx: Context, qid: int, text: str) -> Replies:
 
 
 async def _chat_of(ctx: Context, person_id: int, channel: str) -> Identity | None:
-    idents = list((await ctx.session.execute(
+    idents = list((await ctx.db.execute(
         select(Identity).where(Identity.person_id == person_id).order_by(Identity.id)
     )).scalars())
     # The channel they asked on first, else any they still have (none after erasure).
@@ -340,7 +338,7 @@ async def relay_answer(ctx: Context, q: Question) -> int:
     """Queue the answer for every asker not yet told; returns how many were queued."""
     answer_text = q.answer or ""
     sent = 0  # askers queued
-    for asker, person in await askers_of(ctx.session, q.id):
+    for asker, person in await askers_of(ctx.db, q.id):
         if asker.relayed_at is not None or person.erased_at is not None:
             continue
         ident = await _chat_of(ctx, person.id, asker.channel)
@@ -354,7 +352,7 @@ async def relay_answer(ctx: Context, q: Question) -> int:
             "answer", (_cut(asker.text, TEMPLATE_QUESTION), _cut(answer_text, TEMPLATE_ANSWER)),
             (more,))
         await send_on_own(
-            ctx.session, key=f"q{q.id}:answer:{person.id}", person_id=person.id,
+            ctx.db, key=f"q{q.id}:answer:{person.id}", person_id=person.id,
             channel=ident.channel, chat_id=ident.chat_id, kind="answer", reply=reply,
             now=ctx.now, template=template,
         )
@@ -375,8 +373,8 @@ def _relayed(q: Question, asked: str) -> str:
 @router.callback(ReadAnswer)
 async def read_answer(ctx: Context, data: ReadAnswer) -> Replies:
     """The whole answer, for someone who got the shortened template."""
-    q = await ctx.session.get(Question, data.question)
-    asker = await ctx.session.scalar(
+    q = await ctx.db.get(Question, data.question)
+    asker = await ctx.db.scalar(
         select(QuestionAsker).where(QuestionAsker.question_id == data.question,
                                     QuestionAsker.person_id == ctx.person.id)
     )
@@ -388,7 +386,7 @@ async def read_answer(ctx: Context, data: ReadAnswer) -> Replies:
 @admin_router.command("pertanyaan", description="Pertanyaan peserta yang belum dijawab")
 async def list_open(ctx: Context) -> Replies:
     """Open questions, oldest first, with an answer button each."""
-    found, total = await open_questions(ctx.session, LIST_LIMIT)
+    found, total = await open_questions(ctx.db, LIST_LIMIT)
     if not found:
         return Reply("✅ Tidak ada pertanyaan yang menunggu jawaban.")
     tz = ctx.person.tz
@@ -417,7 +415,7 @@ def _faq_id(q: Question) -> str:
 @admin_router.callback(MakeFaq)
 async def make_faq(ctx: Context, data: MakeFaq) -> Replies:
     """Turn an answered question into an FAQ entry in one step."""
-    q = await ctx.session.get(Question, data.question)
+    q = await ctx.db.get(Question, data.question)
     if q is None or q.status != "answered" or not q.answer:
         return Reply(text="", notice="Pertanyaan ini belum dijawab.")
     return await faq_from_question(ctx, q)
@@ -431,12 +429,12 @@ async def faq_from_question(ctx: Context, q: Question) -> Replies:
     entry_id = _faq_id(q)
     taken = {
         " ".join(t.lower().split())
-        for e in await stored_entries(ctx.session) for t in (e.question, *e.phrasings)
+        for e in await stored_entries(ctx.db) for t in (e.question, *e.phrasings)
     }
     question = _cut(q.text, 200)
     phrasings: list[str] = []
     seen = {" ".join(question.lower().split())}
-    for asker, _person in await askers_of(ctx.session, q.id):
+    for asker, _person in await askers_of(ctx.db, q.id):
         key = " ".join(asker.text.lower().split())
         if key not in seen and key not in taken:
             seen.add(key)
@@ -444,7 +442,7 @@ async def faq_from_question(ctx: Context, q: Question) -> Replies:
     entry = FaqEntry(id=entry_id, question=question, answer=esc(q.answer or ""),
                      phrasings=tuple(phrasings))
     try:
-        await save_entry(ctx.session, entry, now=ctx.now,
+        await save_entry(ctx.db, entry, now=ctx.now,
                          by=f"{ctx.incoming.channel}:{ctx.incoming.user_id}")
     except FaqFormatError as exc:
         return Reply(f"❌ Entri FAQ tidak dibuat: <code>{esc(exc)}</code>")

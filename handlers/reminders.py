@@ -30,7 +30,7 @@ def _signer(ctx: Context) -> Callable[[PrefAction], str]:
                 label="🔔 Pengingat", registered=True)
 async def settings_screen(ctx: Context) -> Replies:
     """Show (and, with words after the command, change) what the person receives."""
-    return await pengingat(ctx.session, ctx.person.id, ctx.args, sign=_signer(ctx))
+    return await pengingat(ctx.db, ctx.person.id, ctx.args, sign=_signer(ctx))
 
 
 @router.callback(PrefAction)
@@ -38,6 +38,6 @@ async def toggle(ctx: Context, data: PrefAction) -> Replies:
     """A /pengingat button: apply it and redraw the screen in place."""
     if not ctx.person.registered:
         return Reply(text="", notice="Tombol ini sudah tidak berlaku.")
-    prefs = await update_preferences(ctx.session, ctx.person.id, lambda p: apply_action(p, data))
+    prefs = await update_preferences(ctx.db, ctx.person.id, lambda p: apply_action(p, data))
     reply = preferences_reply(prefs, _signer(ctx), note="✅ Tersimpan.")
     return Reply(reply.text, buttons=reply.buttons, edit=True, notice="Tersimpan.")

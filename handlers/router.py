@@ -83,7 +83,7 @@ class Context:
     """Everything a handler needs about one incoming message, inside one unit of work."""
 
     incoming: Incoming
-    session: AsyncSession
+    db: AsyncSession  # the unit of work's database session
     deps: Deps
     identity: Identity
     person: Person
@@ -113,16 +113,16 @@ class Context:
                 person_id=self.person.id, flow=flow, step=step, data=dict(data or {}),
                 updated_at=self.now,
             )
-            self.session.add(self.state)
+            self.db.add(self.state)
         else:
             self.state.flow, self.state.step = flow, step
             self.state.data = dict(data if data is not None else self.state.data)
             self.state.updated_at = self.now
-        await self.session.flush()
+        await self.db.flush()
 
     async def clear_state(self) -> None:
         """Leave any conversation."""
-        await self.session.execute(
+        await self.db.execute(
             delete(ConversationState).where(ConversationState.person_id == self.person.id)
         )
         self.state = None
@@ -203,7 +203,8 @@ class Router:
         return deco
 
     def flow(self, name: str, *, admin: bool | None = None) -> Callable[[Handler], Handler]:
-        """Register the handler of texts sent while a person is in conversation `name`."""
+        """Register the handler of texts sent while a person is in conversation `name`
+        (returning None leaves the text to the free-text handlers)."""
 
         def deco(fn: Handler) -> Handler:
             self.flows[name] = (fn, self.admin if admin is None else admin)

@@ -163,8 +163,8 @@ async def plan_due_prompts(
 ) -> list[PlanOutcome]:
     """Plan the prompts of every active session ending within the lookahead, or that ended
     within CATCHUP_HOURS (a restart catches up; older ones are left alone)."""
-    async with sessions() as s:
-        ending = list(await s.scalars(
+    async with sessions() as db:
+        ending = list(await db.scalars(
             select(LearningSession)
             .where(LearningSession.ends_at <= now + config.lookahead,
                    LearningSession.ends_at > now - config.catchup - timedelta(minutes=1),

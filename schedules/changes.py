@@ -85,13 +85,13 @@ async def notify_session_changes(
     for change in changes:
         if change.session_id is None:
             continue
-        async with sessions() as s, s.begin():
-            row = await s.get(LearningSession, change.session_id)
+        async with sessions() as db, db.begin():
+            row = await db.get(LearningSession, change.session_id)
             if change.cancelled:
                 out.cancelled += await cancel_session_reminders(
-                    s, change.session_id, reason="session cancelled")
+                    db, change.session_id, reason="session cancelled")
             elif change.time_moved and row is not None:
-                result = await s.execute(
+                result = await db.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.ref_type == "session",
                            OutboxMessage.ref_id == change.session_id,
@@ -131,8 +131,8 @@ async def _notify(
             session, zone, what=what,
             old_start=old_start if isinstance(old_start, datetime) else None,
         )
-        async with sessions() as s, s.begin():
-            pid = await store_payload(s, payload_body(reply), now=now)
+        async with sessions() as db, db.begin():
+            pid = await store_payload(db, payload_body(reply), now=now)
         audience = (
             select(Person.id, told.channel, told.chat_id)
             .select_from(Person)

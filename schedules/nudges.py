@@ -121,16 +121,16 @@ async def insert_plan(
     the loser leaves it to the winner. A plan stuck in `planning` (its planner died)
     is taken over.
     """
-    async with sessions() as s, s.begin():
-        result = await s.execute(
-            dialect_insert(s, NudgePlan)
+    async with sessions() as db, db.begin():
+        result = await db.execute(
+            dialect_insert(db, NudgePlan)
             .values(key=key, kind=kind, day=day, zone=zone, ref_id=ref_id, due_at=due,
                     status=status, recipients=0, created_at=now, updated_at=now)
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(NudgePlan.id)
         )
         created = result.scalar_one_or_none() is not None
-        plan = (await s.execute(
+        plan = (await db.execute(
             select(NudgePlan).where(NudgePlan.key == key).execution_options(populate_existing=True)
         )).scalar_one()
         if not created and plan.status == "planning" and plan.updated_at < now - _STALE_PLANNING:
@@ -165,8 +165,8 @@ async def open_plan(
 
 async def finish_plan(sessions: Sessions, plan_id: int, recipients_: int, now: datetime) -> None:
     """Mark a plan planned and add the recipients its rows reached."""
-    async with sessions() as s, s.begin():
-        await s.execute(
+    async with sessions() as db, db.begin():
+        await db.execute(
             update(NudgePlan).where(NudgePlan.id == plan_id)
             .values(status="planned", recipients=NudgePlan.recipients + recipients_,
                     updated_at=now)
@@ -177,9 +177,9 @@ async def store_plan_payload(
     sessions: Sessions, plan_id: int, reply: Reply, template: TemplateRef, now: datetime
 ) -> int:
     """Store the plan's one shared payload (text and template) and point the plan at it."""
-    async with sessions() as s, s.begin():
-        pid = await store_payload(s, payload_body(reply, template), now=now)
-        await s.execute(update(NudgePlan).where(NudgePlan.id == plan_id).values(payload_id=pid))
+    async with sessions() as db, db.begin():
+        pid = await store_payload(db, payload_body(reply, template), now=now)
+        await db.execute(update(NudgePlan).where(NudgePlan.id == plan_id).values(payload_id=pid))
     return pid
 
 
@@ -225,9 +225,9 @@ async def plan_morning_menu(
     programme = programme_for(day)
     if programme is None:
         return PlanOutcome(key, "weekend", due_at=due)
-    async with sessions() as s:
-        found = await s.scalar(select(NudgePlan.status).where(NudgePlan.key == key))
-        holiday = await holiday_on(s, day) if found is None else None
+    async with sessions() as db:
+        found = await db.scalar(select(NudgePlan.status).where(NudgePlan.key == key))
+        holiday = await holiday_on(db, day) if found is None else None
     if found is not None and found != "planning":
         return PlanOutcome(key, "exists", due_at=due)
     if holiday is not None:
@@ -239,8 +239,8 @@ async def plan_morning_menu(
                            ref_id=None, due=due, now=now, what=f"morning menu {day}")
     if isinstance(plan, PlanOutcome):
         return plan
-    async with sessions() as s:
-        todays = await sessions_on(s, day)
+    async with sessions() as db:
+        todays = await sessions_on(db, day)
     reply = _tagged(render_morning_menu(programme, todays, zone, day), key)
     added = await fill_plan(
         sessions, plan.id, reply, menu_template(programme, todays, zone, day),
@@ -270,9 +270,9 @@ async def plan_session_reminders(
     if config.reminder_minutes <= 0 or session.status != "aktif" or now >= session.starts_at:
         return []
     due = session.starts_at - timedelta(minutes=config.reminder_minutes)
-    async with sessions() as s, s.begin():
+    async with sessions() as db, db.begin():
         # Reminders planned for another start time: the session moved.
-        await s.execute(
+        await db.execute(
             update(OutboxMessage)
             .where(OutboxMessage.ref_type == "session", OutboxMessage.ref_id == session.id,
                    OutboxMessage.kind == "reminder", OutboxMessage.status == "pending",
@@ -303,16 +303,16 @@ async def plan_session_reminders(
     return outcomes
 
 
-async def cancel_session_reminders(s: AsyncSession, session_id: int, *, reason: str) -> int:
+async def cancel_session_reminders(db: AsyncSession, session_id: int, *, reason: str) -> int:
     """Cancel the pending reminders of a session and forget its reminder plans (so a session
     that comes back is planned afresh). Returns how many rows were cancelled."""
-    result = await s.execute(
+    result = await db.execute(
         update(OutboxMessage)
         .where(OutboxMessage.ref_type == "session", OutboxMessage.ref_id == session_id,
                OutboxMessage.kind == "reminder", OutboxMessage.status == "pending")
         .values(status="cancelled", last_error=reason)
     )
-    await s.execute(
+    await db.execute(
         delete(NudgePlan).where(NudgePlan.kind == "reminder", NudgePlan.ref_id == session_id)
     )
     return rows_touched(result)
@@ -326,14 +326,14 @@ async def plan_due_reminders(
     if config.reminder_minutes <= 0:
         return []
     horizon = now + timedelta(minutes=config.reminder_minutes) + config.lookahead
-    async with sessions() as s, s.begin():
-        upcoming = list(await s.scalars(
+    async with sessions() as db, db.begin():
+        upcoming = list(await db.scalars(
             select(LearningSession)
             .where(LearningSession.starts_at > now, LearningSession.starts_at <= horizon)
             .order_by(LearningSession.starts_at, LearningSession.id)
         ))
         for cancelled in [x for x in upcoming if x.status != "aktif"]:
-            await cancel_session_reminders(s, cancelled.id, reason="session cancelled")
+            await cancel_session_reminders(db, cancelled.id, reason="session cancelled")
     outcomes: list[PlanOutcome] = []
     for session in upcoming:
         if session.status == "aktif":
@@ -348,15 +348,15 @@ async def refresh_pending(
     """Re-render the planned menus of `day` (and reminders of `session_id`) after a calendar
     change, and point their still-pending rows at the new text. Returns rows re-pointed."""
     moved = 0
-    async with sessions() as s:
-        plans = list(await s.scalars(
+    async with sessions() as db:
+        plans = list(await db.scalars(
             select(NudgePlan).where(NudgePlan.status == "planned", NudgePlan.payload_id.is_not(
                 None))
             .where(((NudgePlan.kind == "menu") & (NudgePlan.day == day))
                    | ((NudgePlan.kind == "reminder") & (NudgePlan.ref_id == session_id)))
         ))
-        todays = await sessions_on(s, day)
-        one = await s.get(LearningSession, session_id) if session_id is not None else None
+        todays = await sessions_on(db, day)
+        one = await db.get(LearningSession, session_id) if session_id is not None else None
     programme = programme_for(day)
     for plan in plans:
         if plan.kind == "menu" and programme is not None:
@@ -369,19 +369,19 @@ async def refresh_pending(
             ref = Ref("session", one.id)
         else:
             continue
-        async with sessions() as s, s.begin():
-            pid = await store_payload(s, payload_body(_tagged(reply, plan.key), template),
+        async with sessions() as db, db.begin():
+            pid = await store_payload(db, payload_body(_tagged(reply, plan.key), template),
                                       now=now)
             if pid == plan.payload_id:
                 continue
-            result = await s.execute(
+            result = await db.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.ref_type == ref.type, OutboxMessage.ref_id == ref.id,
                        OutboxMessage.payload_id == plan.payload_id,
                        OutboxMessage.status == "pending")
                 .values(payload_id=pid)
             )
-            await s.execute(
+            await db.execute(
                 update(NudgePlan).where(NudgePlan.id == plan.id).values(payload_id=pid,
                                                                         updated_at=now)
             )
