@@ -50,7 +50,7 @@ async def test_a_fourth_channel_works_through_the_whole_core(
         stop.set()
         await worker
         assert channel.open_for == [False]  # the worker opens channels without receiving
-        [(chat, menu)] = [(c, r) for c, r in channel.sender.sent if c == "loft-7"]
+        [menu] = [r for c, r in channel.sender.sent if c == "loft-7"]
         assert "Forum ASN Berbagi Ilmu" in menu.text
     finally:
         await rt.close()
