@@ -1,6 +1,6 @@
 """Webhook signature, handshake and parsing, checked against real Cloud API bodies.
 
-The sample bodies are read from `shared/whatsapp-webhook-samples/` beside the repository:
+The sample bodies are in `tests/data/whatsapp-webhook-samples/` (with their licence):
 they are the test data of the open-source `pywa` project (tests/data/updates/, MIT License,
 Copyright (c) 2026 David Lev), copied unchanged.
 """
@@ -44,7 +44,7 @@ from tests.fakes.whatsapp_webhook import (
     text_body,
 )
 
-SAMPLES = Path(__file__).parents[2] / ".." / "shared" / "whatsapp-webhook-samples"
+SAMPLES = Path(__file__).parents[1] / "data" / "whatsapp-webhook-samples"
 SECRET = "test-app-secret"
 WA_ID = "6281234567890"
 

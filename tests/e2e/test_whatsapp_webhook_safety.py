@@ -24,7 +24,7 @@ from tests.e2e.whatsapp_bot import WhatsAppBot, running_bot, texts, whatsapp_env
 from tests.fakes.whatsapp_server import FakeWhatsApp
 from tests.fakes.whatsapp_webhook import document_body, envelope, post_signed, text_body
 
-SAMPLES = Path(__file__).parents[2] / ".." / "shared" / "whatsapp-webhook-samples"
+SAMPLES = Path(__file__).parents[1] / "data" / "whatsapp-webhook-samples"
 WA_ID = "6281234567890"
 
 
