@@ -12,6 +12,7 @@ import sys
 from bot.background import build_background
 from bot.console import ConsoleChannel, stdin_reader
 from bot.delivery import Sender
+from bot.heartbeat import Heartbeat
 from bot.http_server import HttpServer, build_app
 from bot.pacing import ChannelLimits
 from bot.runtime import Runtime
@@ -42,9 +43,15 @@ async def run_console(rt: Runtime) -> None:
     await ConsoleChannel(rt.dispatcher, stdin_reader, write).run()
 
 
-async def _start_background(rt: Runtime, stack: contextlib.AsyncExitStack) -> None:
-    """The nudge scheduler, the outbox worker delivering on the running channels, and the
-    announcer."""
+async def _start_background(
+    rt: Runtime, stack: contextlib.AsyncExitStack, role: str
+) -> None:
+    """The heartbeat, the nudge scheduler, the outbox worker delivering on the running
+    channels, and the announcer."""
+    heartbeat = Heartbeat(rt.sessions, rt.clock, role)
+    await heartbeat.start()
+    rt.extras["heartbeat"] = heartbeat
+    stack.push_async_callback(heartbeat.stop)
     senders: list[Sender] = []
     limits: dict[str, ChannelLimits] = {}
     for name, channel in rt.channels.items():
@@ -83,7 +90,7 @@ async def run_worker(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
     async with contextlib.AsyncExitStack() as stack:
         for channel in rt.channels.values():
             await channel.open(stack, receive=False)
-        await _start_background(rt, stack)
+        await _start_background(rt, stack, "worker")
         log.info("worker started: scheduler and outbox worker")
         _freeze_heap()
         await stop.wait()
@@ -125,6 +132,6 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
             stack.push_async_callback(server.stop)
             for channel in rt.channels.values():
                 await channel.listening()
-        await _start_background(rt, stack)
+        await _start_background(rt, stack, "run")
         _freeze_heap()
         await stop.wait()

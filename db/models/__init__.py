@@ -8,6 +8,7 @@ from db.models.calendar import Holiday, LearningSession, Programme
 from db.models.faq import FaqEntryRow, FaqLookup, Question, QuestionAsker, QuestionNotice
 from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
+from db.models.processes import ProcessHeartbeat
 from db.models.state import AppMeta, ConversationState
 from db.models.whatsapp import InboxMessage, LinkAttempt, LinkCode
 
@@ -31,6 +32,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxPayload",
     "Person",
+    "ProcessHeartbeat",
     "Programme",
     "Question",
     "QuestionAsker",

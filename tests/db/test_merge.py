@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
 
-from db.engine import Sessions, create_engine, create_sessions
+from db.engine import Sessions
 from db.merge import PERSON_TABLES, merge_people, person_columns, register_person_table
 from db.models import ConversationState, Identity, LinkCode, Person
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def sessions(db_url: str) -> AsyncIterator[Sessions]:
-    engine = create_engine(db_url)
-    yield create_sessions(engine)
-    await engine.dispose()
 
 
 @pytest.fixture
