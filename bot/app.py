@@ -80,7 +80,9 @@ def _freeze_heap() -> None:
     gc.freeze()
 
 
-async def run_worker(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
+async def run_worker(
+    rt: Runtime, *, stop: asyncio.Event | None = None, started: asyncio.Event | None = None
+) -> None:
     """`dahar-ngopi worker`: the scheduler and the outbox worker, receiving nothing
     (two processes cannot both poll one bot token; this one can run beside `run`)."""
     if not rt.channels:
@@ -93,11 +95,16 @@ async def run_worker(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
         await _start_background(rt, stack, "worker")
         log.info("worker started: scheduler and outbox worker")
         _freeze_heap()
+        if started is not None:
+            started.set()
         await stop.wait()
 
 
-async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
-    """Run every configured channel until SIGINT/SIGTERM (or `stop` is set).
+async def run_channels(
+    rt: Runtime, *, stop: asyncio.Event | None = None, started: asyncio.Event | None = None
+) -> None:
+    """Run every configured channel until SIGINT/SIGTERM (or `stop` is set); `started` is
+    set once everything runs.
 
     Channels that receive by webhook (WhatsApp, Telegram in webhook mode) are served by
     one HTTP server on HTTP_HOST:HTTP_PORT, which also answers /healthz.
@@ -134,4 +141,6 @@ async def run_channels(rt: Runtime, *, stop: asyncio.Event | None = None) -> Non
                 await channel.listening()
         await _start_background(rt, stack, "run")
         _freeze_heap()
+        if started is not None:
+            started.set()
         await stop.wait()

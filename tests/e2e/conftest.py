@@ -61,10 +61,10 @@ async def telegram_bot(
     async with FakeTelegram() as tg:
         settings = make_settings({"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_URL": tg.url})
         rt = await build_runtime(settings, clock, migrate=False)
-        stop = asyncio.Event()
-        task = asyncio.create_task(run_channels(rt, stop=stop))
+        stop, started = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(run_channels(rt, stop=stop, started=started))
         try:
-            await tg.wait_for("setMyCommands", timeout=10)
+            await asyncio.wait_for(started.wait(), 10)
             yield TelegramBot(tg, rt)
         finally:
             stop.set()

@@ -46,10 +46,11 @@ async def both(
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
         })
         rt = await build_runtime(settings, clock, migrate=False)
-        stop = asyncio.Event()
-        task = asyncio.create_task(run_channels(rt, stop=stop))
+        stop, started = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(run_channels(rt, stop=stop, started=started))
         try:
             await tg.wait_for("setWebhook", timeout=10)
+            await asyncio.wait_for(started.wait(), 10)
             yield TelegramBot(tg, rt), WhatsAppBot(rt, wa)
         finally:
             stop.set()

@@ -97,14 +97,13 @@ async def running_bot(
 ) -> AsyncIterator[WhatsAppBot]:
     """Run `run_channels` (the HTTP server on a real socket) until the block ends."""
     rt = await build_runtime(settings, clock, migrate=False)
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_channels(rt, stop=stop))
+    stop, started = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(run_channels(rt, stop=stop, started=started))
     try:
         # Started means everything: the server, and the scheduler's catch-up done.
-        for _ in range(1000):
-            if "background" in rt.extras or task.done():
-                break
-            await asyncio.sleep(0.01)
+        waiting = asyncio.create_task(started.wait())
+        await asyncio.wait([task, waiting], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
         if task.done():
             await task
         assert "http_server" in rt.extras, "the HTTP server did not start"
