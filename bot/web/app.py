@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.web import home, login
+from bot.web import calendar, calendar_import, home, login
 from bot.web.konsol import Konsol
 from handlers.router import Deps
 
@@ -20,5 +20,7 @@ def build_konsol(deps: Deps, *, secure_cookie: bool = False) -> Starlette:
         Mount("/static", StaticFiles(packages=[("bot.web", "static")]), name="static"),
         *login.routes(k),
         *home.routes(k),
+        *calendar.routes(k),
+        *calendar_import.routes(k),
     ]
     return Starlette(routes=routes)

@@ -158,7 +158,11 @@ class Konsol:
             if owner and not who.is_owner:
                 return self.problem(request, who, 403, "Khusus pemilik",
                                     "Halaman ini hanya dapat dibuka oleh pemilik (owner) bot.")
-            return await endpoint(self, request, who)
+            try:
+                return await endpoint(self, request, who)
+            finally:
+                if request.method == "POST":
+                    await (await self.form(request)).close()  # uploads' temporary files
 
         return Route(path, serve, methods=list(methods))
 

@@ -61,6 +61,7 @@ def routes(k: Konsol) -> list[Route]:
     async def enter(request: Request) -> Response:
         token = request.path_params["token"]
         form = await k.form(request)
+        await form.close()
         sent = str(form.get("csrf") or "")
         expected = request.cookies.get(PRE_COOKIE, "")
         if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
