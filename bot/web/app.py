@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.web import calendar, calendar_import, home, login
+from bot.web import announcements, calendar, calendar_import, home, login
 from bot.web.konsol import Konsol
 from handlers.router import Deps
 
@@ -22,5 +22,6 @@ def build_konsol(deps: Deps, *, secure_cookie: bool = False) -> Starlette:
         *home.routes(k),
         *calendar.routes(k),
         *calendar_import.routes(k),
+        *announcements.routes(k),
     ]
     return Starlette(routes=routes)

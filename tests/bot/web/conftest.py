@@ -13,5 +13,6 @@ from tests.bot.web.konsol_client import KonsolClient, konsol_client
 
 @pytest.fixture
 def konsol(make_settings: Callable[..., Settings], clock: FixedClock) -> Iterator[KonsolClient]:
-    """The konsol with the owner (telegram:9001) not yet signed in."""
-    yield from konsol_client(make_settings(), clock)
+    """The konsol with the owner (telegram:9001) not yet signed in; Telegram configured
+    (never started), so announcements have a channel to go to."""
+    yield from konsol_client(make_settings({"TELEGRAM_BOT_TOKEN": "123456:TEST-TOKEN"}), clock)
