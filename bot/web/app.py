@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.web import announcements, calendar, calendar_import, home, login
+from bot.web import announcements, calendar, calendar_import, faq, home, login, questions
 from bot.web.konsol import Konsol
 from handlers.router import Deps
 
@@ -23,5 +23,7 @@ def build_konsol(deps: Deps, *, secure_cookie: bool = False) -> Starlette:
         *calendar.routes(k),
         *calendar_import.routes(k),
         *announcements.routes(k),
+        *questions.routes(k),
+        *faq.routes(k),
     ]
     return Starlette(routes=routes)
