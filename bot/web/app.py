@@ -6,7 +6,18 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.web import announcements, calendar, calendar_import, faq, home, login, questions
+from bot.web import (
+    admins,
+    announcements,
+    attendance,
+    calendar,
+    calendar_import,
+    faq,
+    home,
+    login,
+    people,
+    questions,
+)
 from bot.web.konsol import Konsol
 from handlers.router import Deps
 
@@ -25,5 +36,8 @@ def build_konsol(deps: Deps, *, secure_cookie: bool = False) -> Starlette:
         *announcements.routes(k),
         *questions.routes(k),
         *faq.routes(k),
+        *attendance.routes(k),
+        *people.routes(k),
+        *admins.routes(k),
     ]
     return Starlette(routes=routes)
