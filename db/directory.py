@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -23,13 +23,14 @@ from db.paging import AnySelect
 __all__ = [
     "YearJp",
     "attendees_query",
+    "counts_of",
     "identities_of",
     "jp_of",
     "jp_people_query",
     "people_query",
     "person_attendance_query",
     "person_questions_query",
-    "session_counts_query",
+    "sessions_query",
 ]
 
 
@@ -121,15 +122,20 @@ def attendees_query(session_id: int) -> AnySelect:
     )
 
 
-def session_counts_query(first: date, last: date) -> AnySelect:
-    """Sessions from `first` to `last` with their attendance and how much of it is credited
-    (by people with a NIP), by date."""
-    credited = func.sum(case((Person.nip.is_not(None), 1), else_=0))
+def sessions_query(first: date, last: date) -> AnySelect:
+    """Sessions from `first` to `last`, by date and start (their attendance: `counts_of`)."""
     return (
-        select(LearningSession, func.count(Attendance.id), credited)
-        .outerjoin(Attendance, Attendance.session_id == LearningSession.id)
-        .outerjoin(Person, Person.id == Attendance.person_id)
-        .where(LearningSession.day.between(first, last))
-        .group_by(LearningSession.id)
+        select(LearningSession).where(LearningSession.day.between(first, last))
         .order_by(LearningSession.day, LearningSession.starts_at, LearningSession.id)
     )
+
+
+async def counts_of(db: AsyncSession, session_ids: list[int]) -> dict[int, int]:
+    """Attendance of each of a page of sessions (counted on the session index alone)."""
+    if not session_ids:
+        return {}
+    query = (
+        select(Attendance.session_id, func.count())
+        .where(Attendance.session_id.in_(session_ids)).group_by(Attendance.session_id)
+    )
+    return {sid: int(n) for sid, n in (await db.execute(query)).all()}

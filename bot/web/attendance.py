@@ -19,7 +19,7 @@ from starlette.routing import Route
 from bot.web.calendar import MONTHS, month_of
 from bot.web.konsol import Konsol, Who, int_arg, text_of
 from db.attendance import JP_TARGET, counts_between, session_breakdown
-from db.directory import attendees_query, jp_of, jp_people_query, session_counts_query
+from db.directory import attendees_query, counts_of, jp_of, jp_people_query, sessions_query
 from db.models import LearningSession
 from db.paging import page_of
 from db.people import person_by_nip
@@ -44,8 +44,11 @@ async def index(k: Konsol, request: Request, who: Who) -> Response:
     first = month_of(request, k.today())
     last = _next_month(first) - timedelta(days=1)
     async with k.sessions() as db:
-        page = await page_of(db, session_counts_query(first, last), int_arg(request, "hal"))
-    return k.render(request, "attendance.html", who, page=page, first=first, last=last,
+        page = await page_of(db, sessions_query(first, last), int_arg(request, "hal"),
+                             scalars=True)
+        counts = await counts_of(db, [s.id for s in page.rows])
+    return k.render(request, "attendance.html", who, page=page, counts=counts, first=first,
+                    last=last,
                     title=f"{MONTHS[first.month - 1]} {first.year}",
                     previous=f"{first - timedelta(days=1):%Y-%m}",
                     following=f"{_next_month(first):%Y-%m}", year=k.today().year)

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from core.programme import by_key
 from core.text import jp_text
 from core.timezones import format_date
 from db.attendance import write_audit
@@ -69,6 +70,7 @@ class Konsol:
             jam=lambda at: f"{at.astimezone(tz):%H.%M}" if at else "—",
             tanggal=lambda d: format_date(d) if d else "—", jp=jp_text,
             samar=mask_nip, wilayah=self.region_name, kanal=deps.channels.label,
+            program=lambda key: by_key(key).name,
         )
         self.env.globals.update(zona=tz_label(tz), zona_nama=tz.key)
 

@@ -90,14 +90,19 @@ def _lazy(holder: dict[str, Any]) -> Callable[[Scope, Receive, Send], Awaitable[
     return app
 
 
-def konsol_client(settings: Settings, clock: FixedClock) -> Iterator[KonsolClient]:
-    """A generator for a fixture: the konsol on the test database, signed out."""
+def konsol_client(
+    settings: Settings, clock: FixedClock, *, secure: bool = False
+) -> Iterator[KonsolClient]:
+    """A generator for a fixture: the konsol on the test database, signed out (`secure`: as
+    behind an https KONSOL_URL)."""
     holder: dict[str, Any] = {}
-    with TestClient(_lazy(holder), base_url="http://127.0.0.1:8081",
+    scheme = "https" if secure else "http"  # a Secure cookie travels over https only
+    with TestClient(_lazy(holder), base_url=f"{scheme}://127.0.0.1:8081",
                     follow_redirects=True) as client:
         assert client.portal is not None
         rt = client.portal.call(lambda: build_runtime(settings, clock, migrate=False))
-        holder["app"] = build_internal_app(rt.sessions, build_konsol(rt.deps))
+        holder["app"] = build_internal_app(rt.sessions,
+                                           build_konsol(rt.deps, secure_cookie=secure))
         try:
             yield KonsolClient(client, rt)
         finally:

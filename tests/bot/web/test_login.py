@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.settings import Settings
 from core.clock import FixedClock
 from db.models import AuditEntry, KonsolSession
 from db.people import add_admin, remove_admin
-from tests.bot.web.konsol_client import KonsolClient
+from tests.bot.web.konsol_client import KonsolClient, konsol_client
 
 
 def test_a_link_signs_in_once_and_the_session_cookie_is_strict(konsol: KonsolClient) -> None:
@@ -94,3 +96,16 @@ def test_a_removed_admin_is_out_at_once(konsol: KonsolClient) -> None:
             return [r.ended_at is not None for r in rows]
 
     assert konsol.run(ended) == [True]
+
+
+def test_behind_https_the_cookie_is_secure(
+    make_settings: Callable[..., Settings], clock: FixedClock
+) -> None:
+    settings = make_settings({"KONSOL_URL": "https://admin.bpsdm.example.go.id"})
+    for konsol in konsol_client(settings, clock, secure=True):
+        path = konsol.link()
+        shown = konsol.client.get(path)
+        pre = shown.text.split('name="csrf" value="')[1].split('"')[0]
+        landed = konsol.client.post(path, data={"csrf": pre}, follow_redirects=False)
+        cookie = next(c for c in landed.headers.get_list("set-cookie") if "konsol_sesi=" in c)
+        assert "secure" in cookie.lower()
