@@ -159,6 +159,14 @@ async def seed(url: str) -> None:
             "created_at": NOW - timedelta(hours=36) + timedelta(seconds=o * 0.43),
             "sent_at": NOW - timedelta(hours=36) + timedelta(seconds=o * 0.43),
         } for o in range(OUTBOX)])
+    # A live database has planner statistics (autovacuum, SQLite's ANALYZE): so does this one.
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("ANALYZE")
     await engine.dispose()
     print(f"seeded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
