@@ -89,15 +89,17 @@ async def seed(url: str) -> None:
     offices = ["Dinas Pendidikan", "Dinas Kesehatan", "Bappeda", "BKD", "Dinas Kominfo",
                "Sekretariat Daerah", "Dinas Sosial", "RSUD", "Inspektorat", "Kecamatan"]
     async with engine.begin() as conn:
-        from schedules.calendar import ensure_programmes
         from sqlalchemy.ext.asyncio import AsyncSession
+
+        from schedules.calendar import ensure_programmes
 
         async with AsyncSession(bind=conn) as s:
             await ensure_programmes(s)
             await s.flush()
         people = [{
-            "id": i + 1, "full_name": f"{rnd.choice(['Budi', 'Siti', 'Agus', 'Dewi', 'Rina'])} "
-                                     f"{rnd.choice(['Santoso', 'Aminah', 'Wijaya', 'Lestari'])} {i}",
+            "id": i + 1,
+            "full_name": f"{rnd.choice(['Budi', 'Siti', 'Agus', 'Dewi', 'Rina'])} "
+                         f"{rnd.choice(['Santoso', 'Aminah', 'Wijaya', 'Lestari'])} {i}",
             "nip": f"1985{(i // 28) % 12 + 1:02d}{i % 28 + 1:02d}2010{(i // 336) % 12 + 1:02d}"
                    f"{i % 2 + 1}{i % 1000:03d}" if i % 10 else None,
             "instansi": f"{offices[i % 10]} {regions[i % 10]}", "region_code": regions[i % 10],

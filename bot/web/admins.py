@@ -47,9 +47,9 @@ async def change(k: Konsol, request: Request, who: Who) -> Response:
             ended = await end_sessions_of(db, channel, ident, now) if done else 0
             message = (f"✅ {channel}:{ident} bukan admin lagi ({ended} sesi konsol diakhiri)."
                        if done else "Akun itu tidak ada di daftar admin.")
-    if done:
-        await k.audit(who, "admin_add" if adding else "admin_remove",
-                      f"konsol: {channel}:{ident}")
+        if done:
+            await k.audit(who, "admin_add" if adding else "admin_remove",
+                          f"konsol: {channel}:{ident}", db=db)
     return k.back(f"/konsol/admin?pesan={quote(message)}")
 
 

@@ -223,11 +223,13 @@ async def send(k: Konsol, request: Request, who: Who) -> Response:
         total = sum((await segment.count(db, list(_delivering(k)))).values())
         if total == 0:
             return k.back(f"/konsol/pengumuman/{aid}?e={_quote('Tidak ada penerima.')}")
-        await confirm(db, aid, at=at, now=now, audience=total)
-    when = "sekarang" if at == now else f"pada {at.astimezone(k.deps.config.tz):%Y-%m-%d %H:%M}"
-    await k.audit(who, "announce", f"konsol: pengumuman #{aid} untuk {total} penerima "
-                                   f"({segment.describe(k.deps.regions, k.deps.channels)}), "
-                                   f"dikirim {when}", rows=total)
+        if not await confirm(db, aid, at=at, now=now, audience=total):
+            return k.back(f"/konsol/pengumuman/{aid}")  # confirmed by someone else meanwhile
+        when = ("sekarang" if at == now
+                else f"pada {at.astimezone(k.deps.config.tz):%Y-%m-%d %H:%M}")
+        await k.audit(who, "announce", f"konsol: pengumuman #{aid} untuk {total} penerima "
+                                       f"({segment.describe(k.deps.regions, k.deps.channels)}), "
+                                       f"dikirim {when}", rows=total, db=db)
     if k.deps.announcer is not None:
         k.deps.announcer.wake()
     return k.back(f"/konsol/pengumuman/{aid}")
@@ -244,10 +246,10 @@ async def stop(k: Konsol, request: Request, who: Who) -> Response:
     aid = int(request.path_params["aid"])
     async with k.sessions() as db, db.begin():
         outcome = await request_stop(db, aid, by=who.actor, now=k.now())
-    if outcome.what in ("cancelled", "stopping"):
-        await k.audit(who, "announce_stop", f"konsol: pengumuman #{aid} dihentikan "
-                                            f"({outcome.cancelled} pesan dibatalkan)",
-                      rows=outcome.cancelled)
+        if outcome.what in ("cancelled", "stopping"):
+            await k.audit(who, "announce_stop", f"konsol: pengumuman #{aid} dihentikan "
+                                                f"({outcome.cancelled} pesan dibatalkan)",
+                          rows=outcome.cancelled, db=db)
     if k.deps.announcer is not None:
         k.deps.announcer.wake()
     return k.back(f"/konsol/pengumuman/{aid}")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
@@ -23,6 +27,8 @@ from handlers.router import Deps
 
 __all__ = ["build_konsol"]
 
+log = logging.getLogger(__name__)
+
 
 def build_konsol(deps: Deps, *, secure_cookie: bool = False) -> Starlette:
     """Every page of the konsol; `secure_cookie` when admins reach it over https."""
@@ -40,4 +46,11 @@ def build_konsol(deps: Deps, *, secure_cookie: bool = False) -> Starlette:
         *people.routes(k),
         *admins.routes(k),
     ]
-    return Starlette(routes=routes)
+    async def failed(request: Request, exc: Exception) -> Response:
+        # The traceback goes to the log; the admin gets a polite page.
+        log.exception("konsol page %s failed", request.url.path, exc_info=exc)
+        return k.problem(request, None, 500, "Terjadi gangguan",
+                         "Maaf, halaman ini gagal disiapkan. Muat ulang halamannya dan "
+                         "periksa hasilnya; bila berulang, beri tahu operator server.")
+
+    return Starlette(routes=routes, exception_handlers={Exception: failed})

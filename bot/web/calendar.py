@@ -164,6 +164,12 @@ async def save(k: Konsol, request: Request, who: Who) -> Response:
                 db, cells, now=k.now(), tz=k.deps.config.tz, session=session,
                 version=int(version) if version.isdigit() else None, force=force,
             )
+            change = report.changes[0] if report.changes else None
+            if change is not None:
+                action = {"added": "session_add", "cancelled": "session_cancel"}.get(
+                    change.kind, "session_edit")
+                await k.audit(who, action, f"konsol: sesi {change.session_id} {change.code}: "
+                                           f"{change.describe(k.deps.config.tz)}", db=db)
     except CalendarImportError as exc:
         messages = [e.message for e in exc.errors]
         return _form(k, request, who, session=shown, cells=cells, errors=messages,
@@ -171,12 +177,7 @@ async def save(k: Konsol, request: Request, who: Who) -> Response:
     except ChangedMeanwhile:
         return _form(k, request, who, session=shown, cells=cells, errors=[CHANGED],
                      status=409)
-    change = report.changes[0] if report.changes else None
     if change is not None:
-        action = {"added": "session_add", "cancelled": "session_cancel"}.get(
-            change.kind, "session_edit")
-        await k.audit(who, action, f"konsol: sesi {change.session_id} {change.code}: "
-                                   f"{change.describe(k.deps.config.tz)}")
         await notify_changes(k, report)
     target = change.session_id if change is not None else (shown.id if shown else None)
     return k.back(f"/konsol/jadwal/sesi/{target}?ok=1" if target else "/konsol/jadwal")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,6 +25,9 @@ __all__ = ["routes"]
 MAX_CALENDAR = 2 * 1024 * 1024  # as in chat
 
 
+Audit = Callable[[AsyncSession, ImportReport], Awaitable[None]]
+
+
 class _DryRun(Exception):
     """Rolls the dry run's unit of work back, carrying its report."""
 
@@ -31,7 +36,7 @@ class _DryRun(Exception):
 
 
 async def _run(k: Konsol, data: bytes, name: str, *, force: bool, replace: bool,
-               dry: bool) -> ImportReport:
+               dry: bool, audit: Audit | None = None) -> ImportReport:
     try:
         async with k.sessions() as db, db.begin():
             report = await import_calendar(
@@ -41,6 +46,8 @@ async def _run(k: Konsol, data: bytes, name: str, *, force: bool, replace: bool,
             )
             if dry:
                 raise _DryRun(report)
+            if audit is not None:
+                await audit(db, report)
     except _DryRun as rolled_back:
         return rolled_back.report
     return report
@@ -78,8 +85,15 @@ async def upload(k: Konsol, request: Request, who: Who) -> Response:
                         errors=[(None, "Berkas jadwal terlalu besar (maksimal 2 MB).")],
                         data="", **common)
     dry = not text_of(form, "simpan")
+
+    async def audit(db: AsyncSession, report: ImportReport) -> None:
+        await k.audit(who, "calendar_import",
+                      f"konsol: impor {name}: {report.total_changes} perubahan "
+                      f"({report.added} baru, {report.updated} diubah, {report.cancelled} batal, "
+                      f"{report.removed} dihapus)", rows=report.total_changes, db=db)
+
     try:
-        report = await _run(k, data, name, force=force, replace=replace, dry=dry)
+        report = await _run(k, data, name, force=force, replace=replace, dry=dry, audit=audit)
     except CalendarImportError as exc:
         return k.render(request, "calendar_import.html", who, stage="upload", status=422,
                         errors=exc.lines, data="", **common)
@@ -90,10 +104,6 @@ async def upload(k: Konsol, request: Request, who: Who) -> Response:
     if dry:
         return k.render(request, "calendar_import.html", who, stage="preview", errors=[],
                         data=kept, **{**common, "report": report})
-    await k.audit(who, "calendar_import",
-                  f"konsol: impor {name}: {report.total_changes} perubahan "
-                  f"({report.added} baru, {report.updated} diubah, {report.cancelled} batal, "
-                  f"{report.removed} dihapus)", rows=report.total_changes)
     note = await notify_changes(k, report)
     return k.render(request, "calendar_import.html", who, stage="done", errors=[], data="",
                     **{**common, "report": report, "note": note})

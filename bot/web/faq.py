@@ -111,7 +111,7 @@ async def save(k: Konsol, request: Request, who: Who) -> Response:
             await db.rollback()
             return _entry_form(k, request, who, entry=existing, values=values, error=str(exc),
                                status=422)
-    await k.audit(who, "faq_edit" if eid else "faq_add", f"konsol: FAQ {entry_id}")
+        await k.audit(who, "faq_edit" if eid else "faq_add", f"konsol: FAQ {entry_id}", db=db)
     return k.back(f"/konsol/faq/{entry_id}?ok=1")
 
 
@@ -120,12 +120,11 @@ async def delete(k: Konsol, request: Request, who: Who) -> Response:
     eid = request.path_params["eid"]
     try:
         async with k.sessions() as db, db.begin():
-            deleted = await delete_entry(db, eid)
+            if await delete_entry(db, eid):
+                await k.audit(who, "faq_delete", f"konsol: FAQ {eid}", db=db)
     except FaqFormatError:
         return k.problem(request, who, 409, "Tidak dihapus",
                          "Entri terakhir tidak dapat dihapus: FAQ tidak boleh kosong.")
-    if deleted:
-        await k.audit(who, "faq_delete", f"konsol: FAQ {eid}")
     return k.back("/konsol/faq")
 
 

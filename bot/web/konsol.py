@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 import jinja2
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -114,10 +115,16 @@ class Konsol:
         """After a POST: see the result with a GET (303), so a reload does not repeat it."""
         return RedirectResponse(url, status_code=303)
 
-    async def audit(self, who: Who, action: str, detail: str, rows: int = 0) -> None:
-        """Write an audit entry in a unit of work of its own."""
-        async with self.sessions() as db, db.begin():
+    async def audit(self, who: Who, action: str, detail: str, rows: int = 0, *,
+                    db: AsyncSession | None = None) -> None:
+        """Write an audit entry: in `db`'s unit of work (a change and its entry commit
+        together), else in one of its own (a view)."""
+        if db is not None:
             await write_audit(db, at=self.now(), actor=who.actor, action=action,
+                              detail=detail[:2000], rows=rows)
+            return
+        async with self.sessions() as own, own.begin():
+            await write_audit(own, at=self.now(), actor=who.actor, action=action,
                               detail=detail[:2000], rows=rows)
 
     # --- who is there -----------------------------------------------------------------

@@ -64,7 +64,8 @@ async def erase(k: Konsol, request: Request, who: Who) -> Response:
             return k.problem(request, who, 404, "Peserta tidak ditemukan", "Tidak ada peserta ini.")
         if person.erased_at is None:
             await erase_person(db, person, k.now())
-    await k.audit(who, "person_erase", f"konsol: data person:{pid} dihapus atas permintaan", 1)
+            await k.audit(who, "person_erase", f"konsol: data person:{pid} dihapus atas "
+                                               "permintaan", 1, db=db)
     return k.back(f"/konsol/peserta/{pid}?dihapus=1")
 
 

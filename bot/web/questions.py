@@ -72,12 +72,12 @@ async def answer(k: Konsol, request: Request, who: Who) -> Response:
             error = "Pertanyaan ini sudah dijawab sebelumnya (oleh admin lain?)."
         if not error:
             sent = await answer_question(db, k.deps.signer, q, text, now=k.now(), by=who.actor)
+            await k.audit(who, "answer", f"konsol: pertanyaan #{qid} dijawab, dikirim kepada "
+                                         f"{sent} penanya", sent, db=db)
         askers = await askers_of(db, qid)
     if error:
         return k.render(request, "question.html", who, q=q, askers=askers, ok="", error=error,
                         draft=text, limit=MAX_REPLY_ANSWER, status=422)
-    await k.audit(who, "answer", f"konsol: pertanyaan #{qid} dijawab, dikirim kepada {sent} "
-                                 "penanya", sent)
     return k.back(f"/konsol/pertanyaan/{qid}?ok={sent}")
 
 
@@ -95,7 +95,8 @@ async def to_faq(k: Konsol, request: Request, who: Who) -> Response:
             entry_id = await make_faq_entry(db, q, now=k.now(), by=who.actor)
         except FaqFormatError as exc:
             return k.problem(request, who, 422, "Entri FAQ tidak dibuat", str(exc))
-    await k.audit(who, "faq_from_question", f"konsol: pertanyaan #{qid} → FAQ {entry_id}")
+        await k.audit(who, "faq_from_question", f"konsol: pertanyaan #{qid} → FAQ {entry_id}",
+                      db=db)
     return k.back(f"/konsol/faq/{entry_id}?ok=1")
 
 

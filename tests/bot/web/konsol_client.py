@@ -91,14 +91,14 @@ def _lazy(holder: dict[str, Any]) -> Callable[[Scope, Receive, Send], Awaitable[
 
 
 def konsol_client(
-    settings: Settings, clock: FixedClock, *, secure: bool = False
+    settings: Settings, clock: FixedClock, *, secure: bool = False, raise_errors: bool = True
 ) -> Iterator[KonsolClient]:
     """A generator for a fixture: the konsol on the test database, signed out (`secure`: as
     behind an https KONSOL_URL)."""
     holder: dict[str, Any] = {}
     scheme = "https" if secure else "http"  # a Secure cookie travels over https only
     with TestClient(_lazy(holder), base_url=f"{scheme}://127.0.0.1:8081",
-                    follow_redirects=True) as client:
+                    follow_redirects=True, raise_server_exceptions=raise_errors) as client:
         assert client.portal is not None
         rt = client.portal.call(lambda: build_runtime(settings, clock, migrate=False))
         holder["app"] = build_internal_app(rt.sessions,

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.runtime import Runtime
 from bot.settings import Settings
 from core.clock import FixedClock
 from db.models import AuditEntry, KonsolSession
@@ -109,3 +110,19 @@ def test_behind_https_the_cookie_is_secure(
         landed = konsol.client.post(path, data={"csrf": pre}, follow_redirects=False)
         cookie = next(c for c in landed.headers.get_list("set-cookie") if "konsol_sesi=" in c)
         assert "secure" in cookie.lower()
+
+
+def test_a_failing_page_is_a_polite_500(
+    make_settings: Callable[..., Settings], clock: FixedClock
+) -> None:
+    for konsol in konsol_client(make_settings(), clock, raise_errors=False):
+        konsol.login()
+
+        async def break_the_faq(rt: Runtime) -> None:
+            async with rt.engine.begin() as conn:
+                await conn.exec_driver_sql("DROP TABLE faq_entries")
+
+        konsol.run(break_the_faq, konsol.rt)
+        page = konsol.client.get("/konsol/faq")
+        assert page.status_code == 500 and "Terjadi gangguan" in page.text
+        assert "Traceback" not in page.text and "faq_entries" not in page.text
