@@ -8,17 +8,21 @@ import gc
 import logging
 import signal
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
+
+from starlette.routing import BaseRoute
 
 from bot.background import build_background
 from bot.console import ConsoleChannel, stdin_reader
 from bot.delivery import Sender
 from bot.heartbeat import Heartbeat
-from bot.http_server import HttpServer, build_app
+from bot.http_server import HttpServer, build_app, build_internal_app
 from bot.pacing import ChannelLimits
 from bot.runtime import Runtime
 from schedules.announcer import Announcer
 
-__all__ = ["run_channels", "run_console", "run_worker"]
+__all__ = ["run_channels", "run_console", "run_worker", "start_listeners"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,66 @@ async def _start_background(
     stack.push_async_callback(background.stop)
 
 
+def _konsol_banner(rt: Runtime, url: str) -> str:
+    """Where the konsol is and how to get in (printed at start, for the operator)."""
+    owners = [f"{c}:{o}" for c, o in rt.deps.channels.owners()]
+    example = owners[0] if owners else "telegram:ID"
+    lines = [f"Konsol (admin web page): {url}/"]
+    if rt.settings.konsol_url:
+        lines[0] += f" — admins open it at {rt.settings.konsol_url}/"
+    else:
+        lines.append("  reachable on this machine only (set KONSOL_URL for the agency's proxy)")
+    lines.append(f"  login link: /konsol in chat as an admin, or "
+                 f"`dahar-ngopi konsol link --admin {example}`")
+    if not owners:
+        lines.append("  no owner yet: put your Telegram user id in ADMIN_TELEGRAM_IDS first")
+    return "\n".join(lines)
+
+
+async def _listen(server: HttpServer, what: str, setting: str) -> None:
+    try:
+        await server.start()
+    except OSError as exc:
+        print(f"dahar-ngopi: the {what} cannot listen on {server.host}:{server.port} "
+              f"({exc.strerror or exc}); set {setting} to a free port.", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+async def start_listeners(
+    rt: Runtime, stack: contextlib.AsyncExitStack, *, public: Sequence[BaseRoute] = (),
+    webhooks: Sequence[str] = (), konsol: bool = True,
+) -> None:
+    """The two listeners: the public one (HTTP_HOST:HTTP_PORT) when there are webhooks to
+    serve, and the internal one (ADMIN_HTTP_HOST:ADMIN_HTTP_PORT) always: the konsol and
+    /healthz, or /healthz only (`konsol=False`, the worker). Stopped by `stack`."""
+    settings = rt.settings
+    if public:
+        server = HttpServer(build_app(rt.sessions, public, webhooks=webhooks),
+                            settings.http_host, settings.http_port,
+                            forwarded_allow_ips=settings.forwarded_allow_ips)
+        await _listen(server, "public listener", "HTTP_PORT")
+        rt.extras["http_server"] = server
+        stack.push_async_callback(server.stop)
+    app = None
+    if konsol:
+        from bot.web import build_konsol
+
+        secure = (settings.konsol_url or "").startswith("https://")
+        app = build_konsol(rt.deps, secure_cookie=secure)
+    internal = HttpServer(build_internal_app(rt.sessions, app), settings.admin_http_host,
+                          settings.admin_http_port,
+                          forwarded_allow_ips=settings.forwarded_allow_ips)
+    await _listen(internal, "internal listener (konsol)", "ADMIN_HTTP_PORT")
+    rt.extras["admin_server"] = internal
+    stack.push_async_callback(internal.stop)
+    if konsol:
+        url = internal.url + "/konsol"
+        if settings.konsol_url is None:
+            # Port 0 (tests) is known only now: login links point at the real one.
+            rt.deps.config = replace(rt.deps.config, konsol_url=url)
+        print(_konsol_banner(rt, url), file=sys.stderr)
+
+
 def _freeze_heap() -> None:
     """What is loaded once started lives as long as the process: keep it out of the garbage
     collector's full passes, which otherwise stall every answer for 0.1-0.2 s
@@ -90,6 +154,7 @@ async def run_worker(
         return
     stop = stop or _stop_event()
     async with contextlib.AsyncExitStack() as stack:
+        await start_listeners(rt, stack, konsol=False)
         for channel in rt.channels.values():
             await channel.open(stack, receive=False)
         await _start_background(rt, stack, "worker")
@@ -107,7 +172,8 @@ async def run_channels(
     set once everything runs.
 
     Channels that receive by webhook (WhatsApp, Telegram in webhook mode) are served by
-    one HTTP server on HTTP_HOST:HTTP_PORT, which also answers /healthz.
+    the public listener on HTTP_HOST:HTTP_PORT, which also answers /healthz; the konsol by
+    the internal one (`start_listeners`).
     """
     settings = rt.settings
     if settings.whatsapp_partly_configured:
@@ -121,7 +187,9 @@ async def run_channels(
             "starting the terminal chat.",
             file=sys.stderr,
         )
-        await run_console(rt)
+        async with contextlib.AsyncExitStack() as stack:
+            await start_listeners(rt, stack)
+            await run_console(rt)
         return
     stop = stop or _stop_event()
     # The stack unwinds backwards: the HTTP server closes first, so that no webhook is
@@ -130,13 +198,9 @@ async def run_channels(
         for channel in rt.channels.values():
             await channel.open(stack, receive=True)
         routes = {name: list(c.routes()) for name, c in rt.channels.items()}
+        await start_listeners(rt, stack, public=[r for rs in routes.values() for r in rs],
+                              webhooks=[name for name, rs in routes.items() if rs])
         if any(routes.values()):
-            app = build_app(rt.sessions, [r for rs in routes.values() for r in rs],
-                            webhooks=[name for name, rs in routes.items() if rs])
-            server = HttpServer(app, settings.http_host, settings.http_port)
-            await server.start()
-            rt.extras["http_server"] = server
-            stack.push_async_callback(server.stop)
             for channel in rt.channels.values():
                 await channel.listening()
         await _start_background(rt, stack, "run")

@@ -17,7 +17,8 @@ __all__ = ["main"]
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dahar-ngopi", description="Dahar Ngopi bot")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start every configured channel (terminal chat if none)")
+    sub.add_parser("run", help="start every configured channel and the konsol (terminal chat "
+                   "if no channel)")
     sub.add_parser("chat", help="chat with the bot in the terminal")
     sub.add_parser("worker", help="run the scheduler and the outbox dispatcher only")
     db = sub.add_parser("db", help="database maintenance")
@@ -49,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.cli_announce import add_parser as add_announce
 
     add_announce(sub)
+    from bot.cli_konsol import add_parser as add_konsol
+
+    add_konsol(sub)
     return p
 
 
@@ -78,6 +82,10 @@ async def _with_runtime(settings: Settings, command: str, args: argparse.Namespa
             from bot.cli_attendance import run as run_attendance
 
             return await run_attendance(rt, args)
+        elif command == "konsol":
+            from bot.cli_konsol import link_cmd
+
+            return await link_cmd(rt, args)
         elif command == "umumkan":
             from bot.cli_announce import announce_cmd, status_cmd
 

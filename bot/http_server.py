@@ -1,4 +1,5 @@
-"""The bot's one HTTP server: the channels' webhooks and /healthz."""
+"""The bot's HTTP listeners: the public one (webhooks, /healthz) and the internal one
+(the konsol, /healthz)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from db.engine import Sessions
 
-__all__ = ["MAX_BODY", "BodyTooLarge", "HttpServer", "build_app", "read_body"]
+__all__ = [
+    "MAX_BODY", "BodyTooLarge", "HttpServer", "build_app", "build_internal_app", "read_body",
+]
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +47,7 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def build_app(
-    sessions: Sessions, routes: Sequence[BaseRoute] = (), *, webhooks: Sequence[str] = ()
-) -> Starlette:
-    """The ASGI application: /healthz and the routes of the running channels (`webhooks`
-    names the channels whose webhooks are served, for the health answer)."""
-
+def _healthz(sessions: Sessions, webhooks: Sequence[str]) -> Route:
     async def healthz(request: Request) -> Response:
         try:
             async with sessions() as s:
@@ -58,7 +57,24 @@ def build_app(
             return JSONResponse({"status": "database unavailable"}, status_code=503)
         return JSONResponse({"status": "ok", "webhooks": list(webhooks)})
 
-    return Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *routes])
+    return Route("/healthz", healthz, methods=["GET"])
+
+
+def build_app(
+    sessions: Sessions, routes: Sequence[BaseRoute] = (), *, webhooks: Sequence[str] = ()
+) -> Starlette:
+    """The public ASGI application: /healthz and the routes of the running channels
+    (`webhooks` names the channels whose webhooks are served, for the health answer)."""
+    return Starlette(routes=[_healthz(sessions, webhooks), *routes])
+
+
+def build_internal_app(sessions: Sessions, konsol: ASGIApp | None = None) -> Starlette:
+    """The internal ASGI application: /healthz, and the konsol under /konsol when given
+    (a worker serves the health route only)."""
+    routes: list[BaseRoute] = [_healthz(sessions, ())]
+    if konsol is not None:
+        routes.append(Mount("/konsol", konsol))
+    return Starlette(routes=routes)
 
 
 class _Server(uvicorn.Server):
@@ -71,9 +87,13 @@ class _Server(uvicorn.Server):
 class HttpServer:
     """uvicorn serving `app` on host:port (port 0: a free port, see `.port`)."""
 
-    def __init__(self, app: Starlette, host: str, port: int) -> None:
+    def __init__(
+        self, app: Starlette, host: str, port: int, *, forwarded_allow_ips: str = "127.0.0.1"
+    ) -> None:
         self.app = app
         self.host = host
+        # X-Forwarded-For/-Proto are believed only from these (the agency's proxy).
+        self.forwarded_allow_ips = forwarded_allow_ips
         self._wanted_port = port
         self.port = port
         self._server: _Server | None = None
@@ -92,7 +112,8 @@ class HttpServer:
         self.port = int(sock.getsockname()[1])
         config = uvicorn.Config(
             self.app, log_config=None, access_log=False, lifespan="off",
-            timeout_graceful_shutdown=10, server_header=False,
+            timeout_graceful_shutdown=10, server_header=False, proxy_headers=True,
+            forwarded_allow_ips=self.forwarded_allow_ips,
         )
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="http server")

@@ -105,6 +105,8 @@ def core_config(settings: Settings) -> CoreConfig:
         question_rate_per_hour=settings.question_rate_per_hour,
         announcement_progress_seconds=settings.announcement_progress_seconds,
         announcement_media_dir=Path(settings.announcement_media_dir),
+        konsol_url=settings.konsol_url or settings.konsol_local_url,
+        konsol_local=settings.konsol_url is None,
     )
 
 

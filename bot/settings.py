@@ -70,6 +70,18 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
 
+    # --- the two listeners and the konsol ---
+    # The internal listener: the konsol (and health routes); never exposed by default.
+    admin_http_host: str = "127.0.0.1"
+    admin_http_port: int = Field(default=8081, ge=0, le=65535)  # 0: any free port (tests)
+    # The https address of the public listener: the base of webhook and verification links.
+    public_url: str | None = None
+    # Where admins reach the konsol (through the agency's reverse proxy or VPN): the base of
+    # login links. Without it, links point at the internal listener on this machine.
+    konsol_url: str | None = None
+    # Proxy headers (X-Forwarded-For/-Proto) are trusted only from these addresses.
+    forwarded_allow_ips: str = "127.0.0.1"
+
     # --- questions ---
     question_max_chars: int = Field(default=500, ge=50, le=1000)  # longer /tanya texts refused
     question_rate_per_hour: int = Field(default=5, ge=1)  # questions one person may file per hour
@@ -156,6 +168,24 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith("https://"):
+            raise ValueError("must start with https:// (platforms call only https addresses)")
+        return value.rstrip("/") if value else None
+
+    @field_validator("konsol_url")
+    @classmethod
+    def _konsol_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// inside a private network)")
+        # The konsol is served under /konsol; a proxy passes paths on unchanged.
+        base = value.rstrip("/")
+        return base if base.endswith("/konsol") else base + "/konsol"
+
     @field_validator("telegram_api_url", "whatsapp_api_url")
     @classmethod
     def _url(cls, value: str) -> str:
@@ -175,6 +205,16 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         """The agency's time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def konsol_local_url(self) -> str:
+        """The konsol on the internal listener, as reached from this machine."""
+        host = self.admin_http_host
+        if host in ("0.0.0.0", "", "::"):
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.admin_http_port}/konsol"
 
     @property
     def telegram_enabled(self) -> bool:

@@ -23,6 +23,10 @@ class CoreConfig:
     question_rate_per_hour: int = 5
     announcement_progress_seconds: float = 3.0
     announcement_media_dir: Path = Path("./data/announcements")
+    # Where admins open the konsol: KONSOL_URL, else the internal listener on this machine
+    # (`konsol_local` True: the link works only on the server itself).
+    konsol_url: str = "http://127.0.0.1:8081/konsol"
+    konsol_local: bool = True
 
     @property
     def timezone(self) -> str:

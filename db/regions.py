@@ -74,6 +74,10 @@ class Regions:
     def __len__(self) -> int:
         return len(self._by_code)
 
+    def all(self) -> list[Region]:
+        """Every kabupaten/kota, in the list's order."""
+        return list(self._by_code.values())
+
     def get(self, code: str | None) -> Region | None:
         """The region with this BPS code."""
         return self._by_code.get(code or "")

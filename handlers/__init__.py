@@ -23,6 +23,7 @@ def default_routers() -> list[Router]:
         faq,
         faq_admin,
         help,
+        konsol,
         linking,
         menu,
         privacy,
@@ -41,6 +42,7 @@ def default_routers() -> list[Router]:
         privacy.router,
         linking.router,
         admin.router,
+        konsol.router,
         questions.router,
         # An admin's reply to a question notification must be taken before the FAQ sees it.
         questions.admin_router,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.text import esc
 from core.types import Reply
+from db.konsol import end_sessions_of
 from db.people import add_admin, list_admins, remove_admin
 from handlers.router import Context, Replies, Router
 
@@ -49,5 +50,7 @@ async def admin(ctx: Context) -> Replies:
         return Reply(f"✅ {esc(ident)} ({channel}) kini admin." if added
                      else f"{esc(ident)} sudah menjadi admin.")
     removed = await remove_admin(ctx.db, channel, ident)
+    if removed:
+        await end_sessions_of(ctx.db, channel, ident, ctx.now)  # out of the konsol at once
     return Reply(f"✅ {esc(ident)} bukan admin lagi." if removed
                  else f"{esc(ident)} tidak ada di daftar admin.")

@@ -23,15 +23,14 @@ from core.types import Attachment, Button, Reply
 from db.attendance import (
     JP_TARGET,
     SessionCount,
-    add_correction,
     counts_between,
     recent_audit,
-    remove_attendance,
     session_breakdown,
     write_audit,
 )
 from db.models import LearningSession
 from db.people import person_by_nip
+from handlers.attendance_corrections import MIN_REASON, correct_attendance
 from handlers.charts import breakdown_chart, overview_chart, week_start
 from handlers.export_files import Format, export_attendance, export_jp, zip_file
 from handlers.nip import NipError, mask_nip, parse_nip
@@ -425,7 +424,7 @@ async def koreksi(ctx: Context) -> Replies:
     if len(parts) < 4 or parts[0].lower() not in ("tambah", "hapus"):
         return Reply(KOREKSI_USAGE)
     action, raw_nip, ref, reason = parts[0].lower(), parts[1], parts[2], parts[3].strip()
-    if len(reason) < 5:
+    if len(reason) < MIN_REASON:
         return Reply("Mohon tuliskan alasan koreksi (minimal 5 karakter).\n\n" + KOREKSI_USAGE)
     try:
         nip = parse_nip(raw_nip)
@@ -439,27 +438,22 @@ async def koreksi(ctx: Context) -> Replies:
         return Reply(f"Sesi “{esc(ref)}” tidak ditemukan (gunakan ID atau kode sesi).")
     who = esc(person.full_name or mask_nip(nip))
     what = f"{who} — {esc(s.title)} ({s.day:%d/%m/%Y})"
+    outcome = await correct_attendance(ctx.db, add=action == "tambah", person=person, session=s,
+                                       reason=reason, actor=_actor(ctx), now=ctx.now)
+    found = outcome.record
     if action == "tambah":
-        found = await add_correction(ctx.db, person_id=person.id, session_id=s.id,
-                                     now=ctx.now)
-        if not found.created:
+        if not outcome.changed:
+            assert found is not None
             return Reply(f"Presensi {what} sudah ada (tercatat "
                          f"{format_time(found.reported_at, 'WIB')}, {esc(found.channel)}). "
                          "Tidak ada yang diubah.")
-        audit = "correction_add"
         done = f"✅ Presensi ditambahkan: {what}."
     else:
-        removed = await remove_attendance(ctx.db, person_id=person.id, session_id=s.id)
-        if removed is None:
+        if found is None:
             return Reply(f"{what}: tidak ada presensi untuk dihapus.")
-        audit = "correction_remove"
         done = (f"✅ Presensi dihapus: {what} (semula tercatat "
-                f"{removed.reported_at.astimezone(ctx.deps.config.tz):%d/%m/%Y %H.%M}, "
-                f"{esc(removed.channel)}).")
-    await write_audit(
-        ctx.db, at=ctx.now, actor=_actor(ctx), action=audit,
-        detail=f"NIP {nip}, sesi {s.id} {s.code}: {reason}", rows=1,
-    )
+                f"{found.reported_at.astimezone(ctx.deps.config.tz):%d/%m/%Y %H.%M}, "
+                f"{esc(found.channel)}).")
     return Reply(done + "\nAlasan: " + esc(reason) + "\nTercatat di log audit.")
 
 

@@ -299,12 +299,16 @@ async def export_attendance(
     region: RegionName,
     sep: str = ";",
     plain: bool = False,
+    session_id: int | None = None,
 ) -> int:
-    """Write every attendance of sessions from `first` to `last`; return the row count.
+    """Write every attendance of sessions from `first` to `last` (only session `session_id`
+    when given); return the row count.
 
     XLSX gets a sheet per programme and a summary sheet; CSV is one table by date.
     """
     sessions = await export_sessions(s, first, last, by_programme=fmt == "xlsx")
+    if session_id is not None:
+        sessions = [(sid, name) for sid, name in sessions if sid == session_id]
     writer = make_writer(fmt, out, ATTENDANCE_COLUMNS, sep=sep, plain=plain,
                          date_columns=(4,), time_columns=(8,))
     # programme -> (session codes, [rows, credited rows, credited JP]), filled while writing.

@@ -21,7 +21,7 @@ from handlers.faq_store import delete_entry, replace_entries, save_entry, stored
 from handlers.questions import faq_from_question
 from handlers.router import Context, Replies, Router
 
-__all__ = ["FaqDelete", "FaqEditField", "router"]
+__all__ = ["FaqDelete", "FaqEditField", "new_entry_id", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,8 @@ def _check(field: str, text: str) -> str | None:
     return None
 
 
-def _new_id(question: str, taken: set[str]) -> str:
+def new_entry_id(question: str, taken: set[str]) -> str:
+    """An id for a new entry from its question ("kapan-sertifikat-terbit"), not in `taken`."""
     slug = _SLUG.sub("-", question.lower()).strip("-")[:MAX_ID].strip("-") or "entri"
     if slug not in taken:
         return slug
@@ -254,7 +255,7 @@ async def flow_step(ctx: Context) -> Replies:
     question = str(data["question"])
     raw_phrasings = data.get("phrasings")
     entry = FaqEntry(
-        id=_new_id(question, taken), question=question, answer=str(data["answer"]),
+        id=new_entry_id(question, taken), question=question, answer=str(data["answer"]),
         phrasings=tuple(str(p) for p in raw_phrasings) if isinstance(raw_phrasings, list)
         else (),
         keywords=_keywords(text),

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.callbacks import CallbackData
+from core.callbacks import CallbackData, Signer
 from core.text import esc
 from core.timezones import format_date, format_time, local_today
 from core.types import Button, Reply, TemplateRef
@@ -35,6 +36,8 @@ __all__ = [
     "ReadAnswer",
     "SendToAgency",
     "admin_router",
+    "answer_question",
+    "make_faq_entry",
     "router",
     "submit",
 ]
@@ -315,10 +318,8 @@ async def answer(ctx: Context, qid: int, text: str) -> Replies:
             f"Maaf, jawaban terlalu panjang (maksimal {_number(MAX_REPLY_ANSWER)} karakter). "
             "Mohon dipersingkat."
         )
-    q.status, q.answer, q.answered_at = "answered", text, ctx.now
-    q.answered_by = f"{ctx.incoming.channel}:{ctx.incoming.user_id}"
-    sent = await relay_answer(ctx, q)
-    log.info("question %d answered; relayed to %d askers", q.id, sent)
+    sent = await answer_question(ctx.db, ctx.deps.signer, q, text, now=ctx.now,
+                                 by=f"{ctx.incoming.channel}:{ctx.incoming.user_id}")
     people = "penanya" if sent == 1 else f"{sent} penanya"
     return Reply(
         f"✅ Jawaban untuk pertanyaan <b>#{q.id}</b> dikirim kepada {people}.",
@@ -326,37 +327,49 @@ async def answer(ctx: Context, qid: int, text: str) -> Replies:
     )
 
 
-async def _chat_of(ctx: Context, person_id: int, channel: str) -> Identity | None:
-    idents = list((await ctx.db.execute(
+async def answer_question(
+    db: AsyncSession, signer: Signer, q: Question, text: str, *, now: datetime, by: str
+) -> int:
+    """Record `text` (checked by the caller) as the answer to open question `q`, by admin
+    `by`, and relay it to everyone who asked; returns how many askers it was queued for.
+    The chat's /jawab and the konsol both answer through this."""
+    q.status, q.answer, q.answered_at, q.answered_by = "answered", text, now, by
+    sent = await relay_answer(db, signer, q, now)
+    log.info("question %d answered; relayed to %d askers", q.id, sent)
+    return sent
+
+
+async def _chat_of(db: AsyncSession, person_id: int, channel: str) -> Identity | None:
+    idents = list((await db.execute(
         select(Identity).where(Identity.person_id == person_id).order_by(Identity.id)
     )).scalars())
     # The channel they asked on first, else any they still have (none after erasure).
     return next((i for i in idents if i.channel == channel), idents[0] if idents else None)
 
 
-async def relay_answer(ctx: Context, q: Question) -> int:
+async def relay_answer(db: AsyncSession, signer: Signer, q: Question, now: datetime) -> int:
     """Queue the answer for every asker not yet told; returns how many were queued."""
     answer_text = q.answer or ""
     sent = 0  # askers queued
-    for asker, person in await askers_of(ctx.db, q.id):
+    for asker, person in await askers_of(db, q.id):
         if asker.relayed_at is not None or person.erased_at is not None:
             continue
-        ident = await _chat_of(ctx, person.id, asker.channel)
+        ident = await _chat_of(db, person.id, asker.channel)
         if ident is None:
             continue
         reply = Reply(_relayed(q, asker.text))
         # Outside WhatsApp's 24-hour window only the approved answer template may be sent;
         # its "Baca selengkapnya" button brings the whole answer (and reopens the window).
-        more = ctx.deps.signer.sign(str(person.id), ReadAnswer(q.id).pack())
+        more = signer.sign(str(person.id), ReadAnswer(q.id).pack())
         template = TemplateRef(
             "answer", (_cut(asker.text, TEMPLATE_QUESTION), _cut(answer_text, TEMPLATE_ANSWER)),
             (more,))
         await send_on_own(
-            ctx.db, key=f"q{q.id}:answer:{person.id}", person_id=person.id,
+            db, key=f"q{q.id}:answer:{person.id}", person_id=person.id,
             channel=ident.channel, chat_id=ident.chat_id, kind="answer", reply=reply,
-            now=ctx.now, template=template,
+            now=now, template=template,
         )
-        asker.relayed_at = ctx.now
+        asker.relayed_at = now
         sent += 1
     return sent
 
@@ -421,32 +434,39 @@ async def make_faq(ctx: Context, data: MakeFaq) -> Replies:
     return await faq_from_question(ctx, q)
 
 
-async def faq_from_question(ctx: Context, q: Question) -> Replies:
-    """Add question `q` and its answer as an FAQ entry (other askers' wordings as phrasings)."""
-    if q.faq_entry_id is not None:
-        return Reply(f"Pertanyaan #{q.id} sudah menjadi entri FAQ "
-                     f"<code>{esc(q.faq_entry_id)}</code>.")
+async def make_faq_entry(db: AsyncSession, q: Question, *, now: datetime, by: str) -> str:
+    """Add answered question `q` as an FAQ entry (other askers' wordings as phrasings);
+    returns the entry's id. Raises `FaqFormatError` when the FAQ refuses it."""
     entry_id = _faq_id(q)
     taken = {
         " ".join(t.lower().split())
-        for e in await stored_entries(ctx.db) for t in (e.question, *e.phrasings)
+        for e in await stored_entries(db) for t in (e.question, *e.phrasings)
     }
     question = _cut(q.text, 200)
     phrasings: list[str] = []
     seen = {" ".join(question.lower().split())}
-    for asker, _person in await askers_of(ctx.db, q.id):
+    for asker, _person in await askers_of(db, q.id):
         key = " ".join(asker.text.lower().split())
         if key not in seen and key not in taken:
             seen.add(key)
             phrasings.append(" ".join(asker.text.split()))
     entry = FaqEntry(id=entry_id, question=question, answer=esc(q.answer or ""),
                      phrasings=tuple(phrasings))
+    await save_entry(db, entry, now=now, by=by)
+    q.faq_entry_id = entry_id
+    return entry_id
+
+
+async def faq_from_question(ctx: Context, q: Question) -> Replies:
+    """Add question `q` and its answer as an FAQ entry (other askers' wordings as phrasings)."""
+    if q.faq_entry_id is not None:
+        return Reply(f"Pertanyaan #{q.id} sudah menjadi entri FAQ "
+                     f"<code>{esc(q.faq_entry_id)}</code>.")
     try:
-        await save_entry(ctx.db, entry, now=ctx.now,
-                         by=f"{ctx.incoming.channel}:{ctx.incoming.user_id}")
+        entry_id = await make_faq_entry(ctx.db, q, now=ctx.now,
+                                        by=f"{ctx.incoming.channel}:{ctx.incoming.user_id}")
     except FaqFormatError as exc:
         return Reply(f"❌ Entri FAQ tidak dibuat: <code>{esc(exc)}</code>")
-    q.faq_entry_id = entry_id
     return Reply(
         f"📚 Pertanyaan #{q.id} ditambahkan ke FAQ sebagai <code>{entry_id}</code>. "
         f"Mulai sekarang bot menjawab pertanyaan serupa secara langsung.\n\n"

@@ -161,8 +161,11 @@ class OpenQuestion:
     askers: int
 
 
-async def open_questions(s: AsyncSession, limit: int) -> tuple[list[OpenQuestion], int]:
-    """Open questions, oldest first (at most `limit`), and how many are open in all."""
+async def open_questions(
+    s: AsyncSession, limit: int, offset: int = 0
+) -> tuple[list[OpenQuestion], int]:
+    """Open questions, oldest first (at most `limit`, from `offset`), and how many are open
+    in all."""
     total = await s.scalar(
         select(func.count()).select_from(Question).where(Question.status == "open")
     )
@@ -179,7 +182,7 @@ async def open_questions(s: AsyncSession, limit: int) -> tuple[list[OpenQuestion
         .join(Person, Person.id == QuestionAsker.person_id)
         .where(Question.status == "open")
         .order_by(Question.created_at, Question.id)
-        .limit(limit)
+        .limit(limit).offset(offset)
     )
     found = [OpenQuestion(q, p, int(n)) for q, p, n in rows.all()]
     return found, int(total or 0)

@@ -51,7 +51,10 @@ def make_settings(db_url: str) -> Callable[..., Settings]:
     """Settings for a test: the test database, one owner, plus overrides."""
 
     def make(extra: Mapping[str, str] | None = None) -> Settings:
-        env = {"DATABASE_URL": db_url, "ADMIN_TELEGRAM_IDS": OWNER_ID, **(extra or {})}
+        # The konsol's internal listener starts with every `run`: on any free port here,
+        # so that tests (and other checkouts on this machine) never fight over 8081.
+        env = {"DATABASE_URL": db_url, "ADMIN_TELEGRAM_IDS": OWNER_ID,
+               "ADMIN_HTTP_HOST": "127.0.0.1", "ADMIN_HTTP_PORT": "0", **(extra or {})}
         return load_settings(env)
 
     return make

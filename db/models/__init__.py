@@ -6,6 +6,7 @@ from db.models.announcements import Announcement
 from db.models.attendance import Attendance, AuditEntry, CodeFailure
 from db.models.calendar import Holiday, LearningSession, Programme
 from db.models.faq import FaqEntryRow, FaqLookup, Question, QuestionAsker, QuestionNotice
+from db.models.konsol import KonsolLink, KonsolSession
 from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
 from db.models.processes import ProcessHeartbeat
@@ -25,6 +26,8 @@ __all__ = [
     "Holiday",
     "Identity",
     "InboxMessage",
+    "KonsolLink",
+    "KonsolSession",
     "LearningSession",
     "LinkAttempt",
     "LinkCode",

@@ -44,6 +44,11 @@ class LearningSession(Base):
     attendance_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(8), default="aktif")  # aktif or batal
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Bumped by every ORM update (an import, a konsol form): a form saved over a version
+    # someone else changed meanwhile is refused (migration 0011).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Holiday(Base):

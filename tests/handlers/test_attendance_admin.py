@@ -273,7 +273,9 @@ async def test_koreksi_adds_and_removes_with_an_audit_trail(
     lines = [line for line in log.splitlines() if line.startswith("• ")]
     assert len(lines) == 3  # newest first: the export, the removal, the addition
     assert "ekspor presensi" in lines[0] and "(7 baris)" in lines[0]
-    assert f"koreksi: hapus: NIP {NIPS[0]}, sesi {ids['mon']} FBI-NOW: bukan peserta" in lines[1]
+    # People are named person:<id> in the audit log, never by NIP (the konsol shares this).
+    assert (f"koreksi: hapus: person:{ids['p0']}, sesi {ids['mon']} FBI-NOW: bukan peserta"
+            in lines[1]) and NIPS[0] not in log
     assert "koreksi: tambah" in lines[2] and "telegram:9001" in lines[2]
 
 
