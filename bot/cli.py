@@ -124,10 +124,21 @@ async def _upgrade(settings: Settings) -> int:
     return 0
 
 
+def _binary_to_terminal(args: argparse.Namespace) -> bool:
+    """An XLSX export headed for the terminal (it would fill it with binary)."""
+    wants = getattr(args, "format", None) == "xlsx" and getattr(args, "output", "") is None
+    return wants and sys.stdout.isatty()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script: a start-up problem is one line on stderr and exit
     code 2 (a setting) or 1 (anything else), never a traceback; no secret is ever printed."""
     args = _parser().parse_args(argv)
+    if _binary_to_terminal(args):
+        print(f"dahar-ngopi: an XLSX file is binary and is not written to the terminal: add "
+              f"-o FILE (e.g. -o {args.command}.xlsx), or redirect the output to a file",
+              file=sys.stderr)
+        return 2
     # python-telegram-bot 22: time periods as timedelta (the int form is deprecated).
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     try:
