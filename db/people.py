@@ -36,9 +36,16 @@ async def find_identity(s: AsyncSession, channel: str, external_id: str) -> Iden
 
 
 async def get_or_create_identity(
-    s: AsyncSession, channel: str, external_id: str, chat_id: str, now: datetime
+    s: AsyncSession, channel: str, external_id: str, chat_id: str, now: datetime, *,
+    user_is_chat: bool = True,
 ) -> tuple[Identity, Person]:
-    """The identity and person behind a channel account, created on first contact."""
+    """The identity and person behind a channel account, created on first contact.
+
+    Where a person's private chat id is their user id (`user_is_chat`: Telegram, WhatsApp),
+    the chat id is learnt only from a chat whose id equals theirs: a message or a button
+    press that arrives from any other chat never re-points where their messages go.
+    """
+    own = chat_id == external_id or not user_is_chat
     ident = await find_identity(s, channel, external_id)
     if ident is None:
         person = Person(created_at=now, tz="WIB", preferences={}, preferred_channel=channel)
@@ -46,14 +53,14 @@ async def get_or_create_identity(
         await s.flush()
         ident = Identity(
             person_id=person.id, channel=channel, external_id=external_id,
-            chat_id=chat_id, created_at=now,
+            chat_id=chat_id if own else external_id, created_at=now,
         )
         s.add(ident)
         await s.flush()
         return ident, person
     owner = await s.get(Person, ident.person_id)
     assert owner is not None
-    if ident.chat_id != chat_id:
+    if own and ident.chat_id != chat_id:
         ident.chat_id = chat_id
     return ident, owner
 
