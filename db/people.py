@@ -8,11 +8,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import rows_touched
-from db.models import Admin, ConversationState, Identity, Person
+from db.models import Admin, Identity, Person
 
 __all__ = [
     "add_admin",
-    "erase_person",
     "find_identity",
     "get_or_create_identity",
     "is_db_admin",
@@ -68,21 +67,6 @@ async def get_or_create_identity(
 async def person_by_nip(s: AsyncSession, nip: str) -> Person | None:
     """The person who registered this NIP."""
     return (await s.execute(select(Person).where(Person.nip == nip))).scalar_one_or_none()
-
-
-async def erase_person(s: AsyncSession, person: Person, now: datetime) -> None:
-    """Erase personal data; keep the row (anonymous) so counts of what they did stay."""
-    person.full_name = None
-    person.nip = None
-    person.instansi = None
-    person.region_code = None
-    person.subscribed = False
-    person.registered_at = None
-    person.consent_at = None
-    person.erased_at = now
-    person.preferences = {}
-    await s.execute(delete(ConversationState).where(ConversationState.person_id == person.id))
-    await s.execute(delete(Identity).where(Identity.person_id == person.id))
 
 
 async def is_db_admin(s: AsyncSession, channel: str, external_id: str) -> bool:

@@ -352,7 +352,7 @@ async def faqstat(ctx: Context) -> Replies:
     text_key = func.lower(FaqLookup.text)
     unanswered = (await s.execute(
         select(func.min(FaqLookup.text), func.count().label("n"), func.max(FaqLookup.created_at))
-        .where(recent, FaqLookup.kind == "none")
+        .where(recent, FaqLookup.kind == "none", FaqLookup.text != "")  # "": erased
         .group_by(text_key)
         .order_by(func.count().desc(), func.max(FaqLookup.created_at).desc())
         .limit(10)

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from core.callbacks import CallbackData
 from core.types import Keyboard, Reply
-from db.people import erase_person
+from handlers.erasure import erase as erase_everywhere
 from handlers.router import Context, Replies, Router
 
 __all__ = ["EraseConfirm", "router"]
@@ -56,7 +56,7 @@ async def erase(ctx: Context, data: EraseConfirm) -> Replies:
     """Erase, or keep, the person's data."""
     if not data.yes:
         return Reply("Penghapusan dibatalkan. Data Bapak/Ibu tetap tersimpan.", edit=True)
-    await erase_person(ctx.db, ctx.person, ctx.now)
+    await erase_everywhere(ctx)
     return Reply(
         "✅ Data pribadi Bapak/Ibu telah dihapus. Terima kasih telah mengikuti Dahar Ngopi. "
         "Ketik /mulai jika ingin mendaftar lagi.",
