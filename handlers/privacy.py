@@ -42,10 +42,11 @@ async def erase_ask(ctx: Context) -> Replies:
     """Explain what erasure does, and ask for confirmation."""
     return Reply(
         "⚠️ <b>Hapus data pribadi</b>\n\n"
-        "Jika dilanjutkan, kami menghapus nama, NIP, instansi/OPD, kabupaten/kota, dan ID akun "
-        "chat Bapak/Ibu, serta menghentikan semua pesan. Riwayat kegiatan (misalnya kehadiran) "
-        "hanya tersisa sebagai <b>angka statistik anonim</b> yang tidak dapat dikaitkan lagi "
-        "dengan Bapak/Ibu, dan rekap JP tidak dapat dipulihkan.\n\nLanjutkan?",
+        "Jika dilanjutkan, kami menghapus nama, NIP, instansi/OPD, kabupaten/kota, ID akun "
+        "chat, serta isi pertanyaan dan pesan Bapak/Ibu, dan menghentikan semua pesan. Riwayat "
+        "kegiatan (misalnya kehadiran) hanya tersisa sebagai <b>angka statistik anonim</b> yang "
+        "tidak dapat dikaitkan lagi dengan Bapak/Ibu, dan rekap JP tidak dapat dipulihkan. "
+        "Bapak/Ibu tetap dapat mendaftar lagi kapan saja.\n\nLanjutkan?",
         buttons=[[ctx.button("🗑 Ya, hapus data saya", EraseConfirm(True)),
                   ctx.button("Batal", EraseConfirm(False))]],
     )

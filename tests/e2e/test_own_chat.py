@@ -31,8 +31,8 @@ async def test_a_press_with_another_chats_message_does_not_re_point_the_person(
     admin_intro = await bot.say(ADMIN, "/mulai")  # a message with buttons in the admin's chat
     before = len(tg.messages_to(ADMIN))
     answer = await bot.press(PERSON, admin_intro, "✅ Saya setuju")  # from the admin's chat
+    assert await _chat_of(bot, PERSON) == str(PERSON)  # once re-pointed to the admin's chat
     assert answer.params.get("text") == TOAST
-    assert await _chat_of(bot, PERSON) == str(PERSON)
     # A message meant for the person still reaches the person, not the admin.
     async with bot.rt.sessions() as s, s.begin():
         await enqueue(s, key="note:1", person_id=None, channel="telegram",
