@@ -32,11 +32,12 @@ async def check_telegram(settings: Settings, *, pauses: Sequence[float] = PAUSES
         for attempt in range(len(pauses) + 1):
             try:
                 payload = await request.post(f"{api}/bot{token}/getMe")
-            except InvalidToken:
-                # PTB's message quotes the token: say it our way.
+            except InvalidToken as exc:
+                # The Bot API's own word for it ("Unauthorized", "Not Found"); PTB's Bot
+                # would quote the token here.
                 raise StartupError(
-                    f"Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized from getMe at "
-                    f"{api}): copy the token again from @BotFather", SETTING) from None
+                    f"Telegram rejected TELEGRAM_BOT_TOKEN (getMe at {api}: {exc.message}): "
+                    "copy the token again from @BotFather", SETTING) from None
             except RetryAfter as exc:
                 reason = f"asked to wait {exc.retry_after}"
             except NetworkError as exc:  # TimedOut too

@@ -101,7 +101,7 @@ async def test_each_start_up_failure_is_one_line_with_its_exit_code_and_no_secre
         cases = {
             # (settings, exit code, what the last line says)
             "token": ({**SECRETS, **_telegram(tg_other.url), **_whatsapp(wa)}, 2,
-                      "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized"),
+                      "Telegram rejected TELEGRAM_BOT_TOKEN (getMe at "),
             "unreachable": ({**SECRETS, **_telegram(f"http://127.0.0.1:{_closed_port()}"),
                              **_whatsapp(wa)}, 1, "cannot reach the Telegram Bot API"),
             "whatsapp": ({**{k: v for k, v in SECRETS.items() if "TELEGRAM" not in k},
