@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.logs import Redactor, setup_logging
 from bot.settings import Settings, SettingsError, load_settings
+from bot.startup import OTHER, SETTING, StartupError, database_label, explain, secrets_of
 
 __all__ = ["main"]
+
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,8 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("-o", "--output", type=Path)
     faq = sub.add_parser("faq", help="import or export the FAQ (YAML)")
     fsub = faq.add_subparsers(dest="action", required=True)
-    fimp = fsub.add_parser("import", help="replace the FAQ with a validated YAML file")
+    fimp = fsub.add_parser("import", help="add and update the FAQ from a validated YAML file")
     fimp.add_argument("file", type=Path)
+    fimp.add_argument("--replace", action="store_true",
+                      help="the file is the whole FAQ: remove the entries it does not have")
     fimp.add_argument("--dry-run", action="store_true", help="only report what would change")
     fexp = fsub.add_parser("export", help="write the FAQ as YAML (standard output by default)")
     fexp.add_argument("-o", "--output", type=Path)
@@ -56,12 +63,33 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-async def _with_runtime(settings: Settings, command: str, args: argparse.Namespace) -> int:
+def _reads_only(args: argparse.Namespace) -> bool:
+    """Commands that only read the bot's data: they never create (or seed) a database."""
+    if args.command == "absensi":
+        return True
+    if args.command in ("faq", "jadwal"):
+        return bool(args.action == "export" or getattr(args, "dry_run", False))
+    return bool(args.command == "umumkan" and args.action == "status")
+
+
+def _needs_existing(args: argparse.Namespace) -> bool:
+    """Commands that make sense only on the bot's own database (not on a new, empty one)."""
+    return _reads_only(args) or args.command == "umumkan"
+
+
+async def _with_runtime(settings: Settings, args: argparse.Namespace, redact: Redactor) -> int:
     from bot.app import run_channels, run_console, run_worker
     from bot.runtime import build_runtime
+    from bot.startup import migrate, open_existing, stored_callback_key
 
-    rt = await build_runtime(settings)
+    command = args.command
+    if _needs_existing(args):
+        await open_existing(settings.database_url)
+    else:
+        await migrate(settings.database_url)
+    rt = await build_runtime(settings, migrate=False, seed=not _reads_only(args))
     try:
+        redact.add(await stored_callback_key(rt.sessions))
         if command == "run":
             await run_channels(rt)
         elif command == "chat":
@@ -96,31 +124,54 @@ async def _with_runtime(settings: Settings, command: str, args: argparse.Namespa
         await rt.close()
 
 
+async def _upgrade(settings: Settings) -> int:
+    from bot.startup import migrate
+
+    await migrate(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def _binary_to_terminal(args: argparse.Namespace) -> bool:
+    """An XLSX export headed for the terminal (it would fill it with binary)."""
+    wants = getattr(args, "format", None) == "xlsx" and getattr(args, "output", "") is None
+    return wants and sys.stdout.isatty()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
+    """Entry point of the console script: a start-up problem is one line on stderr and exit
+    code 2 (a setting) or 1 (anything else), never a traceback; no secret is ever printed."""
     args = _parser().parse_args(argv)
+    if _binary_to_terminal(args):
+        print(f"dahar-ngopi: an XLSX file is binary and is not written to the terminal: add "
+              f"-o FILE (e.g. -o {args.command}.xlsx), or redirect the output to a file",
+              file=sys.stderr)
+        return 2
     # python-telegram-bot 22: time periods as timedelta (the int form is deprecated).
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     try:
         settings = load_settings()
-    except SettingsError as exc:
+    except SettingsError as exc:  # its message never quotes a value
         print(f"dahar-ngopi: {exc}", file=sys.stderr)
-        return 2
-    from bot.logs import setup_logging
+        return SETTING
+    redact = setup_logging(settings.log_level, secrets_of(settings))
 
-    secrets = [
-        s.get_secret_value()
-        for s in (settings.telegram_bot_token, settings.callback_secret)
-        if s is not None
-    ]
-    setup_logging(settings.log_level, secrets)
-    if args.command == "db":
-        from db.migrate import upgrade
+    def say(line: str) -> None:
+        print(redact(f"dahar-ngopi: {line}"), file=sys.stderr, flush=True)
 
-        upgrade(settings.database_url)
-        print("database is up to date")
-        return 0
+    # Which database, always: a command run from another folder must not quietly use
+    # (or create) another one.
+    say(f"database {database_label(settings.database_url)}")
     try:
-        return asyncio.run(_with_runtime(settings, args.command, args))
+        if args.command == "db":
+            return asyncio.run(_upgrade(settings))
+        return asyncio.run(_with_runtime(settings, args, redact))
+    except StartupError as exc:
+        say(str(exc))
+        return exc.code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        log.debug("stopped by an unexpected error", exc_info=True)
+        say(f"stopped: {explain(exc)} (LOG_LEVEL=DEBUG logs the details)")
+        return OTHER

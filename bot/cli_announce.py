@@ -16,7 +16,9 @@ from rich.table import Table
 from bot.runtime import Runtime
 from core.channels import ChannelInfo
 from core.html_check import check_html, visible_text
+from db.heartbeats import alive
 from db.models.announcements import Announcement
+from db.models.processes import ProcessHeartbeat
 from schedules.announcement_text import format_count, format_duration, format_when
 from schedules.announcement_time import WhenError, parse_when
 from schedules.announcements import (
@@ -35,6 +37,14 @@ from schedules.segments import Segment, SegmentError, parse_segment
 __all__ = ["add_parser", "announce_cmd", "status_cmd"]
 
 _PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
+DELIVERERS = ("run", "worker")  # the processes whose outbox workers send
+CHECK_EVERY = 5.0  # seconds between looks at the heartbeats while following
+NOBODY = (
+    "Tidak ada proses yang mengirim: `dahar-ngopi run` maupun `dahar-ngopi worker` tidak "
+    "berjalan pada database ini. Jalankan salah satunya (misalnya `dahar-ngopi worker` di "
+    "samping bot, dengan DATABASE_URL yang sama); pengumuman yang tertunda terkirim begitu "
+    "ia berjalan."
+)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,6 +84,16 @@ def _store_file(source: Path, media_dir: str) -> tuple[str, str, str | None, str
     mime = mimetypes.guess_type(source.name)[0]
     kind = "photo" if mime in _PHOTO_TYPES else "document"
     return kind, str(target.resolve()), mime, source.name
+
+
+async def _deliverers(rt: Runtime) -> list[ProcessHeartbeat]:
+    """The `run` and `worker` processes alive now (their heartbeats are fresh)."""
+    async with rt.sessions() as s:
+        return await alive(s, rt.clock.now(), roles=DELIVERERS)
+
+
+def _who(processes: list[ProcessHeartbeat]) -> str:
+    return ", ".join(f"{p.role} di {p.host} (pid {p.pid})" for p in processes)
 
 
 async def announce_cmd(rt: Runtime, args: argparse.Namespace,
@@ -141,13 +161,19 @@ async def announce_cmd(rt: Runtime, args: argparse.Namespace,
             await start_due(rt.sessions, now=now, channels=[rt.deps.channels[c] for c in rates],
                             only=ann_id)
         console.print("Masuk antrean; bot yang berjalan mengirimnya.", highlight=False)
+    if not await _deliverers(rt):
+        console.print(f"[yellow]Perhatian:[/yellow] {NOBODY}", highlight=False)
+        return 1 if args.wait else 0
     if args.wait:
         return await _follow(rt, ann_id, console)
     return 0
 
 
 async def _follow(rt: Runtime, ann_id: int, console: Console, poll: float = 1.0) -> int:
-    """A progress bar until the announcement is done or stopped."""
+    """A progress bar until the announcement is done or stopped (or until no process is
+    left to deliver it: then 1)."""
+    loop = asyncio.get_running_loop()
+    checked = loop.time()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("terkirim {task.fields[sent]} · diblokir {task.fields[blocked]} · "
                           "gagal {task.fields[failed]}"), TimeRemainingColumn())
@@ -167,6 +193,13 @@ async def _follow(rt: Runtime, ann_id: int, console: Console, poll: float = 1.0)
                 break
             # The bot's announcer records the end too; whichever looks first does it, once.
             await finish_if_drained(rt.sessions, ann_id, now=rt.clock.now())
+            if loop.time() - checked >= CHECK_EVERY:
+                checked = loop.time()
+                if not await _deliverers(rt):
+                    bar.stop()
+                    console.print(f"[yellow]Berhenti menunggu:[/yellow] {NOBODY}",
+                                  highlight=False)
+                    return 1
             await asyncio.sleep(poll)
     async with rt.sessions() as s:
         ann = await s.get(Announcement, ann_id)
@@ -180,7 +213,8 @@ async def _follow(rt: Runtime, ann_id: int, console: Console, poll: float = 1.0)
 
 async def status_cmd(rt: Runtime, args: argparse.Namespace,
                      console: Console | None = None) -> int:
-    """A table of scheduled and recent announcements with their figures."""
+    """A table of scheduled and recent announcements with their figures, and which processes
+    deliver them (or that none does)."""
     console = console or Console()
     tz = rt.settings.tz
     table = Table(title="Pengumuman")
@@ -203,6 +237,11 @@ async def status_cmd(rt: Runtime, args: argparse.Namespace,
             )
     if not anns:
         console.print("Belum ada pengumuman.")
-        return 0
-    console.print(table)
+    else:
+        console.print(table)
+    processes = await _deliverers(rt)
+    if processes:
+        console.print(f"Proses yang mengirim: {_who(processes)}.", highlight=False)
+    else:
+        console.print(f"[yellow]Perhatian:[/yellow] {NOBODY}", highlight=False)
     return 0

@@ -102,11 +102,14 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
     from handlers.export_files import export_attendance, export_jp
 
     if args.action == "audit":
+        from handlers.audit_names import with_names
+
         async with rt.sessions() as s:
             entries = await recent_audit(s, max(1, args.limit))
-        for e in reversed(entries):
-            at = e.at.astimezone(rt.settings.tz)
-            print(f"{at:%Y-%m-%d %H:%M}\t{e.actor}\t{e.action}\t{e.rows}\t{e.detail}")
+            named = await with_names(s, [f"{e.actor}\t{e.action}\t{e.rows}\t{e.detail}"
+                                         for e in entries])
+        for e, line in reversed(list(zip(entries, named, strict=True))):
+            print(f"{e.at.astimezone(rt.settings.tz):%Y-%m-%d %H:%M}\t{line}")
         return 0
     if len(args.sep) != 1 or args.sep in ('"', "\n", "\r"):
         print(f"unusable CSV separator {args.sep!r}", file=sys.stderr)

@@ -11,13 +11,14 @@ from pathlib import Path
 
 from bot.runtime import Runtime
 from handlers.faq_entries import FaqFormatError, dump_entries, load_entries
-from handlers.faq_store import replace_entries, stored_entries
+from handlers.faq_store import import_entries, stored_entries
 
 __all__ = ["export_cmd", "import_cmd"]
 
 
 async def import_cmd(rt: Runtime, args: argparse.Namespace) -> int:
-    """Validate a FAQ file, then replace the stored FAQ with it in one transaction."""
+    """Validate a FAQ file, then add and update its entries in one transaction (with
+    --replace, the FAQ becomes the file: entries it lacks are removed)."""
     path: Path = args.file
     try:
         entries = load_entries(await asyncio.to_thread(path.read_text, encoding="utf-8-sig"))
@@ -31,9 +32,14 @@ async def import_cmd(rt: Runtime, args: argparse.Namespace) -> int:
         print(f"{path}: {exc}\nnothing was imported", file=sys.stderr)
         return 1
     async with rt.sessions() as s, s.begin():
-        report = await replace_entries(
-            s, entries, now=rt.clock.now(), by=f"cli:{path.name}", dry_run=args.dry_run
-        )
+        try:
+            report = await import_entries(
+                s, entries, now=rt.clock.now(), by=f"cli:{path.name}", replace=args.replace,
+                dry_run=args.dry_run,
+            )
+        except FaqFormatError as exc:
+            print(f"{path}: {exc}\nnothing was imported", file=sys.stderr)
+            return 1
     print(("dry run, nothing changed: " if args.dry_run else "") + report.summary())
     return 0
 
@@ -54,6 +60,10 @@ async def export_cmd(rt: Runtime, args: argparse.Namespace) -> int:
     """Write the stored FAQ as YAML to a file or standard output."""
     async with rt.sessions() as s:
         entries = await stored_entries(s)
+    if not entries:
+        print("the FAQ is empty: the bot loads its starting FAQ when it first starts",
+              file=sys.stderr)
+        return 1
     text = dump_entries(entries)
     if args.output:
         await asyncio.to_thread(_write_atomic, args.output, text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 from collections.abc import Generator, Sequence
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
+from bot.startup import StartupError
 from db.engine import Sessions
 
 __all__ = [
@@ -108,7 +110,15 @@ class HttpServer:
     async def start(self) -> None:
         """Bind and serve in the background; return once connections are accepted."""
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.create_server((self.host, self._wanted_port), family=family)
+        try:
+            sock = socket.create_server((self.host, self._wanted_port), family=family)
+        except OSError as exc:
+            busy = exc.errno == errno.EADDRINUSE
+            why = "the port is in use by another program" if busy else (exc.strerror or str(exc))
+            raise StartupError(
+                f"cannot listen on {self.host}:{self._wanted_port} (HTTP_HOST, HTTP_PORT): {why}"
+                + ("; stop the other program or choose another HTTP_PORT" if busy else "")
+            ) from None
         self.port = int(sock.getsockname()[1])
         config = uvicorn.Config(
             self.app, log_config=None, access_log=False, lifespan="off",

@@ -1,37 +1,98 @@
-"""Logging set-up that never writes secrets (tokens appear in Bot API URLs)."""
+"""Logging set-up that never writes secrets (tokens appear in Bot API URLs and error texts)."""
 
 from __future__ import annotations
 
 import logging
+import sys
+import threading
+import warnings
 from collections.abc import Iterable
+from types import TracebackType
+from urllib.parse import quote
 
-__all__ = ["RedactSecrets", "setup_logging"]
+__all__ = ["MIN_SECRET", "Redactor", "setup_logging"]
 
+log = logging.getLogger(__name__)
 
-class RedactSecrets(logging.Filter):
-    """Replace every configured secret in a log record by '***'."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        self._secrets = [s for s in secrets if s and len(s) >= 6]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._secrets:
-            message = record.getMessage()
-            if any(s in message for s in self._secrets):
-                for s in self._secrets:
-                    message = message.replace(s, "***")
-                record.msg, record.args = message, None
-        return True
+MIN_SECRET = 4  # shorter values would blank ordinary words; no real secret is that short
 
 
-def setup_logging(level: str, secrets: Iterable[str]) -> None:
-    """Log to stderr at `level`, redacting `secrets`; quiet the HTTP client's URL logs."""
+class Redactor:
+    """Blanks every known secret, as written and URL-encoded, in any text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._forms: list[str] = []
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str | None) -> None:
+        """Blank `secret` from now on (also as it looks inside a URL)."""
+        if not secret or len(secret) < MIN_SECRET:
+            return
+        for form in (secret, quote(secret, safe=""), quote(secret)):
+            if form not in self._forms:
+                self._forms.append(form)
+        # Longest first, so that a secret containing another is blanked whole.
+        self._forms.sort(key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, "***")
+        return text
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Formats a record whole (message, traceback, stack), then blanks the secrets: an
+    exception's text or a traceback line can carry a token as well as the message."""
+
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self._redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redact(super().format(record))
+
+
+def _log_uncaught(
+    kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    log.critical("unexpected error", exc_info=(kind, exc, tb))
+
+
+def _log_thread_uncaught(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is not None:
+        log.critical("unexpected error in a thread", exc_info=(
+            args.exc_type, args.exc_value, args.exc_traceback))
+
+
+def _log_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    exc = unraisable.exc_value
+    log.warning("%s: %s", unraisable.err_msg or "Exception ignored", unraisable.object,
+                exc_info=(type(exc), exc, unraisable.exc_traceback) if exc else None)
+
+
+def setup_logging(level: str, secrets: Iterable[str]) -> Redactor:
+    """Log to stderr at `level`, blanking `secrets` (add more to the returned Redactor);
+    route warnings and uncaught exceptions through it; quiet the HTTP clients' URL logs."""
+    redact = Redactor(secrets)
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactSecrets(secrets))
+    handler.setFormatter(_RedactingFormatter(redact))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "aiohttp.access", "apscheduler", "alembic"):
+    # aiosqlite logs every statement with its parameters at DEBUG: NIPs, names and the
+    # callback key the bot generates would be in the log.
+    for noisy in ("httpx", "httpcore", "aiohttp.access", "apscheduler", "alembic", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # What Python would print itself goes through the same handler (hooks someone else
+    # installed, a test runner's say, stay).
+    if warnings.showwarning is getattr(warnings, "_showwarning_orig", None):
+        logging.captureWarnings(True)
+    if sys.excepthook is sys.__excepthook__:
+        sys.excepthook = _log_uncaught
+    if threading.excepthook is threading.__excepthook__:
+        threading.excepthook = _log_thread_uncaught
+    if sys.unraisablehook is sys.__unraisablehook__:
+        sys.unraisablehook = _log_unraisable
+    return redact

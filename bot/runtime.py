@@ -110,14 +110,15 @@ def core_config(settings: Settings) -> CoreConfig:
     )
 
 
-async def _callback_key(sessions: Sessions, settings: Settings) -> bytes:
+async def _callback_key(sessions: Sessions, settings: Settings, *, store: bool) -> bytes:
     if settings.callback_secret is not None:
         return settings.callback_secret.get_secret_value().encode()
     async with sessions() as s, s.begin():
         row = await s.get(AppMeta, "callback_key")
         if row is None:
             row = AppMeta(key="callback_key", value=secrets.token_hex(32))
-            s.add(row)
+            if store:
+                s.add(row)
         return row.value.encode()
 
 
@@ -138,17 +139,20 @@ async def build_runtime(
     clock: Clock | None = None,
     *,
     migrate: bool = True,
+    seed: bool = True,
     adapters: Sequence[Adapter] = ADAPTERS,
 ) -> Runtime:
     """Migrate the database, seed the programme (and sample calendar), build the dispatcher
-    and the configured channels."""
+    and the configured channels. `seed=False` writes nothing at all (commands that only
+    read)."""
     clock = clock or SystemClock()
     if migrate:
         await upgrade_async(settings.database_url)
     engine = create_engine(settings.database_url)
     sessions = create_sessions(engine)
-    await _seed(sessions, settings, clock)
-    signer = Signer(await _callback_key(sessions, settings))
+    if seed:
+        await _seed(sessions, settings, clock)
+    signer = Signer(await _callback_key(sessions, settings, store=seed))
     channels = Channels(a.describe(settings) for a in adapters)
     deps = Deps(config=core_config(settings), clock=clock, sessions=sessions, signer=signer,
                 regions=load_regions(), channels=channels)

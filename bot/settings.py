@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.whatsapp.numbers import normalize_number
 
@@ -19,6 +21,17 @@ __all__ = ["Settings", "SettingsError", "load_settings"]
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names it in one line."""
+
+
+# The databases the bot runs on, by URL scheme, with the async driver each needs.
+_DATABASE_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+_DATABASE_FORMS = "sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASSWORD@HOST:PORT/NAME"
 
 
 def _split_ids(value: Any) -> Any:
@@ -192,6 +205,24 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        # Never echo the URL: it may carry a password.
+        scheme, sep, rest = value.strip().partition("://")
+        if not sep:
+            raise ValueError(f"not a database URL; use {_DATABASE_FORMS}")
+        driver = _DATABASE_DRIVERS.get(scheme.lower())
+        if driver is None:
+            name = scheme if re.fullmatch(r"[A-Za-z0-9+_.-]{1,40}", scheme) else "?"
+            raise ValueError(f"unsupported database {name!r}; use {_DATABASE_FORMS}")
+        url = f"{driver}://{rest}"
+        try:
+            make_url(url)
+        except (ArgumentError, ValueError):
+            raise ValueError(f"not a database URL; use {_DATABASE_FORMS}") from None
+        return url
 
     @field_validator("log_level")
     @classmethod

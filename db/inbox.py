@@ -140,13 +140,13 @@ async def finish_inbox(
 ) -> None:
     """The row is done (its replies went out), or failed with `error`.
 
-    What the person wrote is not kept once answered (UU PDP: only for its purpose);
-    the wamid stays, so that a late re-delivery is still recognised.
+    What the person wrote, and who wrote it, is not kept once answered (UU PDP: only for
+    its purpose); the wamid stays, so that a late re-delivery is still recognised.
     """
     await s.execute(
         update(InboxMessage).where(InboxMessage.id == row_id)
         .values(status="failed" if error else "done", error=(error or None) and error[:300],
-                lease_until=None, processed_at=now, body={}, replies=None)
+                lease_until=None, processed_at=now, wa_id="", body={}, replies=None)
         .execution_options(synchronize_session=False)
     )
 

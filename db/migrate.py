@@ -1,4 +1,4 @@
-"""Apply the Alembic migrations (at start, and by `dahar-ngopi db upgrade`)."""
+"""Apply the Alembic migrations (at start, and by `dahar-ngopi db upgrade`); read the revision."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 
-__all__ = ["alembic_config", "upgrade", "upgrade_async"]
+from db.engine import create_engine
+
+__all__ = ["alembic_config", "current_revision", "head_revision", "upgrade", "upgrade_async"]
 
 _HERE = Path(__file__).parent
 
@@ -30,3 +35,25 @@ def upgrade(url: str, revision: str = "head") -> None:
 async def upgrade_async(url: str, revision: str = "head") -> None:
     """Upgrade from inside a running event loop (Alembic runs its own loop in a thread)."""
     await asyncio.to_thread(upgrade, url, revision)
+
+
+def head_revision() -> str | None:
+    """The revision this code's models need."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def _revision_of(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def current_revision(url: str) -> str | None:
+    """The revision the database at `url` is at (None: no migrations applied, e.g. empty).
+
+    Connects without creating anything; for SQLite, check first that the file exists
+    (connecting creates it)."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_revision_of)
+    finally:
+        await engine.dispose()

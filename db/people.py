@@ -8,11 +8,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import rows_touched
-from db.models import Admin, ConversationState, Identity, Person
+from db.models import Admin, Identity, Person
 
 __all__ = [
     "add_admin",
-    "erase_person",
     "find_identity",
     "get_or_create_identity",
     "is_db_admin",
@@ -36,9 +35,16 @@ async def find_identity(s: AsyncSession, channel: str, external_id: str) -> Iden
 
 
 async def get_or_create_identity(
-    s: AsyncSession, channel: str, external_id: str, chat_id: str, now: datetime
+    s: AsyncSession, channel: str, external_id: str, chat_id: str, now: datetime, *,
+    user_is_chat: bool = True,
 ) -> tuple[Identity, Person]:
-    """The identity and person behind a channel account, created on first contact."""
+    """The identity and person behind a channel account, created on first contact.
+
+    Where a person's private chat id is their user id (`user_is_chat`: Telegram, WhatsApp),
+    the chat id is learnt only from a chat whose id equals theirs: a message or a button
+    press that arrives from any other chat never re-points where their messages go.
+    """
+    own = chat_id == external_id or not user_is_chat
     ident = await find_identity(s, channel, external_id)
     if ident is None:
         person = Person(created_at=now, tz="WIB", preferences={}, preferred_channel=channel)
@@ -46,14 +52,14 @@ async def get_or_create_identity(
         await s.flush()
         ident = Identity(
             person_id=person.id, channel=channel, external_id=external_id,
-            chat_id=chat_id, created_at=now,
+            chat_id=chat_id if own else external_id, created_at=now,
         )
         s.add(ident)
         await s.flush()
         return ident, person
     owner = await s.get(Person, ident.person_id)
     assert owner is not None
-    if ident.chat_id != chat_id:
+    if own and ident.chat_id != chat_id:
         ident.chat_id = chat_id
     return ident, owner
 
@@ -61,21 +67,6 @@ async def get_or_create_identity(
 async def person_by_nip(s: AsyncSession, nip: str) -> Person | None:
     """The person who registered this NIP."""
     return (await s.execute(select(Person).where(Person.nip == nip))).scalar_one_or_none()
-
-
-async def erase_person(s: AsyncSession, person: Person, now: datetime) -> None:
-    """Erase personal data; keep the row (anonymous) so counts of what they did stay."""
-    person.full_name = None
-    person.nip = None
-    person.instansi = None
-    person.region_code = None
-    person.subscribed = False
-    person.registered_at = None
-    person.consent_at = None
-    person.erased_at = now
-    person.preferences = {}
-    await s.execute(delete(ConversationState).where(ConversationState.person_id == person.id))
-    await s.execute(delete(Identity).where(Identity.person_id == person.id))
 
 
 async def is_db_admin(s: AsyncSession, channel: str, external_id: str) -> bool:

@@ -22,6 +22,7 @@ def default_routers() -> list[Router]:
         calendar_admin,
         faq,
         faq_admin,
+        faq_prune,
         help,
         konsol,
         linking,
@@ -53,6 +54,7 @@ def default_routers() -> list[Router]:
         announcement_list.router,
         # Before the calendar: a YAML file may be an FAQ; the FAQ handler leaves others alone.
         faq_admin.router,
+        faq_prune.router,
         calendar_admin.router,
         faq.router,  # free text: the FAQ answers before help's "not understood"
         attendance_admin.router,

@@ -31,6 +31,7 @@ from db.attendance import (
 from db.models import LearningSession
 from db.people import person_by_nip
 from handlers.attendance_corrections import MIN_REASON, correct_attendance
+from handlers.audit_names import with_names
 from handlers.charts import breakdown_chart, overview_chart, week_start
 from handlers.export_files import Format, export_attendance, export_jp, zip_file
 from handlers.nip import NipError, mask_nip, parse_nip
@@ -469,7 +470,8 @@ _ACTIONS = {
 
 @router.command("audit", description="Log audit ekspor dan koreksi (pemilik)", max_len=10)
 async def audit(ctx: Context) -> Replies:
-    """The latest audit entries; only owners may read them (they name people by NIP)."""
+    """The latest audit entries; only owners may read them (the people they name, by id,
+    are looked up as the log is shown)."""
     if not ctx.is_owner:
         return Reply("Maaf, log audit hanya dapat dibuka oleh pemilik (owner) bot.")
     n = int(ctx.args) if ctx.args.strip().isdigit() else 20
@@ -478,9 +480,11 @@ async def audit(ctx: Context) -> Replies:
         return Reply("Log audit masih kosong.")
     tz = ctx.deps.config.tz
     lines = [f"🧾 <b>Log audit</b> ({len(entries)} terbaru)"]
-    for e in entries:
+    named = await with_names(ctx.db, [f"{e.actor}\n{e.detail}" for e in entries])
+    for e, text in zip(entries, named, strict=True):
+        actor, detail = text.split("\n", 1)
         lines.append(
-            f"• {e.at.astimezone(tz):%d/%m/%Y %H.%M} {esc(e.actor)} — "
-            f"{_ACTIONS.get(e.action, esc(e.action))}: {esc(e.detail)} ({e.rows} baris)"
+            f"• {e.at.astimezone(tz):%d/%m/%Y %H.%M} {esc(actor)} — "
+            f"{_ACTIONS.get(e.action, esc(e.action))}: {esc(detail)} ({e.rows} baris)"
         )
     return Reply("\n".join(lines))

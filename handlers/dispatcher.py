@@ -41,6 +41,9 @@ GROUP_ONLY_PRIVATE = (
     "Mohon maaf, Dahar Ngopi bot hanya melayani chat pribadi. "
     "Silakan buka chat langsung dengan bot ini."
 )
+# A button pressed anywhere but the person's own chat with the bot (a group, a forwarded
+# message): a toast, and nothing changes.
+USE_PRIVATE_CHAT = "Silakan gunakan chat pribadi dengan bot"
 UNKNOWN_COMMAND = "Perintah /{name} tidak dikenal. Ketik /bantuan untuk daftar perintah."
 NEED_REGISTRATION = "Bapak/Ibu belum terdaftar. Ketik /mulai untuk mendaftar terlebih dahulu."
 
@@ -112,6 +115,17 @@ class Dispatcher:
         """Owners are named by each channel's description (from the settings)."""
         return self.deps.channels.is_owner(incoming.channel, incoming.user_id)
 
+    def _user_is_chat(self, channel: str) -> bool:
+        info = self.deps.channels.get(channel)
+        return info is None or info.user_is_chat
+
+    def own_chat(self, incoming: Incoming) -> bool:
+        """Whether it came from the person's own private chat with the bot: where a private
+        chat's id is the person's id (Telegram, WhatsApp), only a chat with that id is."""
+        if not incoming.is_private:
+            return False
+        return incoming.chat_id == incoming.user_id or not self._user_is_chat(incoming.channel)
+
     def parse_command(self, incoming: Incoming) -> tuple[str, str] | None:
         """`(name, args)` if the text is a command: /cmd, /cmd@bot, a keyboard label, or a bare
         command word on channels whose commands need no slash."""
@@ -142,7 +156,9 @@ class Dispatcher:
         `before_commit(session, replies)` runs in the same unit of work, so a channel
         can record "handled, these are the replies" atomically with what the handler did.
         """
-        if not incoming.is_private:
+        if not self.own_chat(incoming):
+            if incoming.callback is not None:
+                return [Reply(text="", notice=USE_PRIVATE_CHAT)]
             # Only answer in groups when addressed with a command, and only to redirect.
             return [Reply(GROUP_ONLY_PRIVATE)] if self.parse_command(incoming) else []
         # The batch path has no unit of work of its own to record replies in: a channel that
@@ -153,7 +169,8 @@ class Dispatcher:
         now = self.deps.clock.now()
         async with self.deps.sessions() as s, s.begin():
             identity, person = await get_or_create_identity(
-                s, incoming.channel, incoming.user_id, incoming.chat_id, now
+                s, incoming.channel, incoming.user_id, incoming.chat_id, now,
+                user_is_chat=self._user_is_chat(incoming.channel),
             )
             identity.last_inbound_at = now
             # Writing again means the chat works again, even if a send once failed with 403

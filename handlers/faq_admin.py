@@ -17,7 +17,8 @@ from core.types import Attachment, Reply
 from db.models import FaqLookup, Question
 from handlers.faq_entries import MAX_ANSWER, MAX_ID, MAX_QUESTION, FaqEntry, FaqFormatError
 from handlers.faq_match import dump_entries, load_entries
-from handlers.faq_store import delete_entry, replace_entries, save_entry, stored_entries
+from handlers.faq_prune import offer_prune
+from handlers.faq_store import delete_entry, import_entries, save_entry, stored_entries
 from handlers.questions import faq_from_question
 from handlers.router import Context, Replies, Router
 
@@ -47,7 +48,8 @@ USAGE = (
     "/faq ekspor — unduh seluruh FAQ sebagai berkas YAML\n"
     "/faqstat — entri dengan 👎 terbanyak dan pertanyaan yang tidak terjawab\n\n"
     "Mengirim berkas <code>faq.yaml</code> (format yang sama dengan hasil ekspor) "
-    "mengganti seluruh FAQ sekaligus."
+    "menambah dan memperbarui entrinya; entri yang tidak ada di berkas hanya dihapus setelah "
+    "Anda konfirmasi."
 )
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -289,7 +291,8 @@ def _looks_like_faq(data: bytes) -> bool:
 
 @router.document()
 async def faq_file(ctx: Context) -> Replies:
-    """Import a FAQ YAML file an admin sent (replacing the whole FAQ), or leave the file be."""
+    """Import a FAQ YAML file an admin sent (adding and updating entries; removing those it
+    lacks only after a confirmation), or leave the file be."""
     doc = ctx.incoming.document
     if doc is None or not doc.filename.lower().endswith((".yaml", ".yml")):
         return None
@@ -309,7 +312,7 @@ async def faq_file(ctx: Context) -> Replies:
         return Reply("Berkas FAQ terlalu besar (maksimal 1 MB).")
     try:
         entries = load_entries(data.decode("utf-8-sig"))
-        report = await replace_entries(ctx.db, entries, now=ctx.now, by=_by(ctx))
+        report = await import_entries(ctx.db, entries, now=ctx.now, by=_by(ctx))
     except UnicodeDecodeError:
         return Reply("❌ <b>FAQ tidak diimpor</b>: berkas harus berupa teks UTF-8.")
     except FaqFormatError as exc:
@@ -317,12 +320,10 @@ async def faq_file(ctx: Context) -> Replies:
                      f"<code>{esc(exc)}</code>")
     text = (
         f"✅ <b>FAQ diimpor</b>: {report.total} entri — {len(report.added)} baru, "
-        f"{len(report.changed)} diubah, {len(report.removed)} dihapus, "
-        f"{report.unchanged} tetap."
+        f"{len(report.changed)} diubah, {report.unchanged} tetap."
     )
-    if report.removed:
-        text += "\nDihapus: " + ", ".join(f"<code>{esc(i)}</code>" for i in report.removed)
-    return Reply(text)
+    more, buttons = await offer_prune(ctx, report.kept)
+    return Reply(text + more, buttons=buttons)
 
 
 # --- how the FAQ does --------------------------------------------------------------------
@@ -352,7 +353,7 @@ async def faqstat(ctx: Context) -> Replies:
     text_key = func.lower(FaqLookup.text)
     unanswered = (await s.execute(
         select(func.min(FaqLookup.text), func.count().label("n"), func.max(FaqLookup.created_at))
-        .where(recent, FaqLookup.kind == "none")
+        .where(recent, FaqLookup.kind == "none", FaqLookup.text != "")  # "": erased
         .group_by(text_key)
         .order_by(func.count().desc(), func.max(FaqLookup.created_at).desc())
         .limit(10)

@@ -25,6 +25,9 @@ __all__ = [
     "FaqService",
     "ImportReport",
     "delete_entry",
+    "faq_version",
+    "import_entries",
+    "remove_entries",
     "replace_entries",
     "save_entry",
     "seed_if_empty",
@@ -79,26 +82,32 @@ async def _bump(s: AsyncSession) -> None:
 
 @dataclass
 class ImportReport:
-    """What an import changed."""
+    """What an import changed: entries of the file added, changed or unchanged; entries not
+    in the file kept (an import without --replace) or removed (with it)."""
 
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
     unchanged: int = 0
 
     @property
     def total(self) -> int:
         """Entries in the FAQ after the import."""
-        return len(self.added) + len(self.changed) + self.unchanged
+        return len(self.added) + len(self.changed) + self.unchanged + len(self.kept)
 
     def summary(self) -> str:
-        """One line for the command line."""
+        """A few lines for the command line."""
         text = (
             f"FAQ imported: {self.total} entries ({len(self.added)} added, "
-            f"{len(self.changed)} changed, {len(self.removed)} removed, {self.unchanged} unchanged)"
+            f"{len(self.changed)} changed, {len(self.removed)} removed, {self.unchanged} unchanged"
+            + (f", {len(self.kept)} not in the file kept" if self.kept else "") + ")"
         )
         if self.removed:
             text += "\nremoved: " + ", ".join(self.removed)
+        if self.kept:
+            text += ("\nnot in the file, kept (--replace would remove them): "
+                     + ", ".join(self.kept))
         return text
 
 
@@ -109,15 +118,34 @@ def _row_values(e: FaqEntry, position: int) -> dict[str, object]:
     }
 
 
-async def replace_entries(
+def _merged(stored: Sequence[FaqEntry], new: Sequence[FaqEntry]) -> list[FaqEntry]:
+    """The stored entries with the file's versions of those it has, then its new ones."""
+    by_id = {e.id: e for e in new}
+    known = {e.id for e in stored}
+    return [by_id.get(e.id, e) for e in stored] + [e for e in new if e.id not in known]
+
+
+async def import_entries(
     s: AsyncSession, entries: Sequence[FaqEntry], *, now: datetime, by: str | None = None,
-    dry_run: bool = False,
+    replace: bool = False, dry_run: bool = False,
 ) -> ImportReport:
-    """Make the stored FAQ exactly `entries` (validated first) in the caller's transaction."""
+    """Add and update the file's entries in the caller's transaction; with `replace`, also
+    remove every entry the file lacks (the FAQ becomes the file). Entries not in the file
+    are listed in the report either way. Raises `FaqFormatError`, changing nothing."""
     entries = validate(entries)
+    stored = await stored_entries(s)
+    final = entries if replace else _merged(stored, entries)
+    if not replace:
+        try:
+            final = validate(final)
+        except FaqFormatError as exc:
+            raise FaqFormatError(
+                f"{exc} (in the FAQ after the import, which keeps the entries not in the file; "
+                "replacing the whole FAQ drops them)") from None
     rows = {r.id: r for r in (await s.execute(select(FaqEntryRow))).scalars()}
+    in_file = {e.id for e in entries}
     report = ImportReport()
-    for position, e in enumerate(entries):
+    for position, e in enumerate(final):
         row = rows.pop(e.id, None)
         values = _row_values(e, position)
         if row is None:
@@ -126,22 +154,50 @@ async def replace_entries(
                 s.add(FaqEntryRow(id=e.id, updated_by=by, created_at=now, updated_at=now,
                                   **values))
             continue
-        if _entry(row) == e:
+        if e.id not in in_file:
+            report.kept.append(e.id)
+        elif _entry(row) == e:
             report.unchanged += 1
+        else:
+            report.changed.append(e.id)
             if not dry_run:
-                row.position = position  # order may change without the content
-            continue
-        report.changed.append(e.id)
+                for key, value in values.items():
+                    setattr(row, key, value)
+                row.updated_by, row.updated_at = by, now
         if not dry_run:
-            for key, value in values.items():
-                setattr(row, key, value)
-            row.updated_by, row.updated_at = by, now
+            row.position = position  # order may change without the content
     report.removed = sorted(rows)
     if not dry_run:
         if rows:
             await s.execute(delete(FaqEntryRow).where(FaqEntryRow.id.in_(list(rows))))
         await _bump(s)
     return report
+
+
+async def replace_entries(
+    s: AsyncSession, entries: Sequence[FaqEntry], *, now: datetime, by: str | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Make the stored FAQ exactly `entries` (validated first) in the caller's transaction."""
+    return await import_entries(s, entries, now=now, by=by, replace=True, dry_run=dry_run)
+
+
+async def remove_entries(s: AsyncSession, ids: Sequence[str]) -> list[str]:
+    """Remove these entries (those still there; the FAQ keeps at least one); return which."""
+    found = list((await s.execute(
+        select(FaqEntryRow.id).where(FaqEntryRow.id.in_(list(ids))))).scalars())
+    count = await s.scalar(select(func.count()).select_from(FaqEntryRow)) or 0
+    if found and len(found) >= count:
+        raise FaqFormatError("the FAQ must keep at least one entry")
+    if found:
+        await s.execute(delete(FaqEntryRow).where(FaqEntryRow.id.in_(found)))
+        await _bump(s)
+    return sorted(found)
+
+
+async def faq_version(s: AsyncSession) -> str:
+    """The FAQ's version: it changes with every import and edit."""
+    return await _version(s)
 
 
 async def save_entry(s: AsyncSession, entry: FaqEntry, *, now: datetime, by: str) -> bool:

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from core.callbacks import CallbackData
 from core.types import Keyboard, Reply
-from db.people import erase_person
+from handlers.erasure import erase as erase_everywhere
 from handlers.router import Context, Replies, Router
 
 __all__ = ["EraseConfirm", "router"]
@@ -42,10 +42,11 @@ async def erase_ask(ctx: Context) -> Replies:
     """Explain what erasure does, and ask for confirmation."""
     return Reply(
         "⚠️ <b>Hapus data pribadi</b>\n\n"
-        "Jika dilanjutkan, kami menghapus nama, NIP, instansi/OPD, kabupaten/kota, dan ID akun "
-        "chat Bapak/Ibu, serta menghentikan semua pesan. Riwayat kegiatan (misalnya kehadiran) "
-        "hanya tersisa sebagai <b>angka statistik anonim</b> yang tidak dapat dikaitkan lagi "
-        "dengan Bapak/Ibu, dan rekap JP tidak dapat dipulihkan.\n\nLanjutkan?",
+        "Jika dilanjutkan, kami menghapus nama, NIP, instansi/OPD, kabupaten/kota, ID akun "
+        "chat, serta isi pertanyaan dan pesan Bapak/Ibu, dan menghentikan semua pesan. Riwayat "
+        "kegiatan (misalnya kehadiran) hanya tersisa sebagai <b>angka statistik anonim</b> yang "
+        "tidak dapat dikaitkan lagi dengan Bapak/Ibu, dan rekap JP tidak dapat dipulihkan. "
+        "Bapak/Ibu tetap dapat mendaftar lagi kapan saja.\n\nLanjutkan?",
         buttons=[[ctx.button("🗑 Ya, hapus data saya", EraseConfirm(True)),
                   ctx.button("Batal", EraseConfirm(False))]],
     )
@@ -56,7 +57,7 @@ async def erase(ctx: Context, data: EraseConfirm) -> Replies:
     """Erase, or keep, the person's data."""
     if not data.yes:
         return Reply("Penghapusan dibatalkan. Data Bapak/Ibu tetap tersimpan.", edit=True)
-    await erase_person(ctx.db, ctx.person, ctx.now)
+    await erase_everywhere(ctx)
     return Reply(
         "✅ Data pribadi Bapak/Ibu telah dihapus. Terima kasih telah mengikuti Dahar Ngopi. "
         "Ketik /mulai jika ingin mendaftar lagi.",

@@ -15,6 +15,7 @@ from core.callbacks import CallbackData, Signer
 from core.text import esc
 from core.timezones import format_date, format_time, local_today
 from core.types import Button, Reply, TemplateRef
+from db.erasure import ERASED_QUESTION
 from db.models import FaqLookup, Identity, Question, QuestionAsker, QuestionNotice
 from handlers.faq_entries import MAX_ANSWER, FaqEntry, FaqFormatError
 from handlers.faq_store import save_entry, stored_entries
@@ -38,6 +39,7 @@ __all__ = [
     "admin_router",
     "answer_question",
     "make_faq_entry",
+    "notice_reply",
     "router",
     "submit",
 ]
@@ -62,6 +64,10 @@ LIST_LIMIT = 10
 # "📨 Pertanyaan #12" at the start of a notification an admin replies to.
 _NOTICE = re.compile(r"^\W*Pertanyaan #(\d+)")
 _JAWAB = re.compile(r"^#?(\d+)\s+(.+)$", re.DOTALL)
+# An asker who erased their data (/hapusdata): shown without anything of theirs.
+ANONYMOUS = "Penanya anonim (telah menghapus datanya)"
+ASKER_ERASED = ("Pertanyaan #{n} tidak dapat dijawab: penanya telah menghapus datanya, "
+                "sehingga jawaban tidak dapat dikirim kepada siapa pun.")
 
 
 @dataclass(frozen=True)
@@ -199,11 +205,12 @@ def _received(filed: Filed) -> str:
     )
 
 
-async def _tell_admins(ctx: Context, filed: Filed) -> None:
-    q, person = filed.question, ctx.person
-    # Name and office only: the NIP is personal data the admins do not need to answer.
-    office = person.instansi or "instansi tidak diisi"
-    who = esc(person.full_name or "Peserta") + " — " + esc(office)
+def notice_reply(ctx: Context, q: Question, who: str) -> Reply:
+    """What tells the admins about a question: who asked (name and office, escaped), the
+    question, and a button to answer it."""
+    if q.status == ERASED_QUESTION:
+        return Reply(f"📨 <b>Pertanyaan #{q.id}</b>\nPenanya telah menghapus datanya; "
+                     "pertanyaan ini tidak perlu dijawab.")
     text = (
         f"📨 <b>Pertanyaan #{q.id}</b>\n"
         f"Dari: {who}\n\n"
@@ -212,7 +219,15 @@ async def _tell_admins(ctx: Context, filed: Filed) -> None:
         f"atau ketik /jawab {q.id} JAWABAN."
     )
     button = ctx.button(f"✍️ Jawab #{q.id}", AnswerStart(q.id), anyone=True)
-    reply = Reply(text, buttons=[[button]])
+    return Reply(text, buttons=[[button]])
+
+
+async def _tell_admins(ctx: Context, filed: Filed) -> None:
+    q, person = filed.question, ctx.person
+    # Name and office only: the NIP is personal data the admins do not need to answer.
+    office = person.instansi or "instansi tidak diisi"
+    who = esc(person.full_name or "Peserta") + " — " + esc(office)
+    reply = notice_reply(ctx, q, who)
     recipients = await admin_recipients(ctx.db, ctx.deps.channels)
     for r in recipients:
         outbox_id = await send_on_own(
@@ -281,6 +296,8 @@ async def answer_start(ctx: Context, data: AnswerStart) -> Replies:
     q = await ctx.db.get(Question, data.question)
     if q is None:
         return Reply(text="", notice="Pertanyaan tidak ditemukan.")
+    if q.status == ERASED_QUESTION:
+        return Reply(ASKER_ERASED.format(n=q.id))
     if q.status != "open":
         return Reply(f"Pertanyaan #{q.id} sudah dijawab.\n\n" + _answered(q))
     await ctx.set_state(ANSWER_FLOW, "answer", {"question": q.id})
@@ -309,6 +326,8 @@ async def answer(ctx: Context, qid: int, text: str) -> Replies:
     q = await ctx.db.get(Question, qid)
     if q is None:
         return Reply(f"Pertanyaan #{qid} tidak ditemukan. Ketik /pertanyaan untuk daftarnya.")
+    if q.status == ERASED_QUESTION:
+        return Reply(ASKER_ERASED.format(n=q.id))
     if q.status != "open":
         return Reply(f"Pertanyaan #{q.id} sudah dijawab sebelumnya.\n\n" + _answered(q))
     if not text:
@@ -320,11 +339,12 @@ async def answer(ctx: Context, qid: int, text: str) -> Replies:
         )
     sent = await answer_question(ctx.db, ctx.deps.signer, q, text, now=ctx.now,
                                  by=f"{ctx.incoming.channel}:{ctx.incoming.user_id}")
+    gone = sum(1 for _asker, p in await askers_of(ctx.db, q.id) if p.erased_at is not None)
     people = "penanya" if sent == 1 else f"{sent} penanya"
-    return Reply(
-        f"✅ Jawaban untuk pertanyaan <b>#{q.id}</b> dikirim kepada {people}.",
-        buttons=[[ctx.button("📚 Jadikan entri FAQ", MakeFaq(q.id))]],
-    )
+    text = f"✅ Jawaban untuk pertanyaan <b>#{q.id}</b> dikirim kepada {people}."
+    if gone:
+        text += f" {gone} penanya lain telah menghapus datanya dan tidak menerimanya."
+    return Reply(text, buttons=[[ctx.button("📚 Jadikan entri FAQ", MakeFaq(q.id))]])
 
 
 async def answer_question(
@@ -409,9 +429,12 @@ async def list_open(ctx: Context) -> Replies:
         q, first = item.question, item.first
         day = local_today(q.created_at, tz)
         when = f"{format_date(day)} {format_time(q.created_at, tz)}"
-        who = esc((first.full_name if first else None) or "Peserta")
-        if first is not None and first.instansi:
-            who += " — " + esc(first.instansi)
+        if first is not None and first.erased_at is not None:
+            who = ANONYMOUS
+        else:
+            who = esc((first.full_name if first else None) or "Peserta")
+            if first is not None and first.instansi:
+                who += " — " + esc(first.instansi)
         more = f" · {item.askers} penanya" if item.askers > 1 else ""
         lines += [f"<b>#{q.id}</b> · {when}{more}", who, f"<i>{esc(_cut(q.text, 200))}</i>", ""]
         buttons.append([ctx.button(f"✍️ Jawab #{q.id}", AnswerStart(q.id))])

@@ -9,6 +9,7 @@ from core.callbacks import CallbackData
 from core.text import esc
 from core.types import Keyboard, Reply
 from handlers.profile_fields import FIELDS, RegionPick, SkipNip, TzPick, accept, ask, summary
+from handlers.registration_nip import asked_again, claim_nip, hold_nip
 from handlers.router import Context, Replies, Router, as_list
 
 __all__ = ["Consent", "router"]
@@ -113,10 +114,16 @@ async def advance(ctx: Context, step: str, note: Reply | None = None) -> Replies
     """After `step` was stored: the next question, or the end of the flow."""
     replies = [note] if note else []
     if ctx.state is not None and ctx.state.flow == FLOW:
+        if step == "nip":
+            hold_nip(ctx)
         nxt = FIELDS.index(step) + 1
-        if nxt < len(FIELDS):
+        if nxt < len(FIELDS) and not asked_again(ctx):
             await ctx.set_state(FLOW, FIELDS[nxt])
             return [*replies, ask(ctx, FIELDS[nxt])]
+        # The NIP is the person's only now, if nobody completed with it meanwhile.
+        again = await claim_nip(ctx)
+        if again is not None:
+            return [*replies, *again]
         await ctx.clear_state()
         ctx.person.registered_at = ctx.now
         ctx.person.subscribed = True

@@ -7,8 +7,10 @@ import shutil
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
@@ -22,6 +24,26 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 OWNER_ID = "9001"
 # Monday 23 November 2026, 08:00 WIB.
 MONDAY_MORNING = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+_postgres_passed: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count the tests that ran on PostgreSQL (for the line at the end)."""
+    if report.when == "call" and report.passed and "postgres" in report.keywords:
+        _postgres_passed.append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say whether the PostgreSQL tests ran: CI's log shows it, even with -q."""
+    url = os.environ.get("DATABASE_URL_PG")
+    if url:
+        where = make_url(url).render_as_string(hide_password=True)
+        terminalreporter.write_line(
+            f"PostgreSQL: {len(_postgres_passed)} tests passed on {where}")
+    else:
+        terminalreporter.write_line("PostgreSQL: not tested (set DATABASE_URL_PG)")
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from bot.delivery import Sender
 from bot.pacing import ChannelLimits
 from bot.settings import Settings
 from bot.telegram.adapter import build_application, set_commands
+from bot.telegram.probe import check_telegram
 from bot.telegram.request import AiohttpRequest
 from bot.telegram.send import TelegramSender
 from bot.telegram.webhook import TELEGRAM_PATH, TelegramWebhook
@@ -65,7 +66,8 @@ class TelegramChannel:
 
     async def open(self, stack: contextlib.AsyncExitStack, *, receive: bool) -> None:
         """Start the Application: long polling, or (TELEGRAM_WEBHOOK_URL) updates fed by
-        our HTTP server."""
+        our HTTP server. Both first check the token (a rejected one stops with one line)."""
+        await check_telegram(self._settings)
         if not receive:
             return
         app = build_application(self._settings, self._rt.dispatcher, webhook=self.webhook_mode)

@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.whatsapp.client import WhatsAppClient, mask_number
 from bot.whatsapp.inbox import InboxProcessor, split_messages
 from bot.whatsapp.numbers import normalize_number
+from bot.whatsapp.probe import check_whatsapp
 from bot.whatsapp.routes import whatsapp_routes
 from bot.whatsapp.sender import WhatsAppSender
 from bot.whatsapp.statuses import StatusRecorder
@@ -159,9 +160,12 @@ class WhatsAppChannel:
     # --- the Channel port (bot.channel) ----------------------------------------------------
 
     async def open(self, stack: contextlib.AsyncExitStack, *, receive: bool) -> None:
-        """`start`, closed by `stack`: the client, and (with `receive`) the inbox."""
-        await self.start(process=receive)
+        """`start`, closed by `stack`: the client, and (with `receive`) the inbox; first
+        check that Meta accepts the token and the phone number ID (else one line, and stop)."""
+        await self.client.start()
         stack.push_async_callback(self.close)
+        await check_whatsapp(self.client)
+        await self.start(process=receive)
 
     def routes(self) -> Sequence[BaseRoute]:
         """The webhook (stored before 200, so always served while receiving)."""

@@ -230,6 +230,27 @@ class WhatsAppClient:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TransientFailure(f"WhatsApp media download failed: {exc!r}") from exc
 
+    # --- the account ---------------------------------------------------------------------
+
+    async def phone_number(self) -> Mapping[str, Any]:
+        """The business phone number's record (`GET /{phone-number-id}`): the check at start
+        that the token and the id are accepted.
+
+        Raises the `GraphError` itself when Meta refuses (nothing logged: the caller says it
+        in one line), `TransientFailure` when Meta cannot be reached."""
+        session = await self._open()
+        url = f"{self.api_url}/{self.phone_number_id}"
+        try:
+            async with session.get(url, headers=self._auth,
+                                   params={"fields": "display_phone_number,verified_name"}) as resp:
+                body = await _read_body(resp)
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TransientFailure(f"WhatsApp request failed: {exc!r}") from exc
+        if status >= 400:
+            raise GraphError.from_body(status, body)
+        return body if isinstance(body, Mapping) else {}
+
     # --- transport -----------------------------------------------------------------------
 
     async def _open(self) -> aiohttp.ClientSession:

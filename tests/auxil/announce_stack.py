@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from telegram import Bot
 from telegram.ext import Application
 
+from bot.heartbeat import Heartbeat
 from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
@@ -31,6 +32,7 @@ class Stack:
     bot: Bot
     outbox: OutboxWorker
     announcer: Announcer
+    heartbeat: Heartbeat
 
 
 def stack_settings(tg: FakeTelegram, db_url: str, extra: Mapping[str, str] | None = None
@@ -68,16 +70,19 @@ async def running_stack(
     announcer = Announcer(rt.sessions, clock, rt.deps.config, rt.deps.channels,
                           rt.deps.regions, rt.deps.signer, interval=interval, poll=poll)
     rt.deps.announcer = announcer
+    heartbeat = Heartbeat(rt.sessions, clock, "run")
     try:
         async with bot, app:
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0.0, timeout=1)
             await app.start()
+            await heartbeat.start()
             outbox.start()
             announcer.start()
             try:
-                yield Stack(tg, rt, app, bot, outbox, announcer)
+                yield Stack(tg, rt, app, bot, outbox, announcer, heartbeat)
             finally:
+                await heartbeat.stop()
                 await announcer.stop()
                 await outbox.stop()
                 await app.updater.stop()

@@ -118,13 +118,21 @@ async def test_a_non_admin_is_refused_at_every_step(stack: Stack) -> None:
         assert "hanya untuk admin" in (answer.text or ""), text
     tg.user_photo(stranger, PNG, caption="pengumuman palsu")
     assert "tidak dapat kami proses" in ((await tg.next_message(stranger)).text or "")
-    # The admin prepares one; the stranger presses the admin's buttons (forwarded to them).
+    # The admin prepares one; the stranger presses the admin's buttons (in the admin's chat,
+    # or forwarded to their own).
     await reply_to_admin(tg, "/umumkan Rapat koordinasi")
     await tg.next_message(ADMIN)
     confirm = await tg.next_message(ADMIN)
+    assert confirm.message is not None
+    forwarded = {**confirm.message, "chat": {"id": stranger, "type": "private",
+                                             "first_name": "Orang"}}
     for label in ("✅ Kirim sekarang", "🕒 Kirim nanti", "👥 Ubah penerima", "❌ Batal"):
         before = len(tg.callback_answers)
         tg.press(stranger, confirm, button=label)
+        await tg.wait_until(lambda b=before: len(tg.callback_answers) > b)  # type: ignore[misc]
+        assert "chat pribadi" in tg.callback_answers[-1].params.get("text", ""), label
+        before = len(tg.callback_answers)
+        tg.press(stranger, forwarded, confirm.button(label)["callback_data"], strict=False)
         await tg.wait_until(lambda b=before: len(tg.callback_answers) > b)  # type: ignore[misc]
         assert "tidak berlaku" in tg.callback_answers[-1].params.get("text", ""), label
     # A stranger's own text is not taken as the admin's date, nor as an announcement.

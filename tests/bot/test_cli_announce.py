@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from bot.cli import _parser
 from bot.cli_announce import announce_cmd, status_cmd
+from bot.heartbeat import Heartbeat
 from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
@@ -57,6 +59,8 @@ async def test_queue_to_a_segment_and_wait_until_delivered(rt: Runtime) -> None:
     outbox = OutboxWorker(rt.sessions, rt.clock, [sender],
                               limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
                               config=WorkerConfig(poll_interval=0.05))
+    worker = Heartbeat(rt.sessions, rt.clock, "worker")  # what `dahar-ngopi worker` writes
+    await worker.start()
     outbox.start()
     try:
         cmd, out = run(["--text", "<b>Rapat</b> guru", "--segment", "region=sidoarjo",
@@ -64,6 +68,7 @@ async def test_queue_to_a_segment_and_wait_until_delivered(rt: Runtime) -> None:
         assert await cmd(rt) == 0
     finally:
         await outbox.stop()
+        await worker.stop()
     text = out.getvalue()
     assert "4 penerima (Kab. Sidoarjo; instansi memuat “pendidikan”)" in text
     assert "selesai: terkirim 4, diblokir 0, gagal 0" in text
@@ -127,3 +132,49 @@ async def test_a_file_is_uploaded_once_then_reused(db_url: str, tmp_path: Path) 
         assert body is not None
         stored = Path(body["photo"]["filename"])
         assert stored.name == "poster.png" and stored.parent.parent == tmp_path / "media"
+
+
+async def test_wait_says_at_once_when_no_process_delivers(rt: Runtime) -> None:
+    await add_people(rt.sessions, 1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    cmd, out = run(["--text", "Apel pagi", "--wait"])
+    assert await asyncio.wait_for(cmd(rt), 10) == 1  # once it waited for ever on 0/1
+    assert loop.time() - started < 5
+    said = " ".join(out.getvalue().split())
+    assert "Tidak ada proses yang mengirim" in said and "`dahar-ngopi worker`" in said
+    async with rt.sessions() as s:  # still queued: a worker started later sends it
+        assert [m.status for m in await s.scalars(select(OutboxMessage))] == ["pending"]
+
+
+async def test_wait_stops_when_the_delivering_process_goes_away(
+    rt: Runtime, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await add_people(rt.sessions, 1)
+    monkeypatch.setattr("bot.cli_announce.CHECK_EVERY", 0.2)
+    worker = Heartbeat(rt.sessions, clock, "worker")
+    await worker.start()  # alive, but it never sends: then it dies without a clean stop
+    cmd, out = run(["--text", "Apel pagi", "--wait"])
+    task = asyncio.create_task(cmd(rt))
+    await asyncio.sleep(0.5)
+    assert not task.done()
+    await worker.stop()  # its row is gone, as 15 s after a crash
+    assert await asyncio.wait_for(task, 10) == 1
+    assert "Berhenti menunggu" in out.getvalue()
+
+
+async def test_status_names_the_delivering_processes_or_says_there_is_none(
+    rt: Runtime,
+) -> None:
+    cmd, out = run(["status"])
+    assert await cmd(rt) == 0
+    assert "Belum ada pengumuman" in out.getvalue()
+    assert "Tidak ada proses yang mengirim" in " ".join(out.getvalue().split())
+    worker = Heartbeat(rt.sessions, rt.clock, "worker")
+    await worker.start()
+    try:
+        cmd, out = run(["status"])
+        assert await cmd(rt) == 0
+    finally:
+        await worker.stop()
+    assert f"Proses yang mengirim: worker di {worker.host} (pid {worker.pid})" in out.getvalue()

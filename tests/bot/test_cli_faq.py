@@ -8,14 +8,24 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.runtime import build_runtime
+from bot.settings import load_settings
 from db.engine import create_engine, create_sessions
 from handlers.faq_entries import FaqEntry, default_entries, dump_entries, load_entries
 from handlers.faq_store import stored_entries
 
 
+async def _first_start(db_url: str) -> None:
+    """What the bot's first start does: the starting FAQ (and sample calendar) loaded."""
+    rt = await build_runtime(load_settings({"DATABASE_URL": db_url}), migrate=False)
+    await rt.close()
+
+
 @pytest.fixture
 def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The command line on the test database, run from an empty folder (no .env)."""
+    """The command line on the test database of a bot started once, run from an empty
+    folder (no .env)."""
+    asyncio.run(_first_start(db_url))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
@@ -44,8 +54,9 @@ def test_export_writes_the_stored_faq(cli_env: Path, db_url: str,
     assert capsys.readouterr().out == dump_entries(default_entries())
 
 
-def test_import_replaces_the_faq_and_reports(cli_env: Path, db_url: str,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_adds_and_updates_and_lists_what_it_keeps(
+    cli_env: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     entries = default_entries()
     changed = [*entries[1:10], FaqEntry("parkir", "Di mana parkir?", "Di halaman depan.")]
     changed[0] = FaqEntry(changed[0].id, changed[0].question, "Jawaban baru.",
@@ -57,8 +68,38 @@ def test_import_replaces_the_faq_and_reports(cli_env: Path, db_url: str,
     assert _stored(db_url) == entries
     assert main(["faq", "import", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "10 entries (1 added, 1 changed, 40 removed, 8 unchanged)" in out
-    assert _stored(db_url) == changed
+    assert "50 entries (1 added, 1 changed, 0 removed, 8 unchanged, 40 not in the file kept)" \
+        in out
+    assert f"--replace would remove them): {entries[0].id}, " in out
+    after = _stored(db_url)
+    assert [e.id for e in after] == [e.id for e in entries] + ["parkir"]
+    assert after[1].answer == "Jawaban baru." and after[0] == entries[0]
+
+
+def test_import_with_replace_makes_the_faq_the_file(
+    cli_env: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entries = default_entries()
+    path = cli_env / "faq.yaml"
+    path.write_text(dump_entries(entries[1:10]), encoding="utf-8")
+    assert main(["faq", "import", str(path), "--replace"]) == 0
+    out = capsys.readouterr().out
+    assert "9 entries (0 added, 0 changed, 40 removed, 9 unchanged)" in out
+    assert f"removed: {sorted(e.id for e in [entries[0], *entries[10:]])[0]}, " in out
+    assert _stored(db_url) == entries[1:10]
+
+
+def test_a_file_clashing_with_a_kept_entry_changes_nothing(
+    cli_env: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entries = default_entries()
+    clash = FaqEntry("baru", entries[5].question, "Jawaban lain.")  # another entry's question
+    path = cli_env / "faq.yaml"
+    path.write_text(dump_entries([clash]), encoding="utf-8")
+    assert main(["faq", "import", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "keeps the entries not in the file" in err and "nothing was imported" in err
+    assert _stored(db_url) == entries
 
 
 def test_an_invalid_file_changes_nothing(cli_env: Path, db_url: str,

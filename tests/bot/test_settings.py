@@ -44,3 +44,19 @@ def test_token_is_secret() -> None:
     s = load_settings({"TELEGRAM_BOT_TOKEN": "123:SECRET"})
     assert "SECRET" not in repr(s)
     assert s.telegram_enabled
+
+
+def test_database_urls_of_sqlite_and_postgresql_only() -> None:
+    assert load_settings({"DATABASE_URL": "sqlite:///x.db"}).database_url == \
+        "sqlite+aiosqlite:///x.db"
+    assert load_settings({"DATABASE_URL": "postgresql://u:p@h/db"}).database_url == \
+        "postgresql+asyncpg://u:p@h/db"
+    for url in ("mysql://root:hunter2secret@db/bot", "root:hunter2secret@db/bot",
+                "postgresql://root:hunter2secret@db:port/bot"):
+        with pytest.raises(SettingsError) as err:
+            load_settings({"DATABASE_URL": url})
+        message = str(err.value)
+        assert message.startswith("setting DATABASE_URL is invalid: ")
+        assert "hunter2secret" not in message and "sqlite+aiosqlite:///PATH" in message
+    with pytest.raises(SettingsError, match="unsupported database 'mysql'"):
+        load_settings({"DATABASE_URL": "mysql://x@y/z"})

@@ -95,8 +95,12 @@ async def test_forged_and_foreign_callbacks_record_nothing(telegram_bot: Telegra
     bot.rt.clock.set(wib(MONDAY, 10, 0))  # type: ignore[attr-defined]
     prompt = await _prompt(bot, SITI, sid)
     signed_for_siti = prompt.inline_keyboard[0][0]["callback_data"]
-    # Budi presses Siti's button (a forwarded message, or a modified client).
+    # Budi presses Siti's button: in her chat (a modified client), or forwarded to his own.
     foreign = await _press(bot, BUDI, prompt, signed_for_siti)
+    assert "chat pribadi" in foreign.params["text"]
+    assert prompt.message is not None
+    forwarded = {**prompt.message, "chat": {"id": BUDI, "type": "private", "first_name": "B"}}
+    foreign = await _press(bot, BUDI, forwarded, signed_for_siti)  # type: ignore[arg-type]
     assert "tidak berlaku" in foreign.params["text"]
     for data in (f"att:{sid}", f"xxxxxxxx.att:{sid}", signed_for_siti[:-1] + "9"):
         forged = await _press(bot, SITI, prompt, data)

@@ -76,14 +76,15 @@ async def test_forged_and_stale_buttons_do_nothing(telegram_bot: TelegramBot) ->
     tg.press(USER, intro, "AAAAAAAA.rgc:1", strict=False)  # forged signature
     await tg.wait_until(lambda: len(tg.callback_answers) > before)
     assert "tidak berlaku" in str(tg.callback_answers[-1].params.get("text"))
-    # A real button pressed by another person is not theirs either.
+    # A real button pressed by another person is not theirs either (it arrives with a chat
+    # that is not the presser's own).
     other = 5002
     await bot.say(other, "/mulai")
     data = intro.button("✅ Saya setuju")["callback_data"]
     before = len(tg.callback_answers)
     tg.press(other, intro, data, strict=False, chat_id=USER)
     await tg.wait_until(lambda: len(tg.callback_answers) > before)
-    assert "tidak berlaku" in str(tg.callback_answers[-1].params.get("text"))
+    assert "chat pribadi" in str(tg.callback_answers[-1].params.get("text"))
     async with bot.rt.sessions() as s:
         consented = (await s.execute(select(Person).where(Person.consent_at.is_not(None)))).all()
     assert consented == []

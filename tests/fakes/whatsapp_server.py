@@ -168,6 +168,7 @@ class FakeWhatsApp:
     ) -> None:
         self.token = token
         self.phone_number_id = phone_number_id
+        self.display_number = "+62 31 555 0100"
         self.app_secret = app_secret
         self.version = version
         self.state = _State()
@@ -369,6 +370,8 @@ class FakeWhatsApp:
                 return web.Response(status=404)
             return web.Response(body=upload.data, content_type=upload.mime_type)
         if len(parts) == 1 and request.method == "GET":
+            if parts[0] == self.phone_number_id:
+                return self._phone_number()
             return self._media_info(parts[0])
         if len(parts) == 2 and request.method == "POST" and parts[1] in ("messages", "media"):
             if parts[0] != self.phone_number_id:
@@ -386,6 +389,15 @@ class FakeWhatsApp:
             except _Invalid as exc:
                 return self._error(exc.code, exc.details)
         return self._error(100, f"Unknown path components: /{'/'.join(parts)}")
+
+    def _phone_number(self) -> web.Response:
+        # GET /{phone-number-id}: what the bot asks at start to check its credentials.
+        return web.json_response({
+            "verified_name": "BPSDM Jatim (fake)",
+            "display_phone_number": self.display_number,
+            "quality_rating": "GREEN",
+            "id": self.phone_number_id,
+        })
 
     def _media_info(self, media_id: str) -> web.Response:
         upload = self.state.uploads.get(media_id)

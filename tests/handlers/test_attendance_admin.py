@@ -17,8 +17,10 @@ from bot.settings import Settings
 from core.channels import Channels
 from core.clock import FixedClock
 from core.types import Reply
+from db.attendance import recent_audit
+from db.erasure import erase_person
 from db.models import Person
-from db.people import add_admin, erase_person
+from db.people import add_admin
 from handlers import attendance_admin
 from handlers.attendance_admin import ExportPick, parse_period
 from tests.handlers.attendance_helpers import (
@@ -273,10 +275,13 @@ async def test_koreksi_adds_and_removes_with_an_audit_trail(
     lines = [line for line in log.splitlines() if line.startswith("• ")]
     assert len(lines) == 3  # newest first: the export, the removal, the addition
     assert "ekspor presensi" in lines[0] and "(7 baris)" in lines[0]
-    # People are named person:<id> in the audit log, never by NIP (the konsol shares this).
-    assert (f"koreksi: hapus: person:{ids['p0']}, sesi {ids['mon']} FBI-NOW: bukan peserta"
-            in lines[1]) and NIPS[0] not in log
+    # The log names people by id; who that is, is looked up as it is shown.
+    assert (f"koreksi: hapus: person:{ids['p0']} (Siti Aminah), sesi {ids['mon']} FBI-NOW: "
+            "bukan peserta") in lines[1]
     assert "koreksi: tambah" in lines[2] and "telegram:9001" in lines[2]
+    async with rt.sessions() as s:
+        details = [e.detail for e in await recent_audit(s, 10)]
+    assert not [d for d in details if any(nip in d for nip in NIPS) or "Siti" in d]
 
 
 async def test_erasure_keeps_the_counts_but_not_the_person(

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from bot.runtime import Runtime
 from db.models import AppMeta, FaqEntryRow, FaqLookup
-from handlers.faq_entries import default_entries, dump_entries
+from handlers.faq_entries import FaqEntry, default_entries, dump_entries
 from handlers.faq_store import stored_entries
 from tests.auxil.chat import Chat, buttons, text
 from tests.conftest import OWNER_ID
@@ -165,18 +165,47 @@ async def test_people_cannot_use_the_admin_faq_commands(runtime: Runtime) -> Non
         assert "hanya untuk admin" in text(await person.say(command))
 
 
-async def test_admin_sends_a_faq_file_which_replaces_the_faq(runtime: Runtime) -> None:
+async def test_a_faq_file_adds_and_updates_and_removes_only_when_confirmed(
+    runtime: Runtime,
+) -> None:
     admin = Chat(runtime, OWNER_ID)
-    entries = default_entries()[:3]
+    everything = default_entries()
+    entries = everything[:3]
     bad = dump_entries(entries).replace("answer:", "jawaban:", 1).encode()
     refused = await admin.send_file("faq.yaml", bad)
     assert "FAQ tidak diimpor" in text(refused) and "unknown field 'jawaban'" in text(refused)
     async with runtime.sessions() as s:
-        assert len(await stored_entries(s)) == len(default_entries())  # untouched
-    done = await admin.send_file("pertanyaan-baru.yml", dump_entries(entries).encode())
-    assert "FAQ diimpor" in text(done) and "3 entri" in text(done)
+        assert len(await stored_entries(s)) == len(everything)  # untouched
+    changed = [FaqEntry(entries[0].id, entries[0].question, "Jawaban baru.",
+                        entries[0].phrasings, entries[0].keywords),
+               FaqEntry("parkir", "Di mana parkir peserta?", "Di halaman depan.")]
+    done = await admin.send_file("pertanyaan-baru.yml", dump_entries(changed).encode())
+    reply = text(done)
+    assert "FAQ diimpor" in reply and "1 baru, 1 diubah" in reply
+    assert f"{len(everything) - 1} entri yang tidak ada di berkas <b>tetap disimpan</b>" in reply
+    assert f"<code>{everything[1].id}</code>" in reply
     async with runtime.sessions() as s:
-        assert [e.id for e in await stored_entries(s)] == [e.id for e in entries]
+        stored = await stored_entries(s)
+    # Nothing was removed: a one-entry file no longer empties the FAQ.
+    assert [e.id for e in stored] == [e.id for e in everything] + ["parkir"]
+    assert stored[0].answer == "Jawaban baru."
+    assert buttons(done) == [f"🗑 Hapus {len(everything) - 1} entri itu", "Biarkan"]
+    pruned = await admin.press(f"🗑 Hapus {len(everything) - 1} entri itu", done)
+    assert f"{len(everything) - 1} entri dihapus" in text(pruned)
+    async with runtime.sessions() as s:
+        assert [e.id for e in await stored_entries(s)] == [entries[0].id, "parkir"]
+    again = await admin.press(f"🗑 Hapus {len(everything) - 1} entri itu", done)
+    assert "sudah tidak berlaku" in text(again)
+
+
+async def test_the_removal_button_expires_once_the_faq_changed(runtime: Runtime) -> None:
+    admin = Chat(runtime, OWNER_ID)
+    done = await admin.send_file("faq.yaml", dump_entries(default_entries()[:2]).encode())
+    await admin.send_file("faq.yaml", dump_entries(default_entries()[2:3]).encode())
+    late = await admin.press(f"🗑 Hapus {len(default_entries()) - 2} entri itu", done)
+    assert "tidak ada yang dihapus" in text(late) or "tidak berlaku" in text(late)
+    async with runtime.sessions() as s:
+        assert len(await stored_entries(s)) == len(default_entries())
 
 
 async def test_a_calendar_yaml_is_left_to_the_calendar_import(runtime: Runtime) -> None:
