@@ -92,15 +92,6 @@ def _konsol_banner(rt: Runtime, url: str) -> str:
     return "\n".join(lines)
 
 
-async def _listen(server: HttpServer, what: str, setting: str) -> None:
-    try:
-        await server.start()
-    except OSError as exc:
-        print(f"dahar-ngopi: the {what} cannot listen on {server.host}:{server.port} "
-              f"({exc.strerror or exc}); set {setting} to a free port.", file=sys.stderr)
-        raise SystemExit(1) from None
-
-
 async def start_listeners(
     rt: Runtime, stack: contextlib.AsyncExitStack, *, public: Sequence[BaseRoute] = (),
     webhooks: Sequence[str] = (), konsol: bool = True,
@@ -113,7 +104,7 @@ async def start_listeners(
         server = HttpServer(build_app(rt.sessions, public, webhooks=webhooks),
                             settings.http_host, settings.http_port,
                             forwarded_allow_ips=settings.forwarded_allow_ips)
-        await _listen(server, "public listener", "HTTP_PORT")
+        await server.start()
         rt.extras["http_server"] = server
         stack.push_async_callback(server.stop)
     app = None
@@ -124,8 +115,9 @@ async def start_listeners(
         app = build_konsol(rt.deps, secure_cookie=secure)
     internal = HttpServer(build_internal_app(rt.sessions, app), settings.admin_http_host,
                           settings.admin_http_port,
-                          forwarded_allow_ips=settings.forwarded_allow_ips)
-    await _listen(internal, "internal listener (konsol)", "ADMIN_HTTP_PORT")
+                          forwarded_allow_ips=settings.forwarded_allow_ips,
+                          settings=("ADMIN_HTTP_HOST", "ADMIN_HTTP_PORT"))
+    await internal.start()
     rt.extras["admin_server"] = internal
     stack.push_async_callback(internal.stop)
     if konsol:

@@ -90,9 +90,11 @@ class HttpServer:
     """uvicorn serving `app` on host:port (port 0: a free port, see `.port`)."""
 
     def __init__(
-        self, app: Starlette, host: str, port: int, *, forwarded_allow_ips: str = "127.0.0.1"
+        self, app: Starlette, host: str, port: int, *, forwarded_allow_ips: str = "127.0.0.1",
+        settings: tuple[str, str] = ("HTTP_HOST", "HTTP_PORT"),
     ) -> None:
         self.app = app
+        self._settings = settings  # what the operator changes when the address is taken
         self.host = host
         # X-Forwarded-For/-Proto are believed only from these (the agency's proxy).
         self.forwarded_allow_ips = forwarded_allow_ips
@@ -115,9 +117,11 @@ class HttpServer:
         except OSError as exc:
             busy = exc.errno == errno.EADDRINUSE
             why = "the port is in use by another program" if busy else (exc.strerror or str(exc))
+            host_name, port_name = self._settings
             raise StartupError(
-                f"cannot listen on {self.host}:{self._wanted_port} (HTTP_HOST, HTTP_PORT): {why}"
-                + ("; stop the other program or choose another HTTP_PORT" if busy else "")
+                f"cannot listen on {self.host}:{self._wanted_port} ({host_name}, {port_name}): "
+                f"{why}" + (f"; stop the other program or set {port_name} to a free port"
+                            if busy else "")
             ) from None
         self.port = int(sock.getsockname()[1])
         config = uvicorn.Config(

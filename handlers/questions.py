@@ -205,9 +205,9 @@ def _received(filed: Filed) -> str:
     )
 
 
-def notice_reply(ctx: Context, q: Question, who: str) -> Reply:
+def notice_reply(signer: Signer, q: Question, who: str) -> Reply:
     """What tells the admins about a question: who asked (name and office, escaped), the
-    question, and a button to answer it."""
+    question, and a button to answer it (any admin may press it)."""
     if q.status == ERASED_QUESTION:
         return Reply(f"📨 <b>Pertanyaan #{q.id}</b>\nPenanya telah menghapus datanya; "
                      "pertanyaan ini tidak perlu dijawab.")
@@ -218,7 +218,7 @@ def notice_reply(ctx: Context, q: Question, who: str) -> Reply:
         f"Balas (reply) pesan ini dengan jawabannya, tekan tombol di bawah, "
         f"atau ketik /jawab {q.id} JAWABAN."
     )
-    button = ctx.button(f"✍️ Jawab #{q.id}", AnswerStart(q.id), anyone=True)
+    button = Button(f"✍️ Jawab #{q.id}", signer.sign("", AnswerStart(q.id).pack()))
     return Reply(text, buttons=[[button]])
 
 
@@ -227,7 +227,7 @@ async def _tell_admins(ctx: Context, filed: Filed) -> None:
     # Name and office only: the NIP is personal data the admins do not need to answer.
     office = person.instansi or "instansi tidak diisi"
     who = esc(person.full_name or "Peserta") + " — " + esc(office)
-    reply = notice_reply(ctx, q, who)
+    reply = notice_reply(ctx.deps.signer, q, who)
     recipients = await admin_recipients(ctx.db, ctx.deps.channels)
     for r in recipients:
         outbox_id = await send_on_own(

@@ -17,7 +17,7 @@ from db.directory import (
 )
 from db.models import Person
 from db.paging import page_of
-from db.people import erase_person
+from handlers.erasure import erase_everywhere
 
 __all__ = ["routes"]
 
@@ -63,7 +63,7 @@ async def erase(k: Konsol, request: Request, who: Who) -> Response:
         if person is None:
             return k.problem(request, who, 404, "Peserta tidak ditemukan", "Tidak ada peserta ini.")
         if person.erased_at is None:
-            await erase_person(db, person, k.now())
+            await erase_everywhere(db, k.deps.signer, person, k.now())
             await k.audit(who, "person_erase", f"konsol: data person:{pid} dihapus atas "
                                                "permintaan", 1, db=db)
     return k.back(f"/konsol/peserta/{pid}?dihapus=1")
