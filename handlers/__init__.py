@@ -23,6 +23,7 @@ def default_routers() -> list[Router]:
         faq,
         faq_admin,
         help,
+        intents,
         linking,
         menu,
         privacy,
@@ -30,6 +31,7 @@ def default_routers() -> list[Router]:
         questions,
         registration,
         reminders,
+        small_talk,
     )
 
     return [
@@ -52,7 +54,11 @@ def default_routers() -> list[Router]:
         # Before the calendar: a YAML file may be an FAQ; the FAQ handler leaves others alone.
         faq_admin.router,
         calendar_admin.router,
-        faq.router,  # free text: the FAQ answers before help's "not understood"
+        # Free text: small talk is answered in kind; questions about sessions and the
+        # person are answered from data, then the FAQ, before help's "not understood".
+        small_talk.router,
+        intents.router,
+        faq.router,
         attendance_admin.router,
         help.router,
     ]

@@ -245,7 +245,7 @@ def _today_text(ctx: Context, today: list[LearningSession]) -> str:
 
 
 @router.command("hadir", description="Catat kehadiran sesi hari ini (/hadir KODE)",
-                label="✅ Hadir", registered=True, max_len=60)
+                label="✅ Hadir", registered=True, max_len=60, args=r"\S{1,60}")
 async def hadir(ctx: Context) -> Replies:
     """List today's open sessions (buttons), record the only one, or check a typed code."""
     settings = ctx.deps.config

@@ -198,7 +198,7 @@ async def _find_session(ctx: Context, ref: str) -> LearningSession | None:
 
 
 @router.command("statistik", description="Statistik kehadiran (grafik); /statistik ID_SESI",
-                max_len=60)
+                max_len=60, args=r"\S*\d\S*")
 async def statistik(ctx: Context) -> Replies:
     """The last weeks as a chart with a summary, or one session by region and instansi."""
     ref = ctx.args.strip()
@@ -263,6 +263,13 @@ def parse_period(text: str, today: date) -> tuple[date, date] | None:
             return None
         return (first, last) if first <= last else None
     return None
+
+
+# What may follow the bare word "ekspor": a format, a period, or both.
+_EKSPOR_ARGS = (
+    r"((csv|xlsx)\s*)?(bulan ini|bulan lalu|tahun ini|tahun lalu|\d{4}(-\d{2})?"
+    r"|\d{4}-\d{2}-\d{2}\s+\d{4}-\d{2}-\d{2})?"
+)
 
 
 def _period_label(first: date, last: date) -> str:
@@ -348,7 +355,7 @@ async def _export(ctx: Context, first: date, last: date, fmt: Format) -> Replies
 
 
 @router.command("ekspor", description="Ekspor presensi (XLSX/CSV); /ekspor [csv] [2026-11]",
-                max_len=60)
+                max_len=60, args=_EKSPOR_ARGS)
 async def ekspor(ctx: Context) -> Replies:
     """Buttons for a period, or the export of a typed period (this month by default)."""
     words = ctx.args.lower().split()
@@ -377,7 +384,7 @@ async def export_picked(ctx: Context, data: ExportPick) -> Replies:
 
 
 @router.command("jp", description="Rekap JP per ASN setahun (berkas); /jp [TAHUN] [csv]",
-                max_len=30)
+                max_len=30, args=r"(\d{4}(\s+(csv|xlsx))?|csv|xlsx)")
 async def jp(ctx: Context) -> Replies:
     """The yearly JP summary per person with a NIP, as a file."""
     words = ctx.args.lower().split()
@@ -418,7 +425,7 @@ KOREKSI_USAGE = (
 
 
 @router.command("koreksi", description="Tambah/hapus presensi seseorang (dengan alasan)",
-                max_len=400)
+                max_len=400, args=r"(tambah|hapus)\s+\S+\s+\S+\s+\S.*")
 async def koreksi(ctx: Context) -> Replies:
     """Add or remove a person's attendance of a session, with a reason, audited."""
     parts = ctx.args.split(maxsplit=3)
@@ -473,7 +480,8 @@ _ACTIONS = {
 }
 
 
-@router.command("audit", description="Log audit ekspor dan koreksi (pemilik)", max_len=10)
+@router.command("audit", description="Log audit ekspor dan koreksi (pemilik)", max_len=10,
+                args=r"\d{1,3}")
 async def audit(ctx: Context) -> Replies:
     """The latest audit entries; only owners may read them (they name people by NIP)."""
     if not ctx.is_owner:

@@ -85,7 +85,8 @@ def _brief(person: Person) -> str:
     return f"{esc(person.full_name or '—')} (NIP {nip})"
 
 
-@router.command("hubungkan", description="Hubungkan akun Telegram dan WhatsApp", max_len=40)
+@router.command("hubungkan", description="Hubungkan akun Telegram dan WhatsApp", max_len=40,
+                args=r"\d{3}[\s-]?\d{3}")
 async def link(ctx: Context) -> Replies:
     """Without a code: show a one-time code. With one: link this account to its owner."""
     if not ctx.args:

@@ -132,7 +132,7 @@ async def advance(ctx: Context, step: str, note: Reply | None = None) -> Replies
     return [*replies, Reply("✅ Data diperbarui.\n\n" + summary(ctx), keyboard=_keyboard(ctx))]
 
 
-@router.flow(FLOW)
+@router.flow(FLOW, sticky=True)
 async def registration_step(ctx: Context) -> Replies:
     """A typed answer during registration."""
     assert ctx.state is not None

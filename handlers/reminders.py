@@ -7,6 +7,7 @@ from collections.abc import Callable
 from core.types import Reply
 from handlers.router import Context, Replies, Router
 from schedules.preferences import (
+    PENGINGAT_ARGS,
     PrefAction,
     apply_action,
     pengingat,
@@ -27,7 +28,7 @@ def _signer(ctx: Context) -> Callable[[PrefAction], str]:
 
 
 @router.command("pengingat", description="Atur menu pagi, pengingat, dan hari yang dibisukan",
-                label="🔔 Pengingat", registered=True)
+                label="🔔 Pengingat", registered=True, args=PENGINGAT_ARGS)
 async def settings_screen(ctx: Context) -> Replies:
     """Show (and, with words after the command, change) what the person receives."""
     return await pengingat(ctx.db, ctx.person.id, ctx.args, sign=_signer(ctx))

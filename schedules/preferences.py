@@ -14,6 +14,7 @@ from core.types import Button, Reply
 from db.models.people import Person
 
 __all__ = [
+    "PENGINGAT_ARGS",
     "PrefAction",
     "Preferences",
     "apply_action",
@@ -129,6 +130,13 @@ def parse_command(prefs: Preferences, args: str) -> tuple[Preferences, str | Non
         return replace(prefs, muted=frozenset(muted)), None
     return prefs, "Perintah tidak dikenali."
 
+
+# The shape of the words parse_command understands, for the bare word "pengingat" on channels
+# without slashes: "pengingat menu off" is the command, "pengingat saya kok mati" a sentence.
+PENGINGAT_ARGS = (
+    rf"(menu|pengingat|semua)\s+({'|'.join(sorted(_ON | _OFF))})"
+    r"|(bisukan|mute|aktifkan|unmute)\s+\S+(\s+\S+){0,4}"
+)
 
 _DAYS = {"senin": 0, "selasa": 1, "rabu": 2, "kamis": 3, "jumat": 4, "jum'at": 4}
 
