@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date, datetime, time
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
@@ -14,11 +15,23 @@ from bot.settings import Settings, SettingsError, load_settings
 __all__ = ["main"]
 
 
+def _moment(text: str) -> tuple[date, time]:
+    """A 'YYYY-MM-DD HH:MM' for `chat --at` (read in TIMEZONE once the settings are loaded)."""
+    day, _, hhmm = text.strip().partition(" ")
+    try:
+        return date.fromisoformat(day), time.fromisoformat(hhmm.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a moment like '2026-11-26 06:25': {text!r}")\
+            from None
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dahar-ngopi", description="Dahar Ngopi bot")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start every configured channel (terminal chat if none)")
-    sub.add_parser("chat", help="chat with the bot in the terminal")
+    chat = sub.add_parser("chat", help="chat with the bot in the terminal")
+    chat.add_argument("--at", metavar="'YYYY-MM-DD HH:MM'", type=_moment,
+                      help="start the clock at this moment (in TIMEZONE) and let it run on")
     sub.add_parser("worker", help="run the scheduler and the outbox dispatcher only")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
@@ -56,7 +69,13 @@ async def _with_runtime(settings: Settings, command: str, args: argparse.Namespa
     from bot.app import run_channels, run_console, run_worker
     from bot.runtime import build_runtime
 
-    rt = await build_runtime(settings)
+    clock = None
+    if getattr(args, "at", None) is not None:
+        from core.clock import ShiftedClock
+
+        day, at = args.at
+        clock = ShiftedClock(datetime.combine(day, at, tzinfo=settings.tz))
+    rt = await build_runtime(settings, clock)
     try:
         if command == "run":
             await run_channels(rt)

@@ -41,6 +41,11 @@ GROUP_ONLY_PRIVATE = (
     "Mohon maaf, Dahar Ngopi bot hanya melayani chat pribadi. "
     "Silakan buka chat langsung dengan bot ini."
 )
+# A voice note, a sticker, a location…: the bot reads text.
+TEXT_ONLY = (
+    "Maaf, bot ini hanya dapat membaca pesan teks; pesan suara, stiker, dan sejenisnya belum "
+    "dapat kami proses. 🙏 Silakan ketik pesan Bapak/Ibu, atau /bantuan."
+)
 UNKNOWN_COMMAND = "Perintah /{name} tidak dikenal. Ketik /bantuan untuk daftar perintah."
 NEED_REGISTRATION = "Bapak/Ibu belum terdaftar. Ketik /mulai untuk mendaftar terlebih dahulu."
 
@@ -235,7 +240,7 @@ class Dispatcher:
                 return replies
             # The flow left the message to the free-text path (it had expired, say).
         if not text:
-            return Reply("Maaf, jenis pesan ini belum dapat kami proses. Ketik /bantuan.")
+            return Reply(TEXT_ONLY)
         for fallback, admin in self._fallbacks:
             if admin and not ctx.is_admin:
                 continue

@@ -19,6 +19,11 @@ __all__ = ["router"]
 
 router = Router("reminders")
 
+UNSUBSCRIBED = (
+    "⚠️ Bapak/Ibu sedang <b>tidak berlangganan</b> (berhenti): menu pagi dan pengingat tidak "
+    "dikirim, apa pun pengaturan di bawah. Ketik /mulai untuk berlangganan lagi.\n\n"
+)
+
 
 def _signer(ctx: Context) -> Callable[[PrefAction], str]:
     def sign(action: PrefAction) -> str:
@@ -31,7 +36,11 @@ def _signer(ctx: Context) -> Callable[[PrefAction], str]:
                 label="🔔 Pengingat", registered=True, args=PENGINGAT_ARGS)
 async def settings_screen(ctx: Context) -> Replies:
     """Show (and, with words after the command, change) what the person receives."""
-    return await pengingat(ctx.db, ctx.person.id, ctx.args, sign=_signer(ctx))
+    reply = await pengingat(ctx.db, ctx.person.id, ctx.args, sign=_signer(ctx))
+    if ctx.person.subscribed:
+        return reply
+    # After /berhenti nothing is sent whatever is set here: say so first.
+    return Reply(UNSUBSCRIBED + reply.text, buttons=reply.buttons)
 
 
 @router.callback(PrefAction)
@@ -41,4 +50,5 @@ async def toggle(ctx: Context, data: PrefAction) -> Replies:
         return Reply(text="", notice="Tombol ini sudah tidak berlaku.")
     prefs = await update_preferences(ctx.db, ctx.person.id, lambda p: apply_action(p, data))
     reply = preferences_reply(prefs, _signer(ctx), note="✅ Tersimpan.")
-    return Reply(reply.text, buttons=reply.buttons, edit=True, notice="Tersimpan.")
+    head = "" if ctx.person.subscribed else UNSUBSCRIBED
+    return Reply(head + reply.text, buttons=reply.buttons, edit=True, notice="Tersimpan.")

@@ -49,7 +49,7 @@ def _name(ctx: Context) -> str:
 
 def _offer(ctx: Context) -> str:
     if not ctx.person.registered:
-        return "Untuk mendaftar, ketik /mulai; daftar perintah ada di /bantuan."
+        return "Ada yang bisa kami bantu? Untuk mendaftar, ketik /mulai; perintah lain: /bantuan."
     return "Ada yang bisa kami bantu? Ketik pertanyaan Bapak/Ibu, atau /bantuan."
 
 

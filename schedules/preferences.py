@@ -191,7 +191,9 @@ def preferences_reply(
         ))
         row: list[Button] = []
         for p in PROGRAMMES:
-            label = ("🔔 " if p.key in prefs.muted else "🔕 ") + _DAY_NAMES[p.weekday]
+            # The label says what pressing does: mute a day that sends, unmute a muted one.
+            label = (("🔔 Aktifkan " if p.key in prefs.muted else "🔕 Bisukan ")
+                     + _DAY_NAMES[p.weekday])
             row.append(Button(label, sign(PrefAction("p", p.key))))
         buttons += [tuple(row[:3]), tuple(row[3:])]
     return Reply("\n".join(lines), buttons=tuple(buttons))
