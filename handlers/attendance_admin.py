@@ -107,7 +107,7 @@ def _safely(build: Callable[[], Awaitable[Replies]]) -> Callable[[], Awaitable[R
 # --- /statistik -----------------------------------------------------------------------
 
 
-def _summary(counts: list[SessionCount], first: date, last: date) -> str:
+def _summary(counts: list[SessionCount], first: date, last: date, *, buttons: bool) -> str:
     total = sum(c.count for c in counts)
     held = [c for c in counts if c.day <= last]
     lines = [
@@ -129,7 +129,8 @@ def _summary(counts: list[SessionCount], first: date, last: date) -> str:
     if total:
         top = max(counts, key=lambda c: c.count)
         lines.append(f"Terbanyak: {esc(top.title)} ({top.day:%d/%m}) — {top.count}")
-    lines.append("\nRincian satu sesi: /statistik ID_SESI atau pilih tombol.")
+    lines.append("\nRincian satu sesi: pilih tombol di bawah, atau /statistik ID_SESI."
+                 if buttons else "\nRincian satu sesi: /statistik ID_SESI.")
     return "\n".join(lines)
 
 
@@ -146,10 +147,11 @@ async def _overview(ctx: Context) -> Replies:
         async with deps.sessions() as db:
             counts = await counts_between(db, first, last)
         png = await asyncio.to_thread(overview_chart, counts, first, last)
-        recent = [c for c in counts if c.count][-8:][::-1]
+        # The sessions held lately, attended or not: the text points at these buttons.
+        recent = [c for c in counts if c.day <= last][-8:][::-1]
         buttons = [[buttons_for(_session_line(c), StatsPick(c.session_id))] for c in recent]
         return Reply(
-            _summary(counts, first, last), buttons=buttons,
+            _summary(counts, first, last, buttons=bool(buttons)), buttons=buttons,
             photo=Attachment(f"statistik-{last:%Y%m%d}.png", "image/png", len(png),
                              content=png),
         )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AppMeta, FaqEntryRow
 from handlers.faq_entries import (
+    EMPTY,
     FaqEntry,
     FaqFormatError,
     default_entries,
@@ -53,7 +54,7 @@ def validate(entries: Sequence[FaqEntry]) -> list[FaqEntry]:
     chat edits and imports.
     """
     if not entries:
-        raise FaqFormatError("the FAQ must be a non-empty list of entries")
+        raise FaqFormatError(EMPTY)
     return load_entries(dump_entries(entries))
 
 
@@ -92,13 +93,13 @@ class ImportReport:
         return len(self.added) + len(self.changed) + self.unchanged
 
     def summary(self) -> str:
-        """One line for the command line."""
+        """One line for the command line (Indonesian, as the calendar's report)."""
         text = (
-            f"FAQ imported: {self.total} entries ({len(self.added)} added, "
-            f"{len(self.changed)} changed, {len(self.removed)} removed, {self.unchanged} unchanged)"
+            f"FAQ diimpor: {self.total} entri ({len(self.added)} baru, "
+            f"{len(self.changed)} diubah, {len(self.removed)} dihapus, {self.unchanged} tetap)"
         )
         if self.removed:
-            text += "\nremoved: " + ", ".join(self.removed)
+            text += "\ndihapus: " + ", ".join(self.removed)
         return text
 
 
@@ -174,7 +175,7 @@ async def delete_entry(s: AsyncSession, entry_id: str) -> bool:
     if row is None:
         return False
     if (count or 0) <= 1:
-        raise FaqFormatError("the FAQ must keep at least one entry")
+        raise FaqFormatError("FAQ harus menyisakan setidaknya satu entri")
     await s.delete(row)
     await _bump(s)
     return True

@@ -39,7 +39,7 @@ def test_export_writes_the_stored_faq(cli_env: Path, db_url: str,
     out = cli_env / "faq-export.yaml"
     assert main(["faq", "export", "-o", str(out)]) == 0
     assert load_entries(out) == default_entries()  # seeded on first start, written back
-    assert "wrote 49 entries" in capsys.readouterr().out
+    assert "49 entri ditulis" in capsys.readouterr().out
     assert main(["faq", "export"]) == 0
     assert capsys.readouterr().out == dump_entries(default_entries())
 
@@ -53,11 +53,11 @@ def test_import_replaces_the_faq_and_reports(cli_env: Path, db_url: str,
     path = cli_env / "faq.yaml"
     path.write_text(dump_entries(changed), encoding="utf-8")
     assert main(["faq", "import", str(path), "--dry-run"]) == 0
-    assert "dry run" in capsys.readouterr().out
+    assert "uji coba, tidak ada yang diubah" in capsys.readouterr().out
     assert _stored(db_url) == entries
     assert main(["faq", "import", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "10 entries (1 added, 1 changed, 40 removed, 8 unchanged)" in out
+    assert "10 entri (1 baru, 1 diubah, 40 dihapus, 8 tetap)" in out
     assert _stored(db_url) == changed
 
 
@@ -69,7 +69,7 @@ def test_an_invalid_file_changes_nothing(cli_env: Path, db_url: str,
     path.write_text(dump_entries(dup), encoding="utf-8")
     assert main(["faq", "import", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "entry 6" in err and "duplicate id" in err and "nothing was imported" in err
+    assert "entri 6" in err and "id ganda" in err and "tidak ada yang diimpor" in err
     assert _stored(db_url) == entries
     assert main(["faq", "import", str(cli_env / "missing.yaml")]) == 1
-    assert "cannot read" in capsys.readouterr().err
+    assert "tidak dapat membaca" in capsys.readouterr().err
