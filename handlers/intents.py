@@ -78,7 +78,7 @@ def _personal_buttons(ctx: Context, intent: Intent) -> list[list[Button]]:
 
 
 async def _personal(ctx: Context, intent: Intent) -> Replies:
-    if not ctx.person.registered:
+    if not ctx.person.registered and intent.field != "announcements":
         return Reply(NOT_REGISTERED.format(mulai="/mulai"))
     replies = as_list(await PERSONAL[intent.field](ctx, intent))
     if not replies:
