@@ -125,7 +125,6 @@ _VOCAB = sorted(
     set(_PROGRAMME_WORDS) | set(_FIELD_WORDS) | SESSION_NOUNS
     | words_of("senin selasa rabu kamis jumat sabtu minggu besok lusa kemarin depan lalu")
 )
-_YEAR = re.compile(r"^(19|20)\d\d$")
 
 
 @dataclass(frozen=True)
@@ -268,7 +267,7 @@ def parse_intent(text: str, today: date) -> Intent | None:
     last = bool(_LAST & set(words))
     rest = [w for i, w in enumerate(words)
             if not used[i] and w not in _FILLER and w not in SESSION_NOUNS
-            and w not in _UPCOMING and w not in _LAST and not _YEAR.match(w)]
+            and w not in _UPCOMING and w not in _LAST and not w.isdigit()]
     named = when is not None or programme is not None
     anchored = named or bool(nouns)
     if field_ is None:
@@ -286,7 +285,7 @@ def parse_intent(text: str, today: date) -> Intent | None:
         return None  # "senin sampai jumat": the weekly menu; "bisa ngisi …": to present
     # Words nothing explains: a session's title may ("yoga"), up to a few when a session
     # is named; with nothing named, the message is about something else.
-    if len(rest) > (2 if named else 1 if anchored else 0):
+    if len(rest) > (3 if named else 2 if anchored else 0):
         return None
     if field_ == "schedule" and not anchored:
         return None

@@ -31,6 +31,10 @@ MAX_LISTED = 10
 # From this many sessions on, cards leave out the links unless links were asked.
 COMPACT_FROM = 4
 _LINK_FIELDS = {"link", "zoom", "youtube", "recording"}
+# Programme words that say the programme, not a kind of session ("senam" is most of
+# ASN Sehat dan Bugar; "yoga" is one session).
+GENERIC_HINTS = frozenset({"senam", "sehat", "bugar", "olahraga", "kaji", "belajar", "forum",
+                           "ilmu"})
 
 
 @dataclass
@@ -52,21 +56,33 @@ def _title_words(s: LearningSession) -> set[str]:
     return set(normalize(s.title).split())
 
 
+def _by_hints(pool: list[LearningSession], intent: Intent) -> list[LearningSession]:
+    """A programme word as typed picks by title: "yoga" among all the programme's sessions,
+    a generic one ("senam") only among the sessions of the first day (Friday's senam, not
+    Friday's yoga), never a session weeks later over the one that comes first."""
+    specific = set(intent.hints) - GENERIC_HINTS
+    if specific:
+        return [s for s in pool if specific & _title_words(s)] or pool
+    if intent.hints and pool:
+        first_day = [s for s in pool if s.day == pool[0].day]
+        hit = [s for s in first_day if set(intent.hints) & _title_words(s)]
+        return hit + [s for s in pool if s not in first_day] if hit else pool
+    return pool
+
+
 def _narrow(pool: list[LearningSession], intent: Intent) -> list[LearningSession] | None:
     """Keep the sessions whose title has the words asked ("yoga", "jalan sehat"); None when
     unexplained words name no session (the message is about something else)."""
     if intent.unexplained:
-        hit = [s for s in pool if set(intent.unexplained) & _title_words(s)]
+        hit = [s for s in pool if set(intent.unexplained) <= _title_words(s)]
         return hit or None
-    if intent.hints:
-        hit = [s for s in pool if set(intent.hints) & _title_words(s)]
-        return hit or pool
-    return pool
+    return _by_hints(pool, intent)
 
 
 def _soft(pool: list[LearningSession], intent: Intent) -> list[LearningSession]:
-    words = set(intent.hints) | set(intent.unexplained)
-    return [s for s in pool if words & _title_words(s)] or pool
+    words = set(intent.unexplained)
+    hit = [s for s in pool if words and words <= _title_words(s)]
+    return hit or _by_hints(pool, intent)
 
 
 async def _nearest(

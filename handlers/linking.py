@@ -99,7 +99,7 @@ def _brief(person: Person) -> str:
 
 
 @router.command("hubungkan", description="Hubungkan akun Telegram dan WhatsApp", max_len=40,
-                args=r"\d{3}[\s-]?\d{3}")
+                args=r"\d{3}[\s-]?\d{3}|[\d-]{1,12}")
 async def link(ctx: Context) -> Replies:
     """Without a code: show a one-time code. With one: link this account to its owner."""
     if not ctx.args:
