@@ -10,9 +10,9 @@ from sqlalchemy import select
 from bot.runtime import Runtime
 from core.clock import FixedClock
 from db.models import FaqLookup
+from handlers.faq_normalize import normalize
 from handlers.intent_dates import read_when
 from handlers.intent_parse import parse_intent
-from handlers.faq_normalize import normalize
 from tests.auxil.chat import Chat, buttons, text
 from tests.handlers.attendance_helpers import MONDAY, add_person, add_session, wib
 
