@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from core.timezones import format_date
 
-__all__ = ["MONTHS", "WEEKDAYS", "When", "read_when", "slash_dates"]
+__all__ = ["MONTHS", "WEEKDAYS", "When", "ahead", "merge_hints", "read_when", "slash_dates"]
 
 WEEKDAYS = {
     "senin": 0, "selasa": 1, "rabu": 2, "kamis": 3, "jumat": 4, "sabtu": 5, "minggu": 6,
@@ -44,6 +44,7 @@ class When:
     past: bool = False
     upcoming: bool = False
     last: bool = False
+    bare_day: bool = False  # "tgl 17": a day of no named month (this month's, or the next)
 
     @property
     def named(self) -> bool:
@@ -161,7 +162,12 @@ def _numbered(words: list[str], i: int, today: date) -> tuple[When, int] | None:
     if month is not None and k < len(words) and re.fullmatch(r"20\d\d", words[k]):
         year, used = int(words[k]), used + 1
     found = dated(today, int(words[j]), month, year)
-    return (_day(found), used) if found is not None else None
+    if found is None:
+        return None
+    day = _day(found)
+    if month is None:
+        day = When(day.start, day.end, day.label, bare_day=True)
+    return day, used
 
 
 def read_when(words: list[str], today: date) -> tuple[When | None, list[bool]]:
@@ -209,3 +215,14 @@ def merge_hints(when: When | None, *, upcoming: bool, last: bool) -> When | None
     base = when or When()
     return When(base.start, base.end, base.label, past=base.past or last, upcoming=upcoming,
                 last=last)
+
+
+def ahead(when: When, today: date) -> When:
+    """A bare day already past this month ("tgl 17" on the 24th), asked about what is to
+    come, is next month's."""
+    if not when.bare_day or when.start is None or when.start >= today:
+        return when
+    nxt = _month(today, 1).start
+    assert nxt is not None
+    moved = _safe_date(nxt.year, nxt.month, when.start.day)
+    return _day(moved) if moved is not None else when

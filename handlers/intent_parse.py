@@ -17,7 +17,7 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from handlers.faq_normalize import ROOTS, SLANG, STOPWORDS, normalize, words_of
-from handlers.intent_dates import WEEKDAYS, When, merge_hints, read_when, slash_dates
+from handlers.intent_dates import WEEKDAYS, When, ahead, merge_hints, read_when, slash_dates
 
 __all__ = ["FIELDS", "Intent", "parse_intent"]
 
@@ -79,7 +79,7 @@ _FILLER = STOPWORDS | words_of(
     pak bu kak info dapat lihat cek tahu boleh kah nih hari tanggal pada itu di siang pagi
     sore malam asn bpsdm jatim yang buat lagi aja saja sama kok udah bisa ikut tinggal
     nonton tonton ulang nya id wib wita wit tentang ttg gimana bagaimana siapa kali hitung
-    jumlah total berikan bocorin lengkap detail tidak
+    jumlah total berikan bocorin lengkap detail tidak sempat
     """
 ) - words_of("tonton nonton")
 # Words that make it a question for the FAQ (how, why, may I, a different subject), unless
@@ -277,8 +277,8 @@ def parse_intent(text: str, today: date) -> Intent | None:
         field_ = "schedule"
     topics = _FAQ_TOPICS if named else _LOOSE_TOPICS
     free = {w for i, w in enumerate(words) if not used[i]}
-    if topics & free or (field_ == "code" and not named):
-        return None
+    if topics & free or (field_ in ("code", "jp") and not named):
+        return None  # "kode absennya apa", "1 sesi dapat berapa jp": in general, the FAQ
     if when is None and _GENERAL & set(words):
         return None  # "asn belajar itu apa", "dihitung berapa jp": the programme in general
     if _two_weekdays(words) or _offering(words):
@@ -289,6 +289,8 @@ def parse_intent(text: str, today: date) -> Intent | None:
         return None
     if field_ == "schedule" and not anchored:
         return None
+    if when is not None and field_ != "recording":
+        when = ahead(when, today)
     hints = tuple(w for w in words if w in _PROGRAMME_WORDS)
     return Intent("session", field_, programme, merge_hints(when, upcoming=upcoming, last=last),
                   hints, tuple(rest))

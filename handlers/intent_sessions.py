@@ -71,8 +71,11 @@ def _by_hints(pool: list[LearningSession], intent: Intent) -> list[LearningSessi
 
 
 def _narrow(pool: list[LearningSession], intent: Intent) -> list[LearningSession] | None:
-    """Keep the sessions whose title has the words asked ("yoga", "jalan sehat"); None when
-    unexplained words name no session (the message is about something else)."""
+    """Keep the sessions whose title has the words asked ("yoga", "jalan sehat"); None when,
+    with no day named, unexplained words name no session (the message is about something
+    else). With a day named the question is about that day's sessions whatever the words."""
+    if intent.when is not None and intent.when.named:
+        return _soft(pool, intent)
     if intent.unexplained:
         hit = [s for s in pool if set(intent.unexplained) <= _title_words(s)]
         return hit or None
@@ -224,6 +227,10 @@ def session_answer(intent: Intent, found: Found, tz: str, now: datetime, hadir: 
         lead = _LEADS[intent.field].format(s=_subject(intent))
         if intent.field not in ("code",):
             parts.append(f"{lead} (waktu {tz}):")
+        programmes = {s.programme_key for s in found.active}
+        if intent.field == "schedule" and len(programmes) == 1:
+            # "senin acaranya apa": what the programme is, then its session.
+            parts.append(f"<i>{esc(by_key(programmes.pop()).description)}</i>")
         parts += [_card(s, tz, now, intent, compact) for s in found.sessions]
         if found.more:
             parts.append(f"… dan {found.more} sesi lainnya. Lihat jadwal lengkap dengan /jadwal.")

@@ -27,6 +27,7 @@ from core.timezones import format_date, format_time
 __all__ = [
     "CALENDAR",
     "EVAL",
+    "HOLDOUT",
     "CalendarRow",
     "absent_for",
     "calendar_rows",
@@ -38,6 +39,7 @@ __all__ = [
 DATA = Path(__file__).resolve().parents[1] / "data"
 CALENDAR = DATA / "intent_calendar.csv"
 EVAL = DATA / "intent_eval.yaml"
+HOLDOUT = DATA / "intent_holdout.yaml"
 AGENCY = ZoneInfo("Asia/Jakarta")
 NOT_YET = "belum tersedia"  # a recording that is not (yet) published
 NO_SESSION = "tidak ada sesi"
@@ -84,9 +86,9 @@ def calendar_rows() -> dict[str, CalendarRow]:
     return out
 
 
-def load_eval() -> dict[str, Any]:
-    """The question set: its clock, people and items."""
-    data = yaml.safe_load(EVAL.read_text(encoding="utf-8"))
+def load_eval(path: Path = EVAL) -> dict[str, Any]:
+    """A question set: its clock, people and items."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
 
@@ -153,7 +155,7 @@ def _line(item: dict[str, Any]) -> str:
 
 def rewrite(path: Path = EVAL) -> None:
     """Recompute every item's facts in place (comments and order kept, one item a line)."""
-    data = load_eval()
+    data = load_eval(path)
     rows = calendar_rows()
     by_q = {i["q"]: i for i in data["items"]}
     out: list[str] = []

@@ -192,7 +192,10 @@ async def test_answers_from_data_are_logged_beside_the_faq(runtime: Runtime) -> 
 async def test_words_that_name_no_session_go_to_the_faq(runtime: Runtime) -> None:
     chat = Chat(runtime, "5001")
     await chat.register()
-    out = text(await chat.say("kajian islam hari rabu"))  # no session on "islam"
-    assert "Apakah jawaban ini membantu?" in out  # the FAQ's answer
+    out = text(await chat.say("opd kami punya inovasi mau dibagikan di forum"))
+    assert "Apakah jawaban ini membantu?" in out  # no forum session on that: the FAQ
+    day = text(await chat.say("kajian islam hari rabu"))  # a day named: that day's kajian
+    assert "Adab Bermedia Sosial bagi Aparatur Negara" in day
+    assert "Kesalehan sosial dan wawasan spiritual" in day  # what the programme is
     titled = text(await chat.say("link zoom webinar etika pelayanan"))
     assert "Etika Pelayanan Publik dan Wawasan Kebangsaan" in titled
