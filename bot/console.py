@@ -105,11 +105,16 @@ class ConsoleChannel:
     ) -> None:
         self._dispatcher = dispatcher
         self._read = read_line
-        self._write = write
+        self._out = write
         self._user = user_id
         self._choices: list[Button] = []
         self.info = info or ChannelInfo(name="console", label="terminal", needs_slash=False)
-        self._prompting = False
+        self._prompting = False  # waiting for a line
+        self._after_prompt = False  # the last thing written is the prompt
+
+    def _write(self, text: str) -> None:
+        self._out(text)
+        self._after_prompt = text == "> "
 
     # --- the Channel port ------------------------------------------------------------
 
@@ -176,8 +181,9 @@ class ConsoleChannel:
         return replies
 
     def show(self, reply: Reply) -> None:
-        """Print a message the bot sends on its own, between the person's lines."""
-        if self._prompting:
+        """Print a message the bot sends on its own, between the person's lines (on a line
+        of its own, and the prompt again after it when a line is awaited)."""
+        if self._after_prompt:
             self._write("\n")
         self._write("📩 " + "─" * 30)
         self._render(reply)
