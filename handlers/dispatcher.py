@@ -260,14 +260,13 @@ class Dispatcher:
         if spec.needs_registration and not ctx.person.registered:
             return Reply(NEED_REGISTRATION)
         ctx.command, ctx.args = name, args
-        state = ctx.state
-        before = None if state is None else (state.flow, state.step, state.updated_at)
+        touched = ctx.state_changes
         replies = await spec.handler(ctx)
         # Another command ends the conversation step the person was in (a /tanya question,
-        # a profile field…), unless the command itself moved it on or the step is one that
-        # resumes (registration): a casual line afterwards is not the step's answer.
+        # a profile field…), unless the command itself set or ended a step, or the step is
+        # one that resumes (registration): a casual line afterwards is not the step's answer.
         state = ctx.state
-        if (state is not None and before == (state.flow, state.step, state.updated_at)
+        if (state is not None and ctx.state_changes == touched
                 and state.flow not in self._sticky):
             await ctx.clear_state()
         return replies

@@ -101,6 +101,9 @@ class Context:
     # lock, while it runs: they open their own sessions). A job may return replies: they
     # follow the handler's.
     after_commit: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    # Bumped whenever a handler sets or clears the conversation step (the dispatcher ends a
+    # step a command did not touch).
+    state_changes: int = 0
 
     def button(self, label: str, data: CallbackData, *, anyone: bool = False) -> Button:
         """A button whose data is signed for this person (or for anyone)."""
@@ -119,6 +122,7 @@ class Context:
             self.state.flow, self.state.step = flow, step
             self.state.data = dict(data if data is not None else self.state.data)
             self.state.updated_at = self.now
+        self.state_changes += 1
         await self.db.flush()
 
     async def clear_state(self) -> None:
@@ -127,6 +131,7 @@ class Context:
             delete(ConversationState).where(ConversationState.person_id == self.person.id)
         )
         self.state = None
+        self.state_changes += 1
 
 
 @dataclass(frozen=True)

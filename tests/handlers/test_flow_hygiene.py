@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bot.runtime import Runtime
 from core.clock import FixedClock
+from core.types import Incoming
 from db.models import Question
 from schedules.calendar_import import import_calendar
 from tests.auxil.chat import Chat, buttons, text
@@ -127,3 +128,21 @@ async def test_the_example_calendar_imports_as_the_readme_says(runtime: Runtime)
     async with runtime.sessions() as s, s.begin():
         again = await import_calendar(s, data, now=now, filename=EXAMPLE.name)
     assert "tidak ada perubahan" in again.summary()
+
+
+async def test_a_command_that_sets_the_step_again_keeps_it(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    chat = Chat(runtime, "5001")
+    await chat.register()
+    clock.set(wib(MONDAY, 13, 30))
+    assert "kode presensi" in text(await chat.say("/hadir"))
+    assert "kode presensi" in text(await chat.say("/hadir"))  # same instant, same step
+    assert "Kehadiran tercatat" in text(await chat.say("FBI5QQE"))
+
+
+async def test_a_voice_note_or_sticker_gets_a_note_that_the_bot_reads_text(
+    runtime: Runtime,
+) -> None:
+    replies = await runtime.dispatcher.handle(Incoming("telegram", "5001", "5001"))
+    assert "hanya dapat membaca pesan teks" in text(replies)
