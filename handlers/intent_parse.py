@@ -89,7 +89,7 @@ _FAQ_TOPICS = words_of(
     cara kenapa mengapa daftar nip hapus ubah ganti edit henti langgan passcode password
     sandi masuk gagal error salah lupa bayar biaya gratis libur lebaran menu ingat
     notifikasi zona arti maksud singkat ngapain apaan wajib harus sanksi usul lewat
-    channel pesan whatsapp telegram bot sertifikat bikin selenggara peserta tonton seri
+    channel pesan whatsapp telegram bot sertifikat bikin selenggara peserta tonton seri weekly
     episode bahan ppt slide modul unduh download
     """
 )
@@ -151,6 +151,8 @@ def _words(text: str, today: date) -> tuple[list[str], When | None]:
     raw, slashed = slash_dates(text.lower(), today)
     raw = re.sub(r"\b(berikut|selanjut)(nya|e)?\b", " selanjutnya ", raw)
     raw = re.sub(r"\bber(?=tanya\b)", "", raw)
+    # "seminggu", "tiap minggu", "mingguan": every week, not a Sunday (the FAQ's menu).
+    raw = re.sub(r"\b(se|tiap|per|setiap)\s*minggu(nya)?\b|\bmingguan\b", " weekly ", raw)
     out: list[str] = []
     for w in normalize(raw).split():
         out += _LOCAL.get(w, w).split()
@@ -267,9 +269,12 @@ def parse_intent(text: str, today: date) -> Intent | None:
     last = bool(_LAST & set(words))
     rest = [w for i, w in enumerate(words)
             if not used[i] and w not in _FILLER and w not in SESSION_NOUNS
-            and w not in _UPCOMING and w not in _LAST and not w.isdigit()]
+            and w not in _UPCOMING and w not in _LAST and not w.isdigit()
+            and not (w == "menu" and when is not None)]
     named = when is not None or programme is not None
     anchored = named or bool(nouns)
+    if when is not None and "menu" in words:
+        nouns.append("menu")
     if field_ is None:
         # "forum besok", "agenda jumat", "sesi berikutnya": what is on.
         if not ((nouns or programme) and (named or upcoming)) and not (when and "ada" in words):
@@ -277,6 +282,8 @@ def parse_intent(text: str, today: date) -> Intent | None:
         field_ = "schedule"
     topics = _FAQ_TOPICS if named else _LOOSE_TOPICS
     free = {w for i, w in enumerate(words) if not used[i]}
+    if when is not None and "menu" in free:
+        free.discard("menu")  # "menu hari jumat": what is on that day, not the morning menu
     if topics & free or (field_ in ("code", "jp") and not named):
         return None  # "kode absennya apa", "1 sesi dapat berapa jp": in general, the FAQ
     if when is None and _GENERAL & set(words):

@@ -29,11 +29,16 @@ async def next_session_day(db: AsyncSession, after: date) -> date:
     return day
 
 
-@router.command("menu", description="Menu Dahar Ngopi hari ini", label="📅 Menu hari ini")
+_LATER = {"besok": 1, "bsk": 1, "lusa": 2}
+
+
+@router.command("menu", description="Menu Dahar Ngopi hari ini (menu besok: besok)",
+                label="📅 Menu hari ini", args=r"besok|bsk|lusa")
 async def menu(ctx: Context) -> Replies:
-    """Today's programme, sessions and links; on a day off, the next working day too."""
+    """Today's (or tomorrow's) programme, sessions and links; on a day off, the next
+    working day too."""
     tz = ctx.person.tz
-    today = local_today(ctx.now, tz)
+    today = local_today(ctx.now, tz) + timedelta(days=_LATER.get(ctx.args.strip().lower(), 0))
     holiday = await holiday_on(ctx.db, today)
     programme = programme_for(today)
     text = describe_day(today, programme, await sessions_on(ctx.db, today), tz,

@@ -20,6 +20,8 @@ def parse(rt: Runtime, text: str, channel: str = "whatsapp", *, admin: bool = Fa
     [
         ("menu", ("menu", "")),
         ("Menu", ("menu", "")),
+        ("menu besok", ("menu", "besok")),
+        ("menu besok apa", None),
         ("hadir", ("hadir", "")),
         ("hadir BLJ7Q2", ("hadir", "BLJ7Q2")),
         ("hadir jam berapa ya", None),

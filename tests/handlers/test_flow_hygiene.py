@@ -81,6 +81,16 @@ async def test_a_weekend_session_shows_in_menu_and_jadwal(
     assert "💪 ASN Sehat dan Bugar" in menu
 
 
+async def test_tomorrows_menu_and_a_days_menu(runtime: Runtime) -> None:
+    chat = Chat(runtime, "6281234567890", "whatsapp")
+    await chat.register()
+    assert "Selasa, 24 November 2026" in text(await chat.say("menu besok"))
+    friday = text(await chat.say("menu hari jumat apa"))
+    assert "Jumat, 27 November 2026" in friday and "ASN Sehat dan Bugar" in friday
+    weekly = text(await chat.say("menu pembelajaran seminggu"))  # every week: the FAQ
+    assert "Apakah jawaban ini membantu?" in weekly
+
+
 async def test_pengingat_buttons_say_what_they_do(runtime: Runtime) -> None:
     chat = Chat(runtime, "5001")
     await chat.register()
