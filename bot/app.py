@@ -8,16 +8,18 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 
 from starlette.routing import BaseRoute
 
 from bot.background import build_background
-from bot.console import ConsoleChannel, stdin_reader
+from bot.channel import Channel
+from bot.console import ConsoleChannel, StdinReader
 from bot.delivery import Sender
 from bot.heartbeat import Heartbeat
 from bot.http_server import HttpServer, build_app, build_internal_app
+from bot.logs import log_to_file
 from bot.pacing import ChannelLimits
 from bot.runtime import Runtime
 from schedules.announcer import Announcer
@@ -36,29 +38,49 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-async def run_console(rt: Runtime) -> None:
-    """The terminal chat on standard input/output."""
+def _print(text: str) -> None:
+    end = "" if text in ("> ", "\n") else "\n"
+    sys.stdout.write(text + end)
+    sys.stdout.flush()
 
-    def write(text: str) -> None:
-        end = "" if text == "> " else "\n"
-        sys.stdout.write(text + end)
-        sys.stdout.flush()
 
-    await ConsoleChannel(rt.dispatcher, stdin_reader, write).run()
+async def run_console(
+    rt: Runtime,
+    *,
+    stop: asyncio.Event | None = None,
+    started: asyncio.Event | None = None,
+    read_line: Callable[[], Awaitable[str | None]] | None = None,
+    write: Callable[[str], None] = _print,
+) -> None:
+    """The terminal chat on standard input/output until /keluar, the end of input or Ctrl-C
+    (`stop`). With no platform configured it is the whole bot: the scheduler, the announcer
+    and the outbox worker run and deliver to it. Log lines go to LOG_FILE meanwhile, not
+    between the chat's lines."""
+    info = rt.deps.channels["console"]
+    console = ConsoleChannel(rt.dispatcher, read_line or StdinReader(), write, info=info)
+    stop = stop or _stop_event()
+    with log_to_file(rt.settings.log_file):
+        async with contextlib.AsyncExitStack() as stack:
+            if info.delivers:
+                await _start_background(rt, stack, "chat", {"console": console})
+            if started is not None:
+                started.set()
+            await console.run(stop)
 
 
 async def _start_background(
-    rt: Runtime, stack: contextlib.AsyncExitStack, role: str
+    rt: Runtime, stack: contextlib.AsyncExitStack, role: str,
+    channels: Mapping[str, Channel] | None = None,
 ) -> None:
     """The heartbeat, the nudge scheduler, the outbox worker delivering on the running
-    channels, and the announcer."""
+    channels (or `channels`), and the announcer."""
     heartbeat = Heartbeat(rt.sessions, rt.clock, role)
     await heartbeat.start()
     rt.extras["heartbeat"] = heartbeat
     stack.push_async_callback(heartbeat.stop)
     senders: list[Sender] = []
     limits: dict[str, ChannelLimits] = {}
-    for name, channel in rt.channels.items():
+    for name, channel in (rt.channels if channels is None else channels).items():
         sender, limits[name] = await channel.outbox(stack)
         senders.append(sender)
     # Announcements (scheduled starts, progress, reports): safe in several processes, so a

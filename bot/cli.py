@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date, datetime, time
 from pathlib import Path
 
 from bot.logs import Redactor, setup_logging
@@ -19,12 +20,24 @@ __all__ = ["main"]
 log = logging.getLogger(__name__)
 
 
+def _moment(text: str) -> tuple[date, time]:
+    """A 'YYYY-MM-DD HH:MM' for `chat --at` (read in TIMEZONE once the settings are loaded)."""
+    day, _, hhmm = text.strip().partition(" ")
+    try:
+        return date.fromisoformat(day), time.fromisoformat(hhmm.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a moment like '2026-11-26 06:25': {text!r}")\
+            from None
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dahar-ngopi", description="Dahar Ngopi bot")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start every configured channel and the konsol (terminal chat "
                    "if no channel)")
-    sub.add_parser("chat", help="chat with the bot in the terminal")
+    chat = sub.add_parser("chat", help="chat with the bot in the terminal")
+    chat.add_argument("--at", metavar="'YYYY-MM-DD HH:MM'", type=_moment,
+                      help="start the clock at this moment (in TIMEZONE) and let it run on")
     sub.add_parser("worker", help="run the scheduler and the outbox dispatcher only")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
@@ -87,7 +100,13 @@ async def _with_runtime(settings: Settings, args: argparse.Namespace, redact: Re
         await open_existing(settings.database_url)
     else:
         await migrate(settings.database_url)
-    rt = await build_runtime(settings, migrate=False, seed=not _reads_only(args))
+    clock = None
+    if getattr(args, "at", None) is not None:
+        from core.clock import ShiftedClock
+
+        day, at = args.at
+        clock = ShiftedClock(datetime.combine(day, at, tzinfo=settings.tz))
+    rt = await build_runtime(settings, clock, migrate=False, seed=not _reads_only(args))
     try:
         redact.add(await stored_callback_key(rt.sessions))
         if command == "run":

@@ -19,7 +19,7 @@ async def import_cmd(rt: Runtime, args: argparse.Namespace) -> int:
     try:
         data = args.file.read_bytes()
     except OSError as exc:
-        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        print(f"tidak dapat membaca {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
     try:
         async with rt.sessions() as s, s.begin():
@@ -35,8 +35,8 @@ async def import_cmd(rt: Runtime, args: argparse.Namespace) -> int:
     on_change = rt.deps.on_calendar_change
     if on_change is not None and report.changes and not args.dry_run:
         outcome = await on_change(report.changes)
-        print(f"change notices queued: {outcome.notices}; "
-              f"reminders cancelled: {outcome.cancelled}; texts refreshed: {outcome.refreshed}")
+        print(f"pemberitahuan perubahan diantrekan: {outcome.notices}; pengingat dibatalkan: "
+              f"{outcome.cancelled}; teks pesan diperbarui: {outcome.refreshed}")
     return 0
 
 
@@ -46,7 +46,7 @@ async def export_cmd(rt: Runtime, args: argparse.Namespace) -> int:
         data = await export_calendar(s, fmt=args.format, tz=rt.settings.tz, sep=args.sep)
     if args.output:
         args.output.write_bytes(data)
-        print(f"wrote {args.output}")
+        print(f"jadwal ditulis ke {args.output}")
     else:
         sys.stdout.buffer.write(data)
     return 0

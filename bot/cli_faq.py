@@ -23,13 +23,13 @@ async def import_cmd(rt: Runtime, args: argparse.Namespace) -> int:
     try:
         entries = load_entries(await asyncio.to_thread(path.read_text, encoding="utf-8-sig"))
     except OSError as exc:
-        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+        print(f"tidak dapat membaca {path}: {exc.strerror}", file=sys.stderr)
         return 1
     except UnicodeDecodeError:
-        print(f"{path}: not UTF-8 text", file=sys.stderr)
+        print(f"{path}: bukan teks UTF-8; tidak ada yang diimpor", file=sys.stderr)
         return 1
     except FaqFormatError as exc:
-        print(f"{path}: {exc}\nnothing was imported", file=sys.stderr)
+        print(f"{path}: {exc}\ntidak ada yang diimpor", file=sys.stderr)
         return 1
     async with rt.sessions() as s, s.begin():
         try:
@@ -38,9 +38,9 @@ async def import_cmd(rt: Runtime, args: argparse.Namespace) -> int:
                 dry_run=args.dry_run,
             )
         except FaqFormatError as exc:
-            print(f"{path}: {exc}\nnothing was imported", file=sys.stderr)
+            print(f"{path}: {exc}\ntidak ada yang diimpor", file=sys.stderr)
             return 1
-    print(("dry run, nothing changed: " if args.dry_run else "") + report.summary())
+    print(("uji coba, tidak ada yang diubah: " if args.dry_run else "") + report.summary())
     return 0
 
 
@@ -67,7 +67,7 @@ async def export_cmd(rt: Runtime, args: argparse.Namespace) -> int:
     text = dump_entries(entries)
     if args.output:
         await asyncio.to_thread(_write_atomic, args.output, text)
-        print(f"wrote {len(entries)} entries to {args.output}")
+        print(f"{len(entries)} entri ditulis ke {args.output}")
     else:
         sys.stdout.write(text)
     return 0

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
-__all__ = ["MIN_SECRET", "Redactor", "setup_logging"]
+__all__ = ["MIN_SECRET", "RedactingFormatter", "Redactor", "log_to_file", "setup_logging"]
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ class Redactor:
         return text
 
 
-class _RedactingFormatter(logging.Formatter):
+class RedactingFormatter(logging.Formatter):
     """Formats a record whole (message, traceback, stack), then blanks the secrets: an
     exception's text or a traceback line can carry a token as well as the message."""
 
@@ -77,7 +79,7 @@ def setup_logging(level: str, secrets: Iterable[str]) -> Redactor:
     route warnings and uncaught exceptions through it; quiet the HTTP clients' URL logs."""
     redact = Redactor(secrets)
     handler = logging.StreamHandler()
-    handler.setFormatter(_RedactingFormatter(redact))
+    handler.setFormatter(RedactingFormatter(redact))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -96,3 +98,31 @@ def setup_logging(level: str, secrets: Iterable[str]) -> Redactor:
     if sys.unraisablehook is sys.__unraisablehook__:
         sys.unraisablehook = _log_unraisable
     return redact
+
+
+@contextlib.contextmanager
+def log_to_file(path: str | Path) -> Iterator[None]:
+    """While the block runs, log lines that went to the terminal go to `path` instead (the
+    terminal chat: its lines are not interleaved with log lines). The same format and
+    redaction; the terminal handlers come back after."""
+    root = logging.getLogger()
+    terminal = [h for h in root.handlers if type(h) is logging.StreamHandler]
+    if not terminal:
+        yield
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(target, encoding="utf-8")
+    handler.setFormatter(terminal[0].formatter)
+    for f in terminal[0].filters:
+        handler.addFilter(f)
+    for h in terminal:
+        root.removeHandler(h)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+        for h in terminal:
+            root.addHandler(h)

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Jakarta"
     admin_telegram_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    # While the terminal chat runs, log lines go here instead of between its lines.
+    log_file: str = "./data/dahar-ngopi.log"
     callback_secret: SecretStr | None = None
 
     morning_time: time = time(6, 30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Clock", "FixedClock", "SystemClock"]
+__all__ = ["Clock", "FixedClock", "ShiftedClock", "SystemClock"]
 
 
 class Clock(Protocol):
@@ -20,6 +20,21 @@ class SystemClock:
     def now(self) -> datetime:
         """Return the current time in UTC."""
         return datetime.now(UTC)
+
+
+class ShiftedClock:
+    """The real clock started at another moment: time runs on from `start` (the terminal
+    chat's `--at`, to see a weekday morning on a weekend evening)."""
+
+    def __init__(self, start: datetime, real: Clock | None = None) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ShiftedClock needs an aware datetime")
+        self._real = real or SystemClock()
+        self._offset = start.astimezone(UTC) - self._real.now()
+
+    def now(self) -> datetime:
+        """Return the shifted current time in UTC."""
+        return self._real.now() + self._offset
 
 
 class FixedClock:

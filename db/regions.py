@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-__all__ = ["Region", "Regions", "load_regions", "suggest_tz"]
+__all__ = ["Region", "Regions", "load_regions", "suggest_tz", "titled"]
 
 _DATA = Path(__file__).parent / "data"
 
@@ -33,6 +33,18 @@ _WITA_PROVINCES = {"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "
 _WIT_PROVINCES = {"81", "82", "91", "92", "93", "94", "95", "96"}
 
 
+# Words title case gets wrong in BPS's upper-case names.
+_CASED = {"Dki": "DKI", "Di": "DI", "Dan": "dan"}
+_SPACED = re.compile(r"\b(?:[A-Z] ){2,}[A-Z]\b")  # "S I A K" in the source data
+
+
+def titled(official: str) -> str:
+    """'DKI JAKARTA' → 'DKI Jakarta', 'PANGKAJENE DAN KEPULAUAN' → 'Pangkajene dan
+    Kepulauan', 'S I A K' → 'Siak'."""
+    joined = _SPACED.sub(lambda m: m.group().replace(" ", ""), official.strip())
+    return " ".join(_CASED.get(w, w) for w in joined.title().split())
+
+
 @dataclass(frozen=True)
 class Region:
     """One kabupaten or kota."""
@@ -45,7 +57,7 @@ class Region:
     @property
     def name(self) -> str:
         """'Kab. Sidoarjo' or 'Kota Surabaya'."""
-        words = self.official.title()
+        words = titled(self.official)
         if words.startswith("Kabupaten "):
             return "Kab. " + words.removeprefix("Kabupaten ")
         return words
@@ -53,7 +65,7 @@ class Region:
     @property
     def label(self) -> str:
         """The name with its province, for buttons."""
-        return f"{self.name} ({self.province.title()})"
+        return f"{self.name} ({titled(self.province)})"
 
 
 def _key(text: str) -> str:

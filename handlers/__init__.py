@@ -24,6 +24,7 @@ def default_routers() -> list[Router]:
         faq_admin,
         faq_prune,
         help,
+        intents,
         konsol,
         linking,
         menu,
@@ -32,6 +33,7 @@ def default_routers() -> list[Router]:
         questions,
         registration,
         reminders,
+        small_talk,
     )
 
     return [
@@ -56,7 +58,11 @@ def default_routers() -> list[Router]:
         faq_admin.router,
         faq_prune.router,
         calendar_admin.router,
-        faq.router,  # free text: the FAQ answers before help's "not understood"
+        # Free text: small talk is answered in kind; questions about sessions and the
+        # person are answered from data, then the FAQ, before help's "not understood".
+        small_talk.router,
+        intents.router,
+        faq.router,
         attendance_admin.router,
         help.router,
     ]

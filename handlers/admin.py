@@ -24,7 +24,8 @@ def _usage(ctx: Context) -> str:
     )
 
 
-@router.command("admin", description="Kelola admin (pemilik)")
+@router.command("admin", description="Kelola admin (pemilik)",
+                args=r"(tambah|hapus)\s+[a-z0-9_]+:\s*\S+")
 async def admin(ctx: Context) -> Replies:
     """List, add or remove admins; only owners may change the list."""
     words = ctx.args.split()

@@ -66,7 +66,8 @@ async def _discard_draft(ctx: Context) -> None:
         await ctx.db.delete(old)
 
 
-@router.command("umumkan", description="Kirim pengumuman ke pelanggan", max_len=MAX_DRAFT)
+@router.command("umumkan", description="Kirim pengumuman ke pelanggan", max_len=MAX_DRAFT,
+                args=r"\S.*")
 async def umumkan(ctx: Context) -> Replies:
     """Start composing; `/umumkan TEKS` goes straight to the preview for everyone."""
     await _discard_draft(ctx)

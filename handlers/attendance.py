@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from core.callbacks import CallbackData, CallbackError, Signer
 from core.config import CoreConfig
@@ -49,6 +49,7 @@ __all__ = [
 router = Router("attendance")
 FLOW = "attendance"
 
+REKAP_UPCOMING = 5  # sessions /rekap lists as coming next
 NOT_REGISTERED = "Bapak/Ibu belum terdaftar. Ketik /mulai untuk mendaftar terlebih dahulu."
 GONE = "Sesi ini tidak ditemukan atau sudah dibatalkan."
 
@@ -118,12 +119,15 @@ def _toast(
     return Reply(text, notice=notice[:200], notice_only=True, alert=alert, buttons=buttons)
 
 
-def already_reply(who: Attendee, s: LearningSession, found: Recorded) -> Reply:
-    """Pressed again: the original time."""
+def already_reply(
+    who: Attendee, s: LearningSession, found: Recorded, *, typed: bool = False
+) -> Reply:
+    """Pressed (or typed) again: the original time."""
+    again = "Tidak perlu mengirim lagi." if typed else "Tidak perlu menekan lagi."
     return _toast(
         f"ℹ️ Kehadiran Bapak/Ibu di {_title(s)} sudah tercatat pada "
-        f"{who.when(found.reported_at)}. Tidak perlu menekan lagi.",
-        f"ℹ️ Sudah tercatat pada {who.short(found.reported_at)}. Tidak perlu menekan lagi.",
+        f"{who.when(found.reported_at)}. {again}",
+        f"ℹ️ Sudah tercatat pada {who.short(found.reported_at)}. {again}",
     )
 
 
@@ -192,15 +196,16 @@ async def _wrong_code(ctx: Context) -> Reply:
 
 async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None) -> Replies:
     """Record `s` for this person if the window is open and the code (if any) is right."""
+    typed = ctx.incoming.callback is None  # "hadir KODE" or a code typed after the button
     window = _window(ctx, s)
     if not window.contains(ctx.now):
         found = await existing_attendance(ctx.db, ctx.person.id, s.id)
-        return already_reply(Attendee.of(ctx), s, found) if found else \
+        return already_reply(Attendee.of(ctx), s, found, typed=typed) if found else \
             closed_reply(Attendee.of(ctx), s, window)
     if s.attendance_code:
         found = await existing_attendance(ctx.db, ctx.person.id, s.id)
         if found:
-            return already_reply(Attendee.of(ctx), s, found)
+            return already_reply(Attendee.of(ctx), s, found, typed=typed)
         if code is None:
             await ctx.set_state(FLOW, "code", {"session": s.id})
             return _toast(
@@ -223,7 +228,7 @@ async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None)
         channel=ctx.incoming.channel,
     )
     if not found.created:
-        return already_reply(Attendee.of(ctx), s, found)
+        return already_reply(Attendee.of(ctx), s, found, typed=typed)
     return recorded_reply(Attendee.of(ctx), s, found)
 
 
@@ -245,7 +250,7 @@ def _today_text(ctx: Context, today: list[LearningSession]) -> str:
 
 
 @router.command("hadir", description="Catat kehadiran sesi hari ini (/hadir KODE)",
-                label="✅ Hadir", registered=True, max_len=60)
+                label="✅ Hadir", registered=True, max_len=60, args=r"\S{1,60}")
 async def hadir(ctx: Context) -> Replies:
     """List today's open sessions (buttons), record the only one, or check a typed code."""
     settings = ctx.deps.config
@@ -361,15 +366,15 @@ async def typed_code(ctx: Context) -> Replies:
         return Reply(GONE)
     if not _window(ctx, s).contains(ctx.now):
         await ctx.clear_state()
-    return await _confirm(ctx, s, code=(ctx.incoming.text or "").strip()[:60])
+    typed = (ctx.incoming.text or "").strip()
+    word, _, rest = typed.partition(" ")
+    if word.lower() == "hadir" and rest.strip():
+        typed = rest.strip()  # "hadir KODE" typed at the code prompt: the code
+    return await _confirm(ctx, s, code=typed[:60])
 
 
 # --- /rekap ---------------------------------------------------------------------------
 
-
-def _month_end(day: date) -> date:
-    nxt = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return nxt - timedelta(days=1)
 
 
 @router.command("rekap", description="Rekap kehadiran dan JP tahun ini", label="📊 Rekap JP",
@@ -408,15 +413,18 @@ async def rekap(ctx: Context) -> Replies:
             f"⚠️ NIP belum diisi: {jp_text(total)} JP dari kehadiran di atas belum dihitung. "
             "Isi NIP lewat /profil, maka kehadiran otomatis terhitung."
         )
-    upcoming = await upcoming_sessions(ctx.db, ctx.now, _month_end(agency_today))
+    # The next few sessions, not the rest of the month: /jadwal has the week.
+    upcoming = await upcoming_sessions(ctx.db, ctx.now, agency_today + timedelta(days=30))
     tz = ctx.person.tz
     if upcoming:
-        lines.append("\n<b>Sesi mendatang bulan ini</b>")
+        lines.append("\n<b>Sesi berikutnya</b>")
         lines += [
             f"• {format_date(s.day)} {format_time(s.starts_at, tz)} — {esc(s.title)}"
             + (f" ({jp_text(s.jp)} JP)" if s.jp else "")
-            for s in upcoming
+            for s in upcoming[:REKAP_UPCOMING]
         ]
+        if len(upcoming) > REKAP_UPCOMING:
+            lines.append("Jadwal lengkap: /jadwal.")
     else:
-        lines.append("\nTidak ada sesi lagi bulan ini.")
+        lines.append("\nBelum ada sesi terjadwal dalam 30 hari ke depan.")
     return Reply("\n".join(lines))

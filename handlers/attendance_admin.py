@@ -107,7 +107,7 @@ def _safely(build: Callable[[], Awaitable[Replies]]) -> Callable[[], Awaitable[R
 # --- /statistik -----------------------------------------------------------------------
 
 
-def _summary(counts: list[SessionCount], first: date, last: date) -> str:
+def _summary(counts: list[SessionCount], first: date, last: date, *, buttons: bool) -> str:
     total = sum(c.count for c in counts)
     held = [c for c in counts if c.day <= last]
     lines = [
@@ -129,7 +129,8 @@ def _summary(counts: list[SessionCount], first: date, last: date) -> str:
     if total:
         top = max(counts, key=lambda c: c.count)
         lines.append(f"Terbanyak: {esc(top.title)} ({top.day:%d/%m}) — {top.count}")
-    lines.append("\nRincian satu sesi: /statistik ID_SESI atau pilih tombol.")
+    lines.append("\nRincian satu sesi: pilih tombol di bawah, atau /statistik ID_SESI."
+                 if buttons else "\nRincian satu sesi: /statistik ID_SESI.")
     return "\n".join(lines)
 
 
@@ -146,10 +147,11 @@ async def _overview(ctx: Context) -> Replies:
         async with deps.sessions() as db:
             counts = await counts_between(db, first, last)
         png = await asyncio.to_thread(overview_chart, counts, first, last)
-        recent = [c for c in counts if c.count][-8:][::-1]
+        # The sessions held lately, attended or not: the text points at these buttons.
+        recent = [c for c in counts if c.day <= last][-8:][::-1]
         buttons = [[buttons_for(_session_line(c), StatsPick(c.session_id))] for c in recent]
         return Reply(
-            _summary(counts, first, last), buttons=buttons,
+            _summary(counts, first, last, buttons=bool(buttons)), buttons=buttons,
             photo=Attachment(f"statistik-{last:%Y%m%d}.png", "image/png", len(png),
                              content=png),
         )
@@ -198,7 +200,7 @@ async def _find_session(ctx: Context, ref: str) -> LearningSession | None:
 
 
 @router.command("statistik", description="Statistik kehadiran (grafik); /statistik ID_SESI",
-                max_len=60)
+                max_len=60, args=r"\S*\d\S*")
 async def statistik(ctx: Context) -> Replies:
     """The last weeks as a chart with a summary, or one session by region and instansi."""
     ref = ctx.args.strip()
@@ -263,6 +265,13 @@ def parse_period(text: str, today: date) -> tuple[date, date] | None:
             return None
         return (first, last) if first <= last else None
     return None
+
+
+# What may follow the bare word "ekspor": a format, a period, or both.
+_EKSPOR_ARGS = (
+    r"((csv|xlsx)\s*)?(bulan ini|bulan lalu|tahun ini|tahun lalu|\d{4}(-\d{2})?"
+    r"|\d{4}-\d{2}-\d{2}\s+\d{4}-\d{2}-\d{2})?"
+)
 
 
 def _period_label(first: date, last: date) -> str:
@@ -348,7 +357,7 @@ async def _export(ctx: Context, first: date, last: date, fmt: Format) -> Replies
 
 
 @router.command("ekspor", description="Ekspor presensi (XLSX/CSV); /ekspor [csv] [2026-11]",
-                max_len=60)
+                max_len=60, args=_EKSPOR_ARGS)
 async def ekspor(ctx: Context) -> Replies:
     """Buttons for a period, or the export of a typed period (this month by default)."""
     words = ctx.args.lower().split()
@@ -377,7 +386,7 @@ async def export_picked(ctx: Context, data: ExportPick) -> Replies:
 
 
 @router.command("jp", description="Rekap JP per ASN setahun (berkas); /jp [TAHUN] [csv]",
-                max_len=30)
+                max_len=30, args=r"(\d{4}(\s+(csv|xlsx))?|csv|xlsx)")
 async def jp(ctx: Context) -> Replies:
     """The yearly JP summary per person with a NIP, as a file."""
     words = ctx.args.lower().split()
@@ -418,7 +427,7 @@ KOREKSI_USAGE = (
 
 
 @router.command("koreksi", description="Tambah/hapus presensi seseorang (dengan alasan)",
-                max_len=400)
+                max_len=400, args=r"(tambah|hapus)\s+\S+\s+\S+\s+\S.*")
 async def koreksi(ctx: Context) -> Replies:
     """Add or remove a person's attendance of a session, with a reason, audited."""
     parts = ctx.args.split(maxsplit=3)
@@ -468,7 +477,8 @@ _ACTIONS = {
 }
 
 
-@router.command("audit", description="Log audit ekspor dan koreksi (pemilik)", max_len=10)
+@router.command("audit", description="Log audit ekspor dan koreksi (pemilik)", max_len=10,
+                args=r"\d{1,3}")
 async def audit(ctx: Context) -> Replies:
     """The latest audit entries; only owners may read them (the people they name, by id,
     are looked up as the log is shown)."""

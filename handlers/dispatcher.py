@@ -44,6 +44,11 @@ GROUP_ONLY_PRIVATE = (
 # A button pressed anywhere but the person's own chat with the bot (a group, a forwarded
 # message): a toast, and nothing changes.
 USE_PRIVATE_CHAT = "Silakan gunakan chat pribadi dengan bot"
+# A voice note, a sticker, a location…: the bot reads text.
+TEXT_ONLY = (
+    "Maaf, bot ini hanya dapat membaca pesan teks; pesan suara, stiker, dan sejenisnya belum "
+    "dapat kami proses. 🙏 Silakan ketik pesan Bapak/Ibu, atau /bantuan."
+)
 UNKNOWN_COMMAND = "Perintah /{name} tidak dikenal. Ketik /bantuan untuk daftar perintah."
 NEED_REGISTRATION = "Bapak/Ibu belum terdaftar. Ketik /mulai untuk mendaftar terlebih dahulu."
 
@@ -66,6 +71,7 @@ class Dispatcher:
                     self._labels[spec.label.lower()] = spec
         self._callbacks = [c for r in self.routers for c in r.callbacks]
         self._flows = {k: v for r in self.routers for k, v in r.flows.items()}
+        self._sticky = {name for r in self.routers for name in r.sticky}
         self._documents = [d for r in self.routers for d in r.documents]
         self._fallbacks = [f for r in self.routers for f in r.fallbacks]
         self._batchers: dict[str, MicroBatcher[Incoming, Replies | None]] = {
@@ -126,9 +132,16 @@ class Dispatcher:
             return False
         return incoming.chat_id == incoming.user_id or not self._user_is_chat(incoming.channel)
 
-    def parse_command(self, incoming: Incoming) -> tuple[str, str] | None:
-        """`(name, args)` if the text is a command: /cmd, /cmd@bot, a keyboard label, or a bare
-        command word on channels whose commands need no slash."""
+    def parse_command(
+        self, incoming: Incoming, *, admin: bool = False, in_step: bool = False
+    ) -> tuple[str, str] | None:
+        """`(name, args)` if the text is a command: /cmd, /cmd@bot, a keyboard label, or, on
+        channels whose commands need no slash, a bare command word alone or followed by
+        that command's own argument ("hadir 1234", not "hadir jam berapa?").
+
+        A bare admin word is a command only from an admin; inside a conversation step
+        (`in_step`) a bare word is a command only when it is the whole message.
+        """
         text = (incoming.text or "").strip()
         if not text:
             return None
@@ -138,11 +151,14 @@ class Dispatcher:
         spec = self._labels.get(text.lower())
         if spec:
             return spec.names[0], ""
-        if not self.deps.channels[incoming.channel].needs_slash:
-            word, _, rest = text.partition(" ")
-            if word.lower() in self._commands:
-                return word.lower(), rest.strip()
-        return None
+        if self.deps.channels[incoming.channel].needs_slash:
+            return None
+        word, _, rest = text.partition(" ")
+        name, rest = word.lower(), rest.strip()
+        spec = self._commands.get(name)
+        if spec is None or (spec.admin and not admin) or (rest and in_step):
+            return None
+        return (name, rest) if spec.takes(rest) else None
 
     async def handle(
         self,
@@ -212,20 +228,10 @@ class Dispatcher:
         inc = ctx.incoming
         if inc.callback is not None:
             return await self._callback(ctx, inc.callback)
-        parsed = self.parse_command(inc)
+        in_step = ctx.state is not None and ctx.state.flow in self._flows
+        parsed = self.parse_command(inc, admin=ctx.is_admin, in_step=in_step)
         if parsed:
-            name, args = parsed
-            spec = self._commands.get(name)
-            if spec is None:
-                return Reply(UNKNOWN_COMMAND.format(name=name))
-            if len(args) > spec.max_len:
-                return Reply(TOO_LONG.format(limit=f"{spec.max_len:,}".replace(",", ".")))
-            if spec.admin and not ctx.is_admin:
-                return Reply(NOT_ADMIN)
-            if spec.needs_registration and not ctx.person.registered:
-                return Reply(NEED_REGISTRATION)
-            ctx.command, ctx.args = name, args
-            return await spec.handler(ctx)
+            return await self._command(ctx, *parsed)
         if inc.document is not None or inc.photo is not None:
             for fn, admin in self._documents:
                 if admin and not ctx.is_admin:
@@ -251,7 +257,7 @@ class Dispatcher:
                 return replies
             # The flow left the message to the free-text path (it had expired, say).
         if not text:
-            return Reply("Maaf, jenis pesan ini belum dapat kami proses. Ketik /bantuan.")
+            return Reply(TEXT_ONLY)
         for fallback, admin in self._fallbacks:
             if admin and not ctx.is_admin:
                 continue
@@ -259,6 +265,28 @@ class Dispatcher:
             if replies is not None:
                 return replies
         return None
+
+    async def _command(self, ctx: Context, name: str, args: str) -> Replies:
+        spec = self._commands.get(name)
+        if spec is None:
+            return Reply(UNKNOWN_COMMAND.format(name=name))
+        if len(args) > spec.max_len:
+            return Reply(TOO_LONG.format(limit=f"{spec.max_len:,}".replace(",", ".")))
+        if spec.admin and not ctx.is_admin:
+            return Reply(NOT_ADMIN)
+        if spec.needs_registration and not ctx.person.registered:
+            return Reply(NEED_REGISTRATION)
+        ctx.command, ctx.args = name, args
+        touched = ctx.state_changes
+        replies = await spec.handler(ctx)
+        # Another command ends the conversation step the person was in (a /tanya question,
+        # a profile field…), unless the command itself set or ended a step, or the step is
+        # one that resumes (registration): a casual line afterwards is not the step's answer.
+        state = ctx.state
+        if (state is not None and ctx.state_changes == touched
+                and state.flow not in self._sticky):
+            await ctx.clear_state()
+        return replies
 
     async def _callback(self, ctx: Context, data: str) -> Replies:
         try:

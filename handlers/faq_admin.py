@@ -94,7 +94,8 @@ async def _find(ctx: Context, entry_id: str) -> FaqEntry | None:
 
 
 @router.command("faq", description="Kelola FAQ: /faq tambah, /faq ubah ID, …",
-                max_len=MAX_ANSWER + 100)
+                max_len=MAX_ANSWER + 100,
+                args=r"(daftar|list|tambah|ekspor|export)|(lihat|ubah|hapus)\s+\S+|dari\s+#?\d+")
 async def faq(ctx: Context) -> Replies:
     """The /faq subcommands."""
     word, _, rest = ctx.args.strip().partition(" ")

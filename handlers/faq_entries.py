@@ -33,6 +33,9 @@ _ALLOWED_TAGS = frozenset({"b", "i", "u", "code", "a"})
 _FIELDS = ("id", "question", "answer", "phrasings", "keywords")
 
 
+EMPTY = "FAQ harus berupa daftar entri yang tidak kosong"
+
+
 class FaqFormatError(ValueError):
     """The FAQ file is malformed; the message names the entry and the field."""
 
@@ -50,24 +53,24 @@ class FaqEntry:
 
 def _where(index: int, raw: dict[str, Any]) -> str:
     ident = raw.get("id")
-    return f"entry {index + 1}" + (f" (id {ident!r})" if isinstance(ident, str) else "")
+    return f"entri {index + 1}" + (f" (id {ident!r})" if isinstance(ident, str) else "")
 
 
 def _text(raw: dict[str, Any], name: str, where: str, limit: int) -> str:
     value = raw.get(name)
     if value is None:
-        raise FaqFormatError(f"{where}: missing field {name!r}")
+        raise FaqFormatError(f"{where}: kolom {name!r} tidak ada")
     if not isinstance(value, str) or not value.strip():
-        raise FaqFormatError(f"{where}: field {name!r} must be non-empty text")
+        raise FaqFormatError(f"{where}: kolom {name!r} harus berisi teks")
     if len(value) > limit:
-        raise FaqFormatError(f"{where}: field {name!r} is longer than {limit} characters")
+        raise FaqFormatError(f"{where}: kolom {name!r} lebih dari {limit} karakter")
     return value.strip()
 
 
 def _texts(raw: dict[str, Any], name: str, where: str) -> tuple[str, ...]:
     value = raw.get(name) or []
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise FaqFormatError(f"{where}: field {name!r} must be a list of non-empty texts")
+        raise FaqFormatError(f"{where}: kolom {name!r} harus berupa daftar teks yang tidak kosong")
     return tuple(v.strip() for v in value)
 
 
@@ -77,26 +80,28 @@ def _check_html(answer: str, where: str) -> None:
     for m in _TAG.finditer(answer):
         closing, tag = m.group(1) == "/", m.group(2).lower()
         if tag not in _ALLOWED_TAGS:
-            raise FaqFormatError(f"{where}: answer uses tag <{tag}>, allowed: b, i, u, code, a")
+            raise FaqFormatError(f"{where}: jawaban memakai tag <{tag}>; yang boleh: b, i, u, "
+                                 "code, a")
         if not closing:
             open_tags.append(tag)
         elif not open_tags or open_tags.pop() != tag:
-            raise FaqFormatError(f"{where}: answer closes </{tag}> without a matching open tag")
+            raise FaqFormatError(f"{where}: jawaban menutup </{tag}> tanpa tag pembuka yang "
+                                 "cocok")
     if open_tags:
-        raise FaqFormatError(f"{where}: answer leaves <{open_tags[-1]}> open")
+        raise FaqFormatError(f"{where}: jawaban membiarkan <{open_tags[-1]}> terbuka")
 
 
 def _entry(index: int, raw: object) -> FaqEntry:
     if not isinstance(raw, dict):
-        raise FaqFormatError(f"entry {index + 1}: must be a mapping with id, question, answer")
+        raise FaqFormatError(f"entri {index + 1}: harus berisi kolom id, question, answer")
     where = _where(index, raw)
     unknown = sorted(set(raw) - set(_FIELDS))
     if unknown:
         fields = ", ".join(_FIELDS)
-        raise FaqFormatError(f"{where}: unknown field {unknown[0]!r} (fields: {fields})")
+        raise FaqFormatError(f"{where}: kolom {unknown[0]!r} tidak dikenal (kolom: {fields})")
     ident = _text(raw, "id", where, MAX_ID)
     if not _ID.match(ident):
-        raise FaqFormatError(f"{where}: id must be lower-case letters, digits and '-'")
+        raise FaqFormatError(f"{where}: id hanya boleh huruf kecil, angka, dan '-'")
     answer = _text(raw, "answer", where, MAX_ANSWER)
     _check_html(answer, where)
     return FaqEntry(
@@ -119,22 +124,22 @@ def load_entries(source: str | Path) -> list[FaqEntry]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise FaqFormatError(f"not valid YAML: {exc}") from None
+        raise FaqFormatError(f"bukan YAML yang valid: {exc}") from None
     if not isinstance(data, list) or not data:
-        raise FaqFormatError("the FAQ must be a non-empty list of entries")
+        raise FaqFormatError(EMPTY)
     entries = [_entry(i, raw) for i, raw in enumerate(data)]
     seen: set[str] = set()
     asked: dict[str, str] = {}
     for i, e in enumerate(entries):
         if e.id in seen:
-            raise FaqFormatError(f"entry {i + 1} (id {e.id!r}): duplicate id")
+            raise FaqFormatError(f"entri {i + 1} (id {e.id!r}): id ganda")
         seen.add(e.id)
         for phrase in (e.question, *e.phrasings):
             key = " ".join(phrase.lower().split())
             other = asked.setdefault(key, e.id)
             if other != e.id:
                 raise FaqFormatError(
-                    f"entry {i + 1} (id {e.id!r}): {phrase!r} is already asked by {other!r}"
+                    f"entri {i + 1} (id {e.id!r}): {phrase!r} sudah ditanyakan oleh {other!r}"
                 )
     return entries
 

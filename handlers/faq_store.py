@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AppMeta, FaqEntryRow
 from handlers.faq_entries import (
+    EMPTY,
     FaqEntry,
     FaqFormatError,
     default_entries,
@@ -56,7 +57,7 @@ def validate(entries: Sequence[FaqEntry]) -> list[FaqEntry]:
     chat edits and imports.
     """
     if not entries:
-        raise FaqFormatError("the FAQ must be a non-empty list of entries")
+        raise FaqFormatError(EMPTY)
     return load_entries(dump_entries(entries))
 
 
@@ -97,16 +98,17 @@ class ImportReport:
         return len(self.added) + len(self.changed) + self.unchanged + len(self.kept)
 
     def summary(self) -> str:
-        """A few lines for the command line."""
+        """A few lines for the command line (Indonesian, as the calendar's report)."""
         text = (
-            f"FAQ imported: {self.total} entries ({len(self.added)} added, "
-            f"{len(self.changed)} changed, {len(self.removed)} removed, {self.unchanged} unchanged"
-            + (f", {len(self.kept)} not in the file kept" if self.kept else "") + ")"
+            f"FAQ diimpor: {self.total} entri ({len(self.added)} baru, "
+            f"{len(self.changed)} diubah, {len(self.removed)} dihapus, {self.unchanged} tetap"
+            + (f", {len(self.kept)} tidak ada di berkas, tetap disimpan" if self.kept else "")
+            + ")"
         )
         if self.removed:
-            text += "\nremoved: " + ", ".join(self.removed)
+            text += "\ndihapus: " + ", ".join(self.removed)
         if self.kept:
-            text += ("\nnot in the file, kept (--replace would remove them): "
+            text += ("\ntidak ada di berkas, tetap disimpan (--replace akan menghapusnya): "
                      + ", ".join(self.kept))
         return text
 
@@ -140,8 +142,8 @@ async def import_entries(
             final = validate(final)
         except FaqFormatError as exc:
             raise FaqFormatError(
-                f"{exc} (in the FAQ after the import, which keeps the entries not in the file; "
-                "replacing the whole FAQ drops them)") from None
+                f"{exc} (pada FAQ setelah impor, yang tetap menyimpan entri yang tidak ada di "
+                "berkas; mengganti seluruh FAQ dengan --replace akan menghapusnya)") from None
     rows = {r.id: r for r in (await s.execute(select(FaqEntryRow))).scalars()}
     in_file = {e.id for e in entries}
     report = ImportReport()
@@ -230,7 +232,7 @@ async def delete_entry(s: AsyncSession, entry_id: str) -> bool:
     if row is None:
         return False
     if (count or 0) <= 1:
-        raise FaqFormatError("the FAQ must keep at least one entry")
+        raise FaqFormatError("FAQ harus menyisakan setidaknya satu entri")
     await s.delete(row)
     await _bump(s)
     return True

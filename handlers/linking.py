@@ -72,6 +72,19 @@ def _other(ctx: Context, channel: str) -> str:
     return " atau ".join(c.label for c in _others(ctx, channel)) or "saluran lain"
 
 
+def _here(ctx: Context) -> str:
+    """The command as typed on this channel ("/hubungkan" on Telegram, "hubungkan" on
+    WhatsApp)."""
+    return ctx.deps.channels[ctx.incoming.channel].command("hubungkan")
+
+
+def _there(ctx: Context) -> str:
+    """The command as typed on the other channels."""
+    forms = dict.fromkeys(f"<code>{c.command('hubungkan')}</code>"
+                          for c in _others(ctx, ctx.incoming.channel))
+    return " atau ".join(forms) or "<code>hubungkan</code>"
+
+
 def channel_line(person: Person, channels: Channels) -> str:
     """The profile line that says where scheduled messages go."""
     channel = channels.label(person.preferred_channel or "")
@@ -85,7 +98,8 @@ def _brief(person: Person) -> str:
     return f"{esc(person.full_name or '—')} (NIP {nip})"
 
 
-@router.command("hubungkan", description="Hubungkan akun Telegram dan WhatsApp", max_len=40)
+@router.command("hubungkan", description="Hubungkan akun Telegram dan WhatsApp", max_len=40,
+                args=r"\d{3}[\s-]?\d{3}|[\d-]{1,12}")
 async def link(ctx: Context) -> Replies:
     """Without a code: show a one-time code. With one: link this account to its owner."""
     if not ctx.args:
@@ -112,12 +126,13 @@ async def _redeem(ctx: Context, typed: str) -> Replies:
     if await recent_failures(s, ctx.identity.id, now) >= MAX_FAILURES:
         return Reply("Terlalu banyak kode yang salah. Silakan coba lagi satu jam lagi.")
     if not re.fullmatch(r"\d{6}", typed):
-        return Reply("Kode penghubung terdiri dari 6 angka, contoh: <code>hubungkan 123456</code>.")
+        return Reply("Kode penghubung terdiri dari 6 angka, contoh: "
+                     f"<code>{_here(ctx)} 123456</code>.")
     code = await find_code(s, typed, now)
     if code is None:
         await note_failure(s, ctx.identity.id, now)
         return Reply(
-            "Kode tidak dikenal atau sudah kedaluwarsa. Ketik <code>hubungkan</code> di "
+            f"Kode tidak dikenal atau sudah kedaluwarsa. Ketik {_there(ctx)} di "
             f"{_other(ctx, ctx.incoming.channel)} untuk mendapatkan kode baru."
         )
     here = ctx.incoming.channel
@@ -171,7 +186,8 @@ async def keep_profile(ctx: Context, data: KeepProfile) -> Replies:
     """The person chose which profile to keep."""
     code = await ctx.db.get(LinkCode, data.code_id)
     if code is None or code.claimed_by != ctx.identity.id or code.expires_at < ctx.now:
-        return Reply(text="", notice="Kode sudah tidak berlaku. Ketik hubungkan untuk kode baru.")
+        return Reply(text="", notice=f"Kode sudah tidak berlaku. Ketik {_here(ctx)} untuk kode "
+                     "baru.")
     first = await ctx.db.get(Person, code.person_id)
     if first is None or first.id == ctx.person.id:
         return Reply(text="", notice="Akun sudah terhubung.")
@@ -223,7 +239,7 @@ async def channel_menu(ctx: Context, data: ChannelMenu) -> Replies:
     buttons = [[ctx.button(f"{_name(ctx, c)}", ChannelPick(c))] for c in dict.fromkeys(channels)]
     buttons.append([ctx.button("Otomatis", ChannelPick(AUTO))])
     hint = "" if len(buttons) > 2 else (
-        f"\n\nIngin menerima pesan di {_other(ctx, ctx.incoming.channel)}? Ketik /hubungkan."
+        f"\n\nIngin menerima pesan di {_other(ctx, ctx.incoming.channel)}? Ketik {_here(ctx)}."
     )
     return Reply(
         "📡 <b>Saluran utama</b>\n\nMenu pagi, pengingat, dan pengumuman dikirim ke satu "

@@ -29,11 +29,16 @@ async def next_session_day(db: AsyncSession, after: date) -> date:
     return day
 
 
-@router.command("menu", description="Menu Dahar Ngopi hari ini", label="📅 Menu hari ini")
+_LATER = {"besok": 1, "bsk": 1, "lusa": 2}
+
+
+@router.command("menu", description="Menu Dahar Ngopi hari ini (menu besok: besok)",
+                label="📅 Menu hari ini", args=r"besok|bsk|lusa")
 async def menu(ctx: Context) -> Replies:
-    """Today's programme, sessions and links; on a day off, the next working day too."""
+    """Today's (or tomorrow's) programme, sessions and links; on a day off, the next
+    working day too."""
     tz = ctx.person.tz
-    today = local_today(ctx.now, tz)
+    today = local_today(ctx.now, tz) + timedelta(days=_LATER.get(ctx.args.strip().lower(), 0))
     holiday = await holiday_on(ctx.db, today)
     programme = programme_for(today)
     text = describe_day(today, programme, await sessions_on(ctx.db, today), tz,
@@ -46,24 +51,39 @@ async def menu(ctx: Context) -> Replies:
     return Reply(text)
 
 
-@router.command("jadwal", description="Jadwal minggu ini (Senin–Jumat)",
-                label="🗓 Jadwal minggu ini")
+@router.command("jadwal", description="Jadwal minggu ini (Senin–Jumat); jadwal minggu depan",
+                label="🗓 Jadwal minggu ini", args=r"((minggu|pekan)\s+)?(ini|depan|dpn)")
 async def week(ctx: Context) -> Replies:
-    """Monday to Friday of this week (next week on a weekend), with known sessions."""
+    """Monday to Friday of this week, or of next week ("jadwal minggu depan", and on a
+    weekend), with known sessions (a weekend day too when it has one)."""
     tz = ctx.person.tz
     today = local_today(ctx.now, tz)
     monday = today - timedelta(days=today.weekday())
-    if today.weekday() >= 5:
+    wanted_next = ctx.args.lower().split()[-1:] in (["depan"], ["dpn"])
+    weekend = today.weekday() >= 5
+    if wanted_next or weekend:
         monday += timedelta(days=7)
-    friday = monday + timedelta(days=4)
-    sessions = await sessions_between(ctx.db, monday, friday)
-    holidays = await holidays_between(ctx.db, monday, friday)
+    sunday = monday + timedelta(days=6)
+    sessions = await sessions_between(ctx.db, monday, sunday)
+    holidays = await holidays_between(ctx.db, monday, sunday)
     days = []
-    for i in range(5):
+    for i in range(7):
         day = monday + timedelta(days=i)
+        on_day = [s for s in sessions if s.day == day]
+        if i >= 5 and not on_day:
+            continue
         days.append(describe_day(
-            day, programme_for(day), [s for s in sessions if s.day == day], tz,
-            holiday=holidays.get(day), links=False,
+            day, programme_for(day), on_day, tz, holiday=holidays.get(day), links=False,
         ))
-    head = "🗓 <b>Jadwal ASN Dahar Ngopi minggu ini</b>\n(waktu dalam " + tz + ")\n\n"
-    return Reply(head + "\n\n".join(days) + "\n\nTautan sesi dikirim pada menu pagi hari itu.")
+    which = "minggu depan" if wanted_next or weekend else "minggu ini"
+    head = f"🗓 <b>Jadwal ASN Dahar Ngopi {which}</b>\n(waktu dalam {tz})\n\n"
+    if weekend and not wanted_next:
+        head = ("Hari ini akhir pekan, jadi yang ditampilkan jadwal minggu depan.\n\n" + head)
+    more = "" if wanted_next or weekend else \
+        f"\n\nJadwal minggu depan: ketik {_command(ctx, 'jadwal')} minggu depan."
+    return Reply(head + "\n\n".join(days) + "\n\nTautan sesi dikirim pada menu pagi hari itu."
+                 + more)
+
+
+def _command(ctx: Context, name: str) -> str:
+    return ctx.deps.channels[ctx.incoming.channel].command(name)

@@ -10,7 +10,7 @@ from core.types import Keyboard, Reply
 from handlers.erasure import erase as erase_everywhere
 from handlers.router import Context, Replies, Router
 
-__all__ = ["EraseConfirm", "router"]
+__all__ = ["EraseConfirm", "StopConfirm", "router"]
 
 router = Router("privacy")
 
@@ -23,21 +23,47 @@ class EraseConfirm(CallbackData):
     yes: bool
 
 
+@dataclass(frozen=True)
+class StopConfirm(CallbackData):
+    """The answer to "stop the scheduled messages?"."""
+
+    prefix: ClassVar[str] = "stp"
+    yes: bool
+
+
 @router.command("berhenti", "stop", description="Berhenti menerima pesan terjadwal")
 async def stop(ctx: Context) -> Replies:
-    """Unsubscribe from scheduled messages; keep the data."""
+    """Ask before unsubscribing from scheduled messages (the data stays)."""
     if not ctx.person.registered:
         return Reply("Bapak/Ibu belum berlangganan. Ketik /mulai untuk mendaftar.")
     if not ctx.person.subscribed:
         return Reply("Bapak/Ibu sudah tidak berlangganan. Ketik /mulai untuk berlangganan lagi.")
-    ctx.person.subscribed = False
     return Reply(
-        "Baik, Bapak/Ibu tidak akan menerima menu harian dan pengingat lagi. "
-        "Data dan rekap JP tetap tersimpan. Ketik /mulai kapan saja untuk berlangganan lagi."
+        "Berhenti menerima menu pagi, pengingat, dan pengumuman dari Dahar Ngopi bot?\n\n"
+        "Data dan rekap JP Bapak/Ibu tetap tersimpan, dan /mulai mengaktifkannya lagi. "
+        "Bila hanya ingin mengurangi pesan, /pengingat dapat mematikan menu pagi, pengingat, "
+        "atau hari tertentu saja.",
+        buttons=[[ctx.button("Ya, berhenti", StopConfirm(True)),
+                  ctx.button("Batal", StopConfirm(False))]],
     )
 
 
-@router.command("hapusdata", description="Hapus data pribadi Anda")
+@router.callback(StopConfirm)
+async def stop_confirmed(ctx: Context, data: StopConfirm) -> Replies:
+    """Unsubscribe, or keep everything as it is."""
+    if not data.yes:
+        return Reply("Baik, langganan Bapak/Ibu tetap aktif. ☕", edit=True)
+    if not ctx.person.registered or not ctx.person.subscribed:
+        return Reply(text="", notice="Bapak/Ibu sudah tidak berlangganan.")
+    ctx.person.subscribed = False
+    return Reply(
+        "Baik, Bapak/Ibu tidak akan menerima menu harian dan pengingat lagi. "
+        "Data dan rekap JP tetap tersimpan. Ketik /mulai kapan saja untuk berlangganan lagi.",
+        edit=True,
+    )
+
+
+@router.command("hapusdata", description="Hapus data pribadi Bapak/Ibu")
 async def erase_ask(ctx: Context) -> Replies:
     """Explain what erasure does, and ask for confirmation."""
     return Reply(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import ClassVar
 
 from core.callbacks import CallbackData
@@ -17,19 +18,44 @@ from db.regions import suggest_tz
 from handlers.nip import NipError, parse_nip
 from handlers.router import Context
 
-__all__ = ["FIELDS", "FieldResult", "RegionPick", "SkipNip", "TzPick", "accept", "ask", "summary"]
+__all__ = [
+    "EDIT_LABELS",
+    "FIELDS",
+    "FieldResult",
+    "RegionPick",
+    "SkipNip",
+    "TzPick",
+    "TzSure",
+    "accept",
+    "ask",
+    "check_instansi",
+    "check_name",
+    "problems",
+    "summary",
+]
 
 FIELDS = ("name", "nip", "instansi", "region", "tz")
-FIELD_LABELS = {
-    "name": "Nama lengkap",
-    "nip": "NIP",
-    "instansi": "Instansi / OPD",
-    "region": "Kabupaten/kota",
-    "tz": "Zona waktu",
+# The /profil buttons (NIP and OPD are written in capitals).
+EDIT_LABELS = {
+    "name": "✏️ Ubah nama",
+    "nip": "✏️ Ubah NIP",
+    "instansi": "✏️ Ubah instansi / OPD",
+    "region": "✏️ Ubah kabupaten/kota",
+    "tz": "✏️ Ubah zona waktu",
 }
 SKIP_WORDS = {"lewati", "skip", "lewat", "nanti"}
-# Names may hold any printable text (it is escaped wherever shown); control characters may not.
-_NAME_OK = re.compile(r"^[^\x00-\x1f\x7f]+$")
+ZONE_LABELS = {"WIB": "UTC+7", "WITA": "UTC+8", "WIT": "UTC+9"}
+# A name is letters, with the spaces and marks of academic degrees and of names themselves:
+# "Dr. Sri Wahyuni, S.Kom., M.M.", "Ni Luh Putu Ayu", "Ma'ruf", "Siti Nur-Aini".
+_NAME_MARKS = set(" .,'’‘`-()")
+BAD_NAME = (
+    "Mohon ketik nama lengkap dengan huruf (3–120 karakter). Gelar, titik, koma, tanda "
+    "hubung dan tanda petik boleh, misalnya <i>Dr. Sri Wahyuni, S.Kom., M.M.</i>"
+)
+BAD_INSTANSI = (
+    "Mohon ketik nama instansi / OPD dengan huruf (3–160 karakter), misalnya "
+    "<i>Dinas Pendidikan Kab. Sidoarjo</i>."
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +71,14 @@ class TzPick(CallbackData):
     """A time zone chosen with a button."""
 
     prefix: ClassVar[str] = "rgt"
+    tz: str
+
+
+@dataclass(frozen=True)
+class TzSure(CallbackData):
+    """A time zone kept after being told the kabupaten/kota usually uses another."""
+
+    prefix: ClassVar[str] = "rgz"
     tz: str
 
 
@@ -87,32 +121,77 @@ def ask(ctx: Context, field: str, *, editing: bool = False) -> Reply:
             + cancel
         )
     if field == "tz":
-        region = ctx.deps.regions.get(ctx.person.region_code)
-        hint = suggest_tz(region)
-        buttons = [
-            [ctx.button(("✅ " if z == hint else "") + label, TzPick(z))]
-            for z, label in (
-                ("WIB", "WIB (UTC+7)"),
-                ("WITA", "WITA (UTC+8)"),
-                ("WIT", "WIT (UTC+9)"),
-            )
-        ]
-        return Reply(
-            "Pilih <b>zona waktu</b> Bapak/Ibu, agar jam sesi ditampilkan sesuai waktu setempat.",
-            buttons=buttons,
-        )
+        return _ask_tz(ctx)
     raise ValueError(field)
 
 
-async def accept(ctx: Context, field: str, text: str) -> FieldResult:
-    """Check and store a typed answer for `field`."""
+def _ask_tz(ctx: Context) -> Reply:
+    """The zones, the one of the person's kabupaten/kota first and marked."""
+    region = ctx.deps.regions.get(ctx.person.region_code)
+    hint = suggest_tz(region) if region is not None else None
+    zones = sorted(ZONE_LABELS, key=lambda z: z != hint)
+    buttons = [
+        [ctx.button(f"✅ {z} (disarankan)" if z == hint else f"{z} ({ZONE_LABELS[z]})",
+                    TzPick(z))]
+        for z in zones
+    ]
+    text = "Pilih <b>zona waktu</b> Bapak/Ibu, agar jam sesi ditampilkan sesuai waktu setempat."
+    if region is not None and hint is not None:
+        text += (f"\nUntuk {esc(region.name)} disarankan <b>{hint}</b> "
+                 f"({ZONE_LABELS[hint]}).")
+    return Reply(text, buttons=buttons)
+
+
+def check_name(text: str) -> str | None:
+    """What is wrong with a name, or None."""
+    if not 3 <= len(text) <= 120 or sum(c.isalpha() for c in text) < 2:
+        return BAD_NAME
+    if any(not (c.isalpha() or c in _NAME_MARKS) for c in text):
+        return BAD_NAME
+    return None
+
+
+def check_instansi(text: str) -> str | None:
+    """What is wrong with an instansi / OPD, or None."""
+    if not 3 <= len(text) <= 160 or not _NAME_OK.match(text) or "<" in text or ">" in text:
+        return BAD_INSTANSI
+    if sum(c.isalpha() for c in text) < 2:
+        return BAD_INSTANSI  # an 18-digit number is a NIP, not an office
+    return None
+
+
+_NAME_OK = re.compile(r"^[^\x00-\x1f\x7f]+$")
+
+
+def _today(ctx: Context) -> date:
+    return ctx.now.astimezone(ctx.deps.config.tz).date()
+
+
+def problems(ctx: Context) -> list[tuple[str, str]]:
+    """Stored fields that today's checks would refuse (kept, but worth fixing), with why."""
+    p = ctx.person
+    found: list[tuple[str, str]] = []
+    if p.full_name and check_name(p.full_name):
+        found.append(("name", "nama memuat tanda selain huruf dan gelar"))
+    if p.instansi and check_instansi(p.instansi):
+        found.append(("instansi", "instansi / OPD tanpa huruf atau memuat tanda &lt; &gt;"))
+    if p.nip:
+        try:
+            parse_nip(p.nip, _today(ctx))
+        except NipError as exc:
+            found.append(("nip", esc(str(exc))))
+    return found
+
+
+async def accept(ctx: Context, field: str, text: str, *, sure: bool = False) -> FieldResult:
+    """Check and store a typed (or picked) answer for `field`; `sure`: a time zone kept
+    after the mismatch question."""
     text = " ".join(text.split())
     person = ctx.person
     if field == "name":
-        if not 3 <= len(text) <= 120 or not _NAME_OK.match(text) or text.isdigit():
-            return FieldResult(False, Reply(
-                "Mohon ketik nama lengkap yang valid (3–120 karakter, bukan hanya angka)."
-            ))
+        error = check_name(text)
+        if error:
+            return FieldResult(False, Reply(error))
         person.full_name = text
         return FieldResult(True)
     if field == "nip":
@@ -123,7 +202,7 @@ async def accept(ctx: Context, field: str, text: str) -> FieldResult:
                 "<b>belum dapat dihitung sebagai JP</b> sampai NIP diisi lewat /profil."
             ))
         try:
-            nip = parse_nip(text)
+            nip = parse_nip(text, _today(ctx))
         except NipError as exc:
             return FieldResult(False, Reply(f"❌ {exc}\nSilakan ketik ulang NIP, atau ketik "
                                             "<i>lewati</i>."))
@@ -137,10 +216,9 @@ async def accept(ctx: Context, field: str, text: str) -> FieldResult:
         person.nip = nip
         return FieldResult(True)
     if field == "instansi":
-        if not 3 <= len(text) <= 160 or not _NAME_OK.match(text):
-            return FieldResult(False, Reply(
-                "Mohon ketik nama instansi / OPD yang valid (3–160 karakter)."
-            ))
+        error = check_instansi(text)
+        if error:
+            return FieldResult(False, Reply(error))
         person.instansi = text
         return FieldResult(True)
     if field == "region":
@@ -156,12 +234,30 @@ async def accept(ctx: Context, field: str, text: str) -> FieldResult:
             buttons=buttons,
         ))
     if field == "tz":
-        zone = text.upper()
-        if zone not in {"WIB", "WITA", "WIT"}:
-            return FieldResult(False, ask(ctx, "tz"))
-        person.tz = zone
-        return FieldResult(True)
+        return await _accept_tz(ctx, text.upper(), sure)
     raise ValueError(field)
+
+
+async def _accept_tz(ctx: Context, zone: str, sure: bool) -> FieldResult:
+    """Store the zone; one that does not fit the kabupaten/kota is asked about once."""
+    if zone not in ZONE_LABELS:
+        return FieldResult(False, ask(ctx, "tz"))
+    region = ctx.deps.regions.get(ctx.person.region_code)
+    hint = suggest_tz(region) if region is not None else zone
+    asked = ctx.state.data.get("tz_asked") if ctx.state is not None else None
+    if zone != hint and not sure and asked != zone and region is not None:
+        if ctx.state is not None:
+            await ctx.set_state(ctx.state.flow, ctx.state.step,
+                                {**ctx.state.data, "tz_asked": zone})
+        return FieldResult(False, Reply(
+            f"{esc(region.name)} biasanya memakai <b>{hint}</b> ({ZONE_LABELS[hint]}), "
+            f"sedangkan Bapak/Ibu memilih <b>{zone}</b> ({ZONE_LABELS[zone]}). "
+            "Jam sesi akan ditampilkan dalam zona yang dipilih. Yakin?",
+            buttons=[[ctx.button(f"Ya, pakai {zone}", TzSure(zone))],
+                     [ctx.button(f"Pakai {hint}", TzPick(hint))]],
+        ))
+    ctx.person.tz = zone
+    return FieldResult(True)
 
 
 def summary(ctx: Context) -> str:

@@ -115,7 +115,7 @@ def _number(n: int) -> str:
 
 
 @router.command("tanya", description="Kirim pertanyaan kepada admin BPSDM", label="❓ Tanya",
-                registered=True)
+                registered=True, args=r".{10,}")
 async def ask(ctx: Context) -> Replies:
     """File the question after the command, or ask for it."""
     if ctx.args:
@@ -264,7 +264,7 @@ JAWAB_USAGE = (
 
 
 @admin_router.command("jawab", description="Jawab pertanyaan peserta: /jawab NOMOR JAWABAN",
-                      max_len=MAX_REPLY_ANSWER + 10)
+                      max_len=MAX_REPLY_ANSWER + 10, args=r"#?\d+\s+\S.*")
 async def jawab(ctx: Context) -> Replies:
     """Answer question NOMOR with the rest of the text."""
     m = _JAWAB.match(ctx.args.strip())

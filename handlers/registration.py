@@ -8,7 +8,16 @@ from typing import ClassVar
 from core.callbacks import CallbackData
 from core.text import esc
 from core.types import Keyboard, Reply
-from handlers.profile_fields import FIELDS, RegionPick, SkipNip, TzPick, accept, ask, summary
+from handlers.profile_fields import (
+    FIELDS,
+    RegionPick,
+    SkipNip,
+    TzPick,
+    TzSure,
+    accept,
+    ask,
+    summary,
+)
 from handlers.registration_nip import asked_again, claim_nip, hold_nip
 from handlers.router import Context, Replies, Router, as_list
 
@@ -139,7 +148,7 @@ async def advance(ctx: Context, step: str, note: Reply | None = None) -> Replies
     return [*replies, Reply("✅ Data diperbarui.\n\n" + summary(ctx), keyboard=_keyboard(ctx))]
 
 
-@router.flow(FLOW)
+@router.flow(FLOW, sticky=True)
 async def registration_step(ctx: Context) -> Replies:
     """A typed answer during registration."""
     assert ctx.state is not None
@@ -152,11 +161,11 @@ async def registration_step(ctx: Context) -> Replies:
     return await advance(ctx, step, result.reply)
 
 
-async def _picked(ctx: Context, field: str, value: str) -> Replies:
+async def _picked(ctx: Context, field: str, value: str, *, sure: bool = False) -> Replies:
     state = ctx.state
     if state is None or state.step != field:
         return Reply(text="", notice="Tombol ini sudah tidak berlaku.")
-    result = await accept(ctx, field, value)
+    result = await accept(ctx, field, value, sure=sure)
     if not result.ok:
         return result.reply
     return await advance(ctx, field, result.reply)
@@ -176,6 +185,12 @@ async def region_picked(ctx: Context, data: RegionPick) -> Replies:
 async def tz_picked(ctx: Context, data: TzPick) -> Replies:
     """A time-zone button."""
     return await _picked(ctx, "tz", data.tz)
+
+
+@router.callback(TzSure)
+async def tz_sure(ctx: Context, data: TzSure) -> Replies:
+    """A time zone kept although the kabupaten/kota usually uses another."""
+    return await _picked(ctx, "tz", data.tz, sure=True)
 
 
 @router.callback(SkipNip)

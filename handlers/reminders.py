@@ -7,6 +7,7 @@ from collections.abc import Callable
 from core.types import Reply
 from handlers.router import Context, Replies, Router
 from schedules.preferences import (
+    PENGINGAT_ARGS,
     PrefAction,
     apply_action,
     pengingat,
@@ -18,6 +19,11 @@ __all__ = ["router"]
 
 router = Router("reminders")
 
+UNSUBSCRIBED = (
+    "⚠️ Bapak/Ibu sedang <b>tidak berlangganan</b> (berhenti): menu pagi dan pengingat tidak "
+    "dikirim, apa pun pengaturan di bawah. Ketik /mulai untuk berlangganan lagi.\n\n"
+)
+
 
 def _signer(ctx: Context) -> Callable[[PrefAction], str]:
     def sign(action: PrefAction) -> str:
@@ -27,10 +33,14 @@ def _signer(ctx: Context) -> Callable[[PrefAction], str]:
 
 
 @router.command("pengingat", description="Atur menu pagi, pengingat, dan hari yang dibisukan",
-                label="🔔 Pengingat", registered=True)
+                label="🔔 Pengingat", registered=True, args=PENGINGAT_ARGS)
 async def settings_screen(ctx: Context) -> Replies:
     """Show (and, with words after the command, change) what the person receives."""
-    return await pengingat(ctx.db, ctx.person.id, ctx.args, sign=_signer(ctx))
+    reply = await pengingat(ctx.db, ctx.person.id, ctx.args, sign=_signer(ctx))
+    if ctx.person.subscribed:
+        return reply
+    # After /berhenti nothing is sent whatever is set here: say so first.
+    return Reply(UNSUBSCRIBED + reply.text, buttons=reply.buttons)
 
 
 @router.callback(PrefAction)
@@ -40,4 +50,5 @@ async def toggle(ctx: Context, data: PrefAction) -> Replies:
         return Reply(text="", notice="Tombol ini sudah tidak berlaku.")
     prefs = await update_preferences(ctx.db, ctx.person.id, lambda p: apply_action(p, data))
     reply = preferences_reply(prefs, _signer(ctx), note="✅ Tersimpan.")
-    return Reply(reply.text, buttons=reply.buttons, edit=True, notice="Tersimpan.")
+    head = "" if ctx.person.subscribed else UNSUBSCRIBED
+    return Reply(head + reply.text, buttons=reply.buttons, edit=True, notice="Tersimpan.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -100,6 +101,9 @@ class Context:
     # lock, while it runs: they open their own sessions). A job may return replies: they
     # follow the handler's.
     after_commit: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    # Bumped whenever a handler sets or clears the conversation step (the dispatcher ends a
+    # step a command did not touch).
+    state_changes: int = 0
 
     def button(self, label: str, data: CallbackData, *, anyone: bool = False) -> Button:
         """A button whose data is signed for this person (or for anyone)."""
@@ -118,6 +122,7 @@ class Context:
             self.state.flow, self.state.step = flow, step
             self.state.data = dict(data if data is not None else self.state.data)
             self.state.updated_at = self.now
+        self.state_changes += 1
         await self.db.flush()
 
     async def clear_state(self) -> None:
@@ -126,11 +131,17 @@ class Context:
             delete(ConversationState).where(ConversationState.person_id == self.person.id)
         )
         self.state = None
+        self.state_changes += 1
 
 
 @dataclass(frozen=True)
 class CommandSpec:
-    """A registered command."""
+    """A registered command.
+
+    `args` is the shape of what may follow the command word where commands need no slash
+    (WhatsApp, the terminal): "hadir 1234" is the command, "hadir jam berapa?" a sentence
+    that goes to the answering path. None: the bare word takes nothing after it.
+    """
 
     names: tuple[str, ...]
     handler: Handler
@@ -139,6 +150,11 @@ class CommandSpec:
     label: str | None  # main keyboard button that runs it
     max_len: int
     needs_registration: bool
+    args: re.Pattern[str] | None = None
+
+    def takes(self, rest: str) -> bool:
+        """Whether `rest`, typed after the bare command word, is this command's argument."""
+        return not rest or (self.args is not None and self.args.fullmatch(rest) is not None)
 
 
 class Router:
@@ -151,6 +167,7 @@ class Router:
         self.callbacks: list[tuple[type[CallbackData], Callable[..., Awaitable[Replies]], bool]]
         self.callbacks = []
         self.flows: dict[str, tuple[Handler, bool]] = {}
+        self.sticky: set[str] = set()  # flows a command does not end (registration)
         self.documents: list[tuple[Handler, bool]] = []
         self.fallbacks: list[tuple[Handler, bool]] = []
         self.batches: list[tuple[type[CallbackData], BatchHandler]] = []
@@ -163,14 +180,17 @@ class Router:
         max_len: int = 1000,
         registered: bool = False,
         admin: bool | None = None,
+        args: str | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Register a command (first name is canonical; others are aliases)."""
+        """Register a command (first name is canonical; others are aliases). `args` is a
+        regular expression for what may follow the bare command word (see CommandSpec)."""
+        pattern = re.compile(args, re.IGNORECASE | re.DOTALL) if args is not None else None
 
         def deco(fn: Handler) -> Handler:
             self.commands.append(
                 CommandSpec(
                     tuple(names), fn, self.admin if admin is None else admin,
-                    description, label, max_len, registered,
+                    description, label, max_len, registered, pattern,
                 )
             )
             return fn
@@ -202,12 +222,17 @@ class Router:
 
         return deco
 
-    def flow(self, name: str, *, admin: bool | None = None) -> Callable[[Handler], Handler]:
+    def flow(
+        self, name: str, *, admin: bool | None = None, sticky: bool = False
+    ) -> Callable[[Handler], Handler]:
         """Register the handler of texts sent while a person is in conversation `name`
-        (returning None leaves the text to the free-text handlers)."""
+        (returning None leaves the text to the free-text handlers). Another command ends
+        the conversation unless it is `sticky` (registration resumes where it was)."""
 
         def deco(fn: Handler) -> Handler:
             self.flows[name] = (fn, self.admin if admin is None else admin)
+            if sticky:
+                self.sticky.add(name)
             return fn
 
         return deco

@@ -14,6 +14,7 @@ from core.types import Button, Reply
 from db.models.people import Person
 
 __all__ = [
+    "PENGINGAT_ARGS",
     "PrefAction",
     "Preferences",
     "apply_action",
@@ -130,6 +131,13 @@ def parse_command(prefs: Preferences, args: str) -> tuple[Preferences, str | Non
     return prefs, "Perintah tidak dikenali."
 
 
+# The shape of the words parse_command understands, for the bare word "pengingat" on channels
+# without slashes: "pengingat menu off" is the command, "pengingat saya kok mati" a sentence.
+PENGINGAT_ARGS = (
+    rf"(menu|pengingat|semua)\s+({'|'.join(sorted(_ON | _OFF))})"
+    r"|(bisukan|mute|aktifkan|unmute)\s+\S+(\s+\S+){0,4}"
+)
+
 _DAYS = {"senin": 0, "selasa": 1, "rabu": 2, "kamis": 3, "jumat": 4, "jum'at": 4}
 
 
@@ -183,7 +191,9 @@ def preferences_reply(
         ))
         row: list[Button] = []
         for p in PROGRAMMES:
-            label = ("🔔 " if p.key in prefs.muted else "🔕 ") + _DAY_NAMES[p.weekday]
+            # The label says what pressing does: mute a day that sends, unmute a muted one.
+            label = (("🔔 Aktifkan " if p.key in prefs.muted else "🔕 Bisukan ")
+                     + _DAY_NAMES[p.weekday])
             row.append(Button(label, sign(PrefAction("p", p.key))))
         buttons += [tuple(row[:3]), tuple(row[3:])]
     return Reply("\n".join(lines), buttons=tuple(buttons))

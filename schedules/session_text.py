@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from core.programme import Programme
+from core.programme import Programme, by_key
 from core.text import esc
 from core.timezones import format_date, format_time
 from db.models import LearningSession
@@ -48,7 +48,14 @@ def describe_day(
     if holiday:
         return f"{head}\n🏖 Libur: {esc(holiday)} — tidak ada sesi."
     if programme is None:
-        return f"{head}\nAkhir pekan — tidak ada sesi."
+        if not sessions:
+            return f"{head}\nAkhir pekan — tidak ada sesi."
+        # A session put on a weekend (a special event) is shown with its programme.
+        return "\n\n".join([f"{head}\nSesi akhir pekan:"] + [
+            f"{by_key(s.programme_key).emoji} {esc(by_key(s.programme_key).name)}\n"
+            + describe_session(s, tz_label, links=links)
+            for s in sessions
+        ])
     title = f"{programme.emoji} <b>{esc(programme.name)}</b>"
     parts = [f"{head}\n{title}\n{esc(programme.description)}"]
     if sessions:

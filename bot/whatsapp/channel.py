@@ -47,8 +47,8 @@ log = logging.getLogger(__name__)
 MAX_UPLOAD = 5 * 1024 * 1024  # files people send us (calendar, FAQ); larger ones are refused
 SORRY = "Maaf, terjadi gangguan saat memproses pesan Bapak/Ibu. Silakan coba lagi sebentar lagi."
 UNSUPPORTED = (
-    "Maaf, {what} belum dapat kami proses. Silakan kirim pesan teks, misalnya "
-    "<i>menu</i>, <i>jadwal</i>, atau <i>bantuan</i>."
+    "Maaf, {what} belum dapat kami proses: bot ini hanya membaca pesan teks. 🙏 Silakan ketik "
+    "pesan Bapak/Ibu, misalnya <i>menu</i>, <i>jadwal</i>, atau <i>bantuan</i>."
 )
 _KIND_WORDS = {
     "sticker": "stiker",

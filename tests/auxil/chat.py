@@ -83,5 +83,5 @@ class Chat:
         await self.say(instansi)
         await self.say("sidoarjo")
         await self.press("Kab. Sidoarjo (Jawa Timur)")
-        done = await self.press("✅ WIB (UTC+7)")
+        done = await self.press("✅ WIB (disarankan)")
         assert "Pendaftaran selesai" in text(done), text(done)

@@ -49,7 +49,7 @@ def test_export_writes_the_stored_faq(cli_env: Path, db_url: str,
     out = cli_env / "faq-export.yaml"
     assert main(["faq", "export", "-o", str(out)]) == 0
     assert load_entries(out) == default_entries()  # seeded on first start, written back
-    assert "wrote 49 entries" in capsys.readouterr().out
+    assert "49 entri ditulis" in capsys.readouterr().out
     assert main(["faq", "export"]) == 0
     assert capsys.readouterr().out == dump_entries(default_entries())
 
@@ -64,13 +64,13 @@ def test_import_adds_and_updates_and_lists_what_it_keeps(
     path = cli_env / "faq.yaml"
     path.write_text(dump_entries(changed), encoding="utf-8")
     assert main(["faq", "import", str(path), "--dry-run"]) == 0
-    assert "dry run" in capsys.readouterr().out
+    assert "uji coba, tidak ada yang diubah" in capsys.readouterr().out
     assert _stored(db_url) == entries
     assert main(["faq", "import", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "50 entries (1 added, 1 changed, 0 removed, 8 unchanged, 40 not in the file kept)" \
-        in out
-    assert f"--replace would remove them): {entries[0].id}, " in out
+    assert ("50 entri (1 baru, 1 diubah, 0 dihapus, 8 tetap, 40 tidak ada di berkas, "
+            "tetap disimpan)") in out
+    assert f"(--replace akan menghapusnya): {entries[0].id}, " in out
     after = _stored(db_url)
     assert [e.id for e in after] == [e.id for e in entries] + ["parkir"]
     assert after[1].answer == "Jawaban baru." and after[0] == entries[0]
@@ -84,8 +84,8 @@ def test_import_with_replace_makes_the_faq_the_file(
     path.write_text(dump_entries(entries[1:10]), encoding="utf-8")
     assert main(["faq", "import", str(path), "--replace"]) == 0
     out = capsys.readouterr().out
-    assert "9 entries (0 added, 0 changed, 40 removed, 9 unchanged)" in out
-    assert f"removed: {sorted(e.id for e in [entries[0], *entries[10:]])[0]}, " in out
+    assert "9 entri (0 baru, 0 diubah, 40 dihapus, 9 tetap)" in out
+    assert f"dihapus: {sorted(e.id for e in [entries[0], *entries[10:]])[0]}, " in out
     assert _stored(db_url) == entries[1:10]
 
 
@@ -98,7 +98,8 @@ def test_a_file_clashing_with_a_kept_entry_changes_nothing(
     path.write_text(dump_entries([clash]), encoding="utf-8")
     assert main(["faq", "import", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "keeps the entries not in the file" in err and "nothing was imported" in err
+    assert "tetap menyimpan entri yang tidak ada di berkas" in err
+    assert "tidak ada yang diimpor" in err
     assert _stored(db_url) == entries
 
 
@@ -110,7 +111,7 @@ def test_an_invalid_file_changes_nothing(cli_env: Path, db_url: str,
     path.write_text(dump_entries(dup), encoding="utf-8")
     assert main(["faq", "import", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "entry 6" in err and "duplicate id" in err and "nothing was imported" in err
+    assert "entri 6" in err and "id ganda" in err and "tidak ada yang diimpor" in err
     assert _stored(db_url) == entries
     assert main(["faq", "import", str(cli_env / "missing.yaml")]) == 1
-    assert "cannot read" in capsys.readouterr().err
+    assert "tidak dapat membaca" in capsys.readouterr().err

@@ -49,7 +49,7 @@ class TelegramBot:
         choices = await self.say(user, "sidoarjo")
         await self.press(user, choices, "Kab. Sidoarjo (Jawa Timur)")
         tz_question = await self.tg.next_message(user)
-        await self.press(user, tz_question, "✅ WIB (UTC+7)")
+        await self.press(user, tz_question, "✅ WIB (disarankan)")
         return await self.tg.next_message(user)
 
 

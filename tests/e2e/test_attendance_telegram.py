@@ -142,7 +142,7 @@ async def test_no_nip_then_nip_added(telegram_bot: TelegramBot) -> None:
     rekap = await bot.say(RUDI, "📊 Rekap JP")  # the main keyboard button
     assert "Total: 0 JP" in (rekap.text or "") and "belum dihitung" in (rekap.text or "")
     profile = await bot.say(RUDI, "/profil")
-    await bot.press(RUDI, profile, "✏️ Ubah nip")
+    await bot.press(RUDI, profile, "✏️ Ubah NIP")
     await bot.tg.next_message(RUDI)  # "Silakan ketik NIP"
     updated = await bot.say(RUDI, "198507142010011003")
     assert "Data diperbarui" in (updated.text or "")

@@ -75,7 +75,7 @@ class Bot:
         tz = await self.tg.wait_for(
             lambda c: c.chat_id == user and "zona waktu" in (c.text or ""), since=since)
         since = len(self.tg.sent)
-        await self.press(user, tz, "✅ WIB (UTC+7)")
+        await self.press(user, tz, "✅ WIB (disarankan)")
         await self.tg.wait_for(
             lambda c: c.chat_id == user and "Pendaftaran selesai" in (c.text or ""), since=since)
 

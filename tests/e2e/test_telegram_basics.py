@@ -94,8 +94,8 @@ async def test_long_message_html_name_group_and_bot_suffix(telegram_bot: Telegra
     bot, tg = telegram_bot, telegram_bot.tg
     too_long = await bot.say(USER, "x" * 5000)
     assert "terlalu panjang" in (too_long.text or "")
-    done = await bot.register(USER, name="<b>Budi</b> & Co")
-    assert "&lt;b&gt;Budi&lt;/b&gt; &amp; Co" in (done.text or "")
+    done = await bot.register(USER, name="Dr. Budi Santoso, S.Kom.")
+    assert "Dr. Budi Santoso, S.Kom." in (done.text or "")
     suffixed = await bot.say(USER, "/menu@dahar_ngopi_bot")
     assert "Forum ASN Berbagi Ilmu" in (suffixed.text or "")
     group = -100123
@@ -113,12 +113,17 @@ async def test_profile_edit_stop_and_erase(telegram_bot: TelegramBot) -> None:
     await bot.register(USER)
     profile = await bot.say(USER, "/profil")
     assert "198507142010011003" in (profile.text or "")
-    await bot.press(USER, profile, "✏️ Ubah instansi / opd")
+    await bot.press(USER, profile, "✏️ Ubah instansi / OPD")
     await tg.next_message(USER)
-    updated = await bot.say(USER, "BKD Provinsi Jawa Timur")
-    assert "BKD Provinsi Jawa Timur" in (updated.text or "")
-    stopped = await bot.say(USER, "/stop")
-    assert "tidak akan menerima" in (stopped.text or "")
+    updated = await bot.say(USER, "BKD & Diklat <Provinsi> Jawa Timur")
+    assert "instansi / OPD dengan huruf" in (updated.text or "")  # no < or >
+    updated = await bot.say(USER, "BKD & Diklat Provinsi Jawa Timur")
+    assert "BKD &amp; Diklat Provinsi Jawa Timur" in (updated.text or "")  # escaped
+    question = await bot.say(USER, "/stop")
+    assert "Berhenti menerima" in (question.text or "")  # asked first
+    await bot.press(USER, question, "Ya, berhenti")
+    await tg.wait_until(lambda: "tidak akan menerima" in tg.message(
+        USER, question.message_id).get("text", ""))
     ask = await bot.say(USER, "/hapusdata")
     assert "statistik anonim" in (ask.text or "")
     await bot.press(USER, ask, "🗑 Ya, hapus data saya")

@@ -13,8 +13,8 @@ USER = 5001
 async def test_matched_question_and_feedback(telegram_bot: TelegramBot) -> None:
     bot, tg = telegram_bot, telegram_bot.tg
     await bot.register(USER)
-    answer = await bot.say(USER, "link zoom nya mana min??")
-    assert "<b>Di mana tautan (link) sesinya?</b>" in (answer.text or "")
+    answer = await bot.say(USER, "cara join zoom nya gmn min??")
+    assert "<b>Bagaimana cara ikut lewat Zoom?</b>" in (answer.text or "")
     assert answer.button_texts == ["👍 Ya", "👎 Tidak"]
     toast = await bot.press(USER, answer, "👍 Ya")
     assert toast.params.get("text") == "Terima kasih atas masukannya! 🙏"
@@ -24,7 +24,7 @@ async def test_matched_question_and_feedback(telegram_bot: TelegramBot) -> None:
     assert "reply_markup" not in edited, edited  # the buttons are gone: one vote per answer
     async with bot.rt.sessions() as s:
         lookup = (await s.execute(select(FaqLookup))).scalar_one()
-    assert (lookup.entry_id, lookup.helpful) == ("tautan-sesi", True)
+    assert (lookup.entry_id, lookup.helpful) == ("cara-ikut-zoom", True)
 
 
 async def test_ambiguous_question_offers_buttons(telegram_bot: TelegramBot) -> None:

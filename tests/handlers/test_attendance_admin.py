@@ -111,6 +111,16 @@ async def test_audit_is_for_owners_only(rt: Runtime, clock: FixedClock) -> None:
     assert "Log audit masih kosong" in text_of(await Chat(rt, OWNER).say("/audit"))
 
 
+async def test_statistik_offers_buttons_before_anyone_attended(
+    rt: Runtime, clock: FixedClock
+) -> None:
+    await add_session(rt.sessions, code="Q1", day=MONDAY, title="Forum Sepi")
+    (chart,) = await Chat(rt, OWNER).say("/statistik")
+    labels = [b.label for row in chart.buttons for b in row]
+    assert labels == ["23/11 Forum Sepi · 0"]
+    assert "pilih tombol di bawah" in chart.text
+
+
 async def test_statistik_sends_a_chart_and_a_summary(rt: Runtime, clock: FixedClock) -> None:
     ids = await _world(rt, clock)
     admin = Chat(rt, OWNER)
@@ -125,6 +135,7 @@ async def test_statistik_sends_a_chart_and_a_summary(rt: Runtime, clock: FixedCl
     assert "• ASN Belajar: 1 (1 sesi)" in chart.text
     labels = [b.label for row in chart.buttons for b in row]
     assert labels[0].startswith("23/11 Forum;") and labels[0].endswith("· 3")
+    assert "pilih tombol di bawah" in chart.text  # and the buttons are there
     one = await admin.press(chart.buttons[0][0].data)
     assert one[0].photo is not None and one[0].photo.content is not None
     assert "Kehadiran: <b>3</b> (ber-NIP, terhitung JP: 2)" in one[0].text

@@ -151,24 +151,24 @@ async def test_a_reply_is_also_recognised_by_the_notifications_text(runtime: Run
 async def test_answer_button_then_make_it_an_faq_entry(runtime: Runtime) -> None:
     budi = await _person(runtime, "5001")
     siti = await _person(runtime, "5002", "Siti Aminah")
-    await budi.say("/tanya Apakah ada sesi ASN Dahar Ngopi di hari Sabtu?")
-    await siti.say("/tanya apakah ada sesi asn dahar ngopi hari sabtu??")
+    await budi.say("/tanya Apakah ada grup WhatsApp khusus peserta Dahar Ngopi?")
+    await siti.say("/tanya apakah ada grup whatsapp khusus peserta dahar ngopi??")
     admin = Chat(runtime, OWNER_ID)
     await admin.say("/pertanyaan")
     prompt = await admin.press("✍️ Jawab #1")
     assert "Silakan ketik jawaban untuk pertanyaan <b>#1</b>" in text(prompt)
-    done = await admin.say("Tidak ada; sesi hanya Senin sampai Jumat.")
+    done = await admin.say("Belum ada; informasi resmi hanya lewat bot ini.")
     assert "dikirim kepada 2 penanya" in text(done)
     made = await admin.press("📚 Jadikan entri FAQ")
     assert "<code>tanya-1</code>" in text(made)
     async with runtime.sessions() as s:
         entry = await s.get(FaqEntryRow, "tanya-1")
         q = await s.get(Question, 1)
-    assert entry is not None and entry.answer == "Tidak ada; sesi hanya Senin sampai Jumat."
-    assert entry.phrasings == ["apakah ada sesi asn dahar ngopi hari sabtu??"]
+    assert entry is not None and entry.answer == "Belum ada; informasi resmi hanya lewat bot ini."
+    assert entry.phrasings == ["apakah ada grup whatsapp khusus peserta dahar ngopi??"]
     assert q is not None and q.faq_entry_id == "tanya-1"
-    answer = await budi.say("ada sesi dahar ngopi hari sabtu ga ya")
-    assert "sesi hanya Senin sampai Jumat" in text(answer)
+    answer = await budi.say("ada grup wa peserta dahar ngopi ga ya")
+    assert "informasi resmi hanya lewat bot ini" in text(answer)
     assert "sudah menjadi entri FAQ" in text(await admin.say("/faq dari 1"))
 
 

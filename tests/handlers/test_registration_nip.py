@@ -40,7 +40,7 @@ async def test_a_nip_typed_in_an_unfinished_registration_does_not_block_another(
     await slow.say("Dinas Kesehatan Kota Surabaya")
     await slow.say("surabaya")
     await slow.press("Kota Surabaya (Jawa Timur)")
-    at_end = await slow.press("✅ WIB (UTC+7)")
+    at_end = await slow.press("✅ WIB (disarankan)")
     assert "telah didaftarkan oleh akun lain" in text(at_end)
     assert "Pendaftaran selesai" not in text(at_end)
     siti = (await _people(runtime))["Siti Aminah"]
@@ -63,6 +63,6 @@ async def test_the_nip_is_the_persons_once_nobody_took_it(runtime: Runtime) -> N
     for answer in ("/mulai", "Siti Aminah", OTHER_NIP, "Dinas Kesehatan", "surabaya"):
         await chat.say(answer)
     await chat.press("Kota Surabaya (Jawa Timur)")
-    assert "Pendaftaran selesai" in text(await chat.press("✅ WIB (UTC+7)"))
+    assert "Pendaftaran selesai" in text(await chat.press("✅ WIB (disarankan)"))
     people = await _people(runtime)
     assert people["Siti Aminah"].nip == OTHER_NIP and people["Budi Santoso"].nip == NIP
