@@ -16,6 +16,7 @@ from bot.heartbeat import Heartbeat
 from bot.http_server import HttpServer, build_app
 from bot.pacing import ChannelLimits
 from bot.runtime import Runtime
+from bot.verification import verification_routes
 from schedules.announcer import Announcer
 
 __all__ = ["run_channels", "run_console", "run_worker"]
@@ -65,8 +66,10 @@ async def _start_background(
     deps.announcer = announcer
     announcer.start()
     stack.push_async_callback(announcer.stop)
+    windowed = [c.name for c in deps.channels.values() if c.templates]
     background = build_background(deps.config, rt.sessions, rt.clock, senders, limits=limits,
-                                  personalise=rt.personalise, bell=rt.bell)
+                                  personalise=rt.personalise, bell=rt.bell,
+                                  prepare=rt.prepare, windowed=windowed)
     await background.start()
     rt.extras["background"] = background
     stack.push_async_callback(background.stop)
@@ -107,7 +110,8 @@ async def run_channels(
     set once everything runs.
 
     Channels that receive by webhook (WhatsApp, Telegram in webhook mode) are served by
-    one HTTP server on HTTP_HOST:HTTP_PORT, which also answers /healthz.
+    one HTTP server on HTTP_HOST:HTTP_PORT, which also answers /healthz; with PUBLIC_URL
+    set it serves the certificates' verification page (/verifikasi/{code}) too.
     """
     settings = rt.settings
     if settings.whatsapp_partly_configured:
@@ -130,8 +134,10 @@ async def run_channels(
         for channel in rt.channels.values():
             await channel.open(stack, receive=True)
         routes = {name: list(c.routes()) for name, c in rt.channels.items()}
-        if any(routes.values()):
-            app = build_app(rt.sessions, [r for rs in routes.values() for r in rs],
+        pages = (verification_routes(rt.sessions, rt.deps.config)
+                 if rt.deps.config.certificates.enabled else [])
+        if any(routes.values()) or pages:
+            app = build_app(rt.sessions, [r for rs in routes.values() for r in rs] + pages,
                             webhooks=[name for name, rs in routes.items() if rs])
             server = HttpServer(app, settings.http_host, settings.http_port)
             await server.start()

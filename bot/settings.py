@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     whatsapp_template_attendance: str = "dahar_ngopi_presensi"
     whatsapp_template_announcement: str = "dahar_ngopi_pengumuman"
     whatsapp_template_answer: str = "dahar_ngopi_jawaban"
+    whatsapp_template_certificate: str = "dahar_ngopi_sertifikat"
     whatsapp_template_language: str = "id"
     whatsapp_rate: float = Field(default=80.0, gt=0)  # messages per second per business number
     whatsapp_pair_interval: float = Field(default=6.0, ge=0)  # seconds between two to one person
@@ -84,6 +85,20 @@ class Settings(BaseSettings):
     # Local copies of announcement files, uploaded once by channels that cannot reuse the
     # file id the admin's channel gave (and files given to `dahar-ngopi umumkan --file`).
     announcement_media_dir: str = "./data/announcements"
+
+    # --- certificates ---
+    # The public https base of the bot's HTTP server: certificates' QR codes lead to
+    # {PUBLIC_URL}/verifikasi/{code}. Without it no certificate is issued.
+    public_url: str | None = None
+    cert_delay: int = Field(default=15, ge=0, le=24 * 60)  # minutes after a session ends
+    cert_organiser: str = Field(default="BPSDM Provinsi Jawa Timur", min_length=3,
+                                max_length=200)
+    cert_signer_name: str = Field(default="", max_length=120)
+    cert_signer_position: str = Field(default="Kepala BPSDM Provinsi Jawa Timur",
+                                      max_length=200)
+    cert_signature: Path | None = None  # PNG/JPEG of the signature (with the stamp)
+    cert_background: Path | None = None  # A4 landscape PNG/JPEG under everything
+    cert_logo: Path | None = None
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
@@ -125,6 +140,7 @@ class Settings(BaseSettings):
         "whatsapp_template_attendance",
         "whatsapp_template_announcement",
         "whatsapp_template_answer",
+        "whatsapp_template_certificate",
     )
     @classmethod
     def _template_name(cls, value: str) -> str:
@@ -162,6 +178,31 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        local = ("http://127.0.0.1", "http://localhost", "http://[::1]")
+        if not value.startswith(("https://", *local)):
+            raise ValueError("must be an https:// URL (people open it from a QR code)")
+        return value.rstrip("/")
+
+    @field_validator("cert_signature", "cert_background", "cert_logo", mode="before")
+    @classmethod
+    def _image(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        path = Path(str(value)).expanduser()
+        try:
+            with path.open("rb") as f:
+                head = f.read(8)
+        except OSError:
+            raise ValueError(f"cannot read the image {str(path)!r}") from None
+        if not head.startswith((b"\x89PNG", b"\xff\xd8\xff")):
+            raise ValueError(f"{str(path)!r} is not a PNG or JPEG image")
+        return path
 
     @field_validator("log_level")
     @classmethod

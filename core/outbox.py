@@ -60,7 +60,11 @@ KIND_PRIORITY: Final[Mapping[str, int]] = {
     "attendance": Priority.URGENT,
     "notice": Priority.URGENT,
     "menu": Priority.MENU,
+    # A webinar's certificates (thousands at once) go after prompts and notices.
+    "certificate": Priority.MENU,
     "announcement": Priority.ANNOUNCEMENT,
+    # Review questions of the micro-quiz: low priority, after the morning menu.
+    "review": Priority.ANNOUNCEMENT,
 }
 
 
