@@ -308,10 +308,10 @@ async def request_check(db: AsyncSession, scope: str, ref_id: int, now: datetime
 
 async def take_checks(db: AsyncSession, limit: int = 200) -> list[tuple[str, int]]:
     """Remove and return the oldest checks (a rollback puts them back)."""
-    rows = list((await db.execute(
+    rows = [(str(scope), int(ref_id)) for scope, ref_id in (await db.execute(
         select(CertificateCheck.scope, CertificateCheck.ref_id)
         .order_by(CertificateCheck.created_at).limit(limit)
-    )).all())
+    )).all()]
     for scope, ref_id in rows:
         await db.execute(delete(CertificateCheck).where(
             CertificateCheck.scope == scope, CertificateCheck.ref_id == ref_id))
