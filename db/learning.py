@@ -59,7 +59,8 @@ async def rate(
     db: AsyncSession, *, person_id: int, session_id: int, aspect: int, score: int,
     now: datetime,
 ) -> Evaluation:
-    """Store one rating (1-5); the evaluation is complete once all three are in."""
+    """Store one rating (1-5; 0 only starts the evaluation: skipped); the evaluation is
+    complete once all three are in."""
     stmt = (
         _insert(db, Evaluation)
         .values(person_id=person_id, session_id=session_id, started_at=now)
@@ -68,7 +69,8 @@ async def rate(
     await db.execute(stmt)
     row = await evaluation_of(db, person_id, session_id)
     assert row is not None
-    setattr(row, ASPECT_COLUMNS[aspect], score)
+    if score:
+        setattr(row, ASPECT_COLUMNS[aspect], score)
     if row.completed_at is None and all(getattr(row, c) for c in ASPECT_COLUMNS):
         row.completed_at = now
     await db.flush()

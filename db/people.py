@@ -7,7 +7,9 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.certificates import forget_holder
 from db.engine import rows_touched
+from db.learning import forget_answers
 from db.models import Admin, ConversationState, Identity, Person
 
 __all__ = [
@@ -74,6 +76,10 @@ async def erase_person(s: AsyncSession, person: Person, now: datetime) -> None:
     person.consent_at = None
     person.erased_at = now
     person.preferences = {}
+    # Certificates stay valid without their holder's name, NIP and instansi (the
+    # verification page says "valid, holder's data erased"); no review is asked any more.
+    await forget_holder(s, person.id, now)
+    await forget_answers(s, person.id)
     await s.execute(delete(ConversationState).where(ConversationState.person_id == person.id))
     await s.execute(delete(Identity).where(Identity.person_id == person.id))
 

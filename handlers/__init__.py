@@ -20,6 +20,9 @@ def default_routers() -> list[Router]:
         attendance,
         attendance_admin,
         calendar_admin,
+        certificates,
+        certificates_admin,
+        evaluation,
         faq,
         faq_admin,
         help,
@@ -28,6 +31,7 @@ def default_routers() -> list[Router]:
         privacy,
         profile,
         questions,
+        quiz,
         registration,
         reminders,
     )
@@ -36,6 +40,9 @@ def default_routers() -> list[Router]:
         registration.router,
         menu.router,
         attendance.router,
+        evaluation.router,
+        quiz.router,
+        certificates.router,
         profile.router,
         reminders.router,
         privacy.router,
@@ -54,5 +61,6 @@ def default_routers() -> list[Router]:
         calendar_admin.router,
         faq.router,  # free text: the FAQ answers before help's "not understood"
         attendance_admin.router,
+        certificates_admin.router,
         help.router,
     ]

@@ -34,15 +34,23 @@ from db.attendance import (
     touch_identities,
     upcoming_sessions,
 )
+from db.learning import quiz_counts
 from db.models import LearningSession
+from handlers.after_attendance import FollowUp, follow_up, follow_up_for, quiz_intro
 from handlers.profile import EditField
 from handlers.router import Context, Deps, Replies, Router
 from schedules.attendance_prompts import AttendPress
+from schedules.session_rules import proof_mode
 
 __all__ = [
     "FLOW",
     "AttendPress",
+    "Attendee",
+    "already_reply",
+    "closed_reply",
     "progress_bar",
+    "record",
+    "recorded_reply",
     "router",
 ]
 
@@ -139,31 +147,40 @@ def closed_reply(who: Attendee, s: LearningSession, window: Window) -> Reply:
     )
 
 
-def recorded_reply(who: Attendee, s: LearningSession, found: Recorded) -> Reply:
-    """Recorded now (with what it brings in JP, or the missing NIP)."""
+def recorded_reply(
+    who: Attendee, s: LearningSession, found: Recorded, follow: FollowUp = ("", ()),
+    *, pressed: bool = False,
+) -> Reply:
+    """Recorded now (with what it brings in JP, or the missing NIP), and what follows (the
+    evaluation, the quiz): then the message whose button was pressed is edited into it, so
+    a webinar's peak of presses sends no extra message."""
     lines = [
         f"✅ <b>Kehadiran tercatat.</b> Terima kasih, {esc(who.full_name or 'Bapak/Ibu')}!",
         f"{_title(s)}",
         f"Dicatat {who.when(found.reported_at)}.",
     ]
     at = format_time(found.reported_at, who.tz)
+    nip_button: list[list[Button]] = []
     if who.nip:
         gain = f" +{jp_text(s.jp)} JP." if s.jp else ""
         if gain:
             lines.append(f"+{jp_text(s.jp)} JP. Lihat rekap Bapak/Ibu dengan /rekap.")
-        return _toast("\n".join(lines), f"✅ Kehadiran tercatat ({at}).{gain} "
-                      f"Terima kasih! Rekap: /rekap")
-    lines.append(
-        "\n⚠️ <b>NIP Bapak/Ibu belum diisi</b>, sehingga kehadiran ini belum dihitung "
-        "sebagai JP. Kehadiran sudah tersimpan dan <b>otomatis terhitung</b> begitu NIP "
-        "diisi lewat /profil."
-    )
-    return _toast(
-        "\n".join(lines),
-        f"✅ Kehadiran tercatat ({at}). NIP Bapak/Ibu belum diisi: kehadiran ini otomatis "
-        "dihitung sebagai JP setelah NIP diisi lewat /profil.",
-        alert=True, buttons=[[who.button("✏️ Isi NIP sekarang", EditField("nip"))]],
-    )
+        notice, alert = f"✅ Kehadiran tercatat ({at}).{gain} Terima kasih! Rekap: /rekap", False
+    else:
+        lines.append(
+            "\n⚠️ <b>NIP Bapak/Ibu belum diisi</b>, sehingga kehadiran ini belum dihitung "
+            "sebagai JP. Kehadiran sudah tersimpan dan <b>otomatis terhitung</b> begitu NIP "
+            "diisi lewat /profil."
+        )
+        notice = (f"✅ Kehadiran tercatat ({at}). NIP Bapak/Ibu belum diisi: kehadiran ini "
+                  "otomatis dihitung sebagai JP setelah NIP diisi lewat /profil.")
+        alert = True
+        nip_button = [[who.button("✏️ Isi NIP sekarang", EditField("nip"))]]
+    text, buttons = follow
+    if not text:
+        return _toast("\n".join(lines), notice, alert=alert, buttons=nip_button)
+    return Reply("\n".join(lines) + "\n\n" + text, buttons=[*map(list, buttons), *nip_button],
+                 notice=notice[:200], alert=alert, edit=pressed)
 
 
 async def _blocked(ctx: Context) -> Reply | None:
@@ -191,13 +208,23 @@ async def _wrong_code(ctx: Context) -> Reply:
 
 
 async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None) -> Replies:
-    """Record `s` for this person if the window is open and the code (if any) is right."""
+    """Record `s` for this person if the window is open and the proof is given: the code
+    (bukti kode), the button (tombol), or a passed quiz (kuis: the quiz is offered)."""
     window = _window(ctx, s)
     if not window.contains(ctx.now):
         found = await existing_attendance(ctx.db, ctx.person.id, s.id)
         return already_reply(Attendee.of(ctx), s, found) if found else \
             closed_reply(Attendee.of(ctx), s, window)
-    if s.attendance_code:
+    questions = (await quiz_counts(ctx.db, [s.id])).get(s.id, 0)
+    proof = proof_mode(s, has_quiz=bool(questions))
+    if proof == "kuis":
+        found = await existing_attendance(ctx.db, ctx.person.id, s.id)
+        if found:
+            return already_reply(Attendee.of(ctx), s, found)
+        text, buttons = quiz_intro(s, questions, ctx.button)
+        return Reply(text, buttons=buttons, notice="📝 Presensi sesi ini lewat kuis singkat",
+                     edit=ctx.incoming.callback is not None)
+    if proof == "kode":
         found = await existing_attendance(ctx.db, ctx.person.id, s.id)
         if found:
             return already_reply(Attendee.of(ctx), s, found)
@@ -218,13 +245,20 @@ async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None)
         await forget_wrong_codes(ctx.db, ctx.person.id)
         if ctx.state is not None and ctx.state.flow == FLOW:
             await ctx.clear_state()
+    return await record(ctx, s)
+
+
+async def record(ctx: Context, s: LearningSession) -> Reply:
+    """Record the attendance (proof given) and say so, with what follows it."""
     found = await record_attendance(
         ctx.db, person_id=ctx.person.id, session_id=s.id, now=ctx.now,
         channel=ctx.incoming.channel,
     )
+    who = Attendee.of(ctx)
     if not found.created:
-        return already_reply(Attendee.of(ctx), s, found)
-    return recorded_reply(Attendee.of(ctx), s, found)
+        return already_reply(who, s, found)
+    follow = await follow_up_for(ctx.db, s, ctx.person.id, who.button)
+    return recorded_reply(who, s, found, follow, pressed=ctx.incoming.callback is not None)
 
 
 # --- /hadir ---------------------------------------------------------------------------
@@ -307,12 +341,14 @@ async def pressed_together(deps: Deps, items: Sequence[Incoming]) -> list[Replie
                 if presser is not None and data is not None:
                     picked.append((i, presser, data.session))
         sessions = await sessions_by_id(db, {sid for _, _, sid in picked})
+        questions = await quiz_counts(db, list(sessions))
         record: dict[str, list[tuple[int, int]]] = defaultdict(list)
         check: list[tuple[int, int]] = []
         plans: list[tuple[int, Attendee, LearningSession, bool]] = []
         for i, presser, sid in picked:
             ls = sessions.get(sid)
-            if ls is None or ls.status != "aktif" or ls.attendance_code:
+            if ls is None or ls.status != "aktif" or proof_mode(
+                    ls, has_quiz=ls.id in questions) != "tombol":
                 continue
             who = Attendee(presser.person_id, presser.full_name, presser.nip, presser.tz, now,
                       deps.config, deps.signer)
@@ -329,7 +365,10 @@ async def pressed_together(deps: Deps, items: Sequence[Incoming]) -> list[Replie
             if found is None:
                 out[i] = closed_reply(who, ls, who.window(ls))
             elif found.created and is_open and pair not in told:
-                out[i] = recorded_reply(who, ls, found)
+                # Just recorded: nothing of the evaluation or quiz is done yet.
+                follow = follow_up(ls, who.button, evaluated=False,
+                                   questions=questions.get(ls.id, 0), quizzed=False)
+                out[i] = recorded_reply(who, ls, found, follow, pressed=True)
             else:
                 out[i] = already_reply(who, ls, found)
             told.add(pair)

@@ -45,7 +45,9 @@ async def erase_ask(ctx: Context) -> Replies:
         "Jika dilanjutkan, kami menghapus nama, NIP, instansi/OPD, kabupaten/kota, dan ID akun "
         "chat Bapak/Ibu, serta menghentikan semua pesan. Riwayat kegiatan (misalnya kehadiran) "
         "hanya tersisa sebagai <b>angka statistik anonim</b> yang tidak dapat dikaitkan lagi "
-        "dengan Bapak/Ibu, dan rekap JP tidak dapat dipulihkan.\n\nLanjutkan?",
+        "dengan Bapak/Ibu, dan rekap JP tidak dapat dipulihkan. Sertifikat yang sudah terbit "
+        "tetap sah, tetapi nama, NIP dan instansi Bapak/Ibu dihapus dari catatannya.\n\n"
+        "Lanjutkan?",
         buttons=[[ctx.button("🗑 Ya, hapus data saya", EraseConfirm(True)),
                   ctx.button("Batal", EraseConfirm(False))]],
     )

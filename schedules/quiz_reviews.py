@@ -21,7 +21,7 @@ from db.learning import due_reviews
 from db.models import Identity, LearningSession, Person, QuizQuestion, QuizReview
 from schedules.audience import recipients
 from schedules.evaluation_prompts import unsigned
-from schedules.nudges import NudgeConfig, PlanOutcome, finish_plan, morning_due, open_plan
+from schedules.nudges import NudgeConfig, PlanOutcome, finish_plan, insert_plan, morning_due
 from schedules.quiz_prompts import ReviewPick, option_lines, question_buttons
 
 __all__ = ["AFTER_MENU", "ReviewPlanner", "review_reply"]
@@ -29,6 +29,7 @@ __all__ = ["AFTER_MENU", "ReviewPlanner", "review_reply"]
 log = logging.getLogger(__name__)
 
 AFTER_MENU = timedelta(minutes=30)  # reviews wait this long after the morning menu
+LATEST = timedelta(hours=8)  # planned at most this late (cards still due wait a day)
 _WINDOW = timedelta(hours=23)  # free-form messages only to people who wrote this recently
 _CHUNK = 1000
 
@@ -57,18 +58,22 @@ class ReviewPlanner:
         self._windowed = frozenset(windowed)
 
     async def run(self, now: datetime) -> list[PlanOutcome]:
-        """Plan what is due at `now` (from shortly before MORNING_TIME + 30 minutes)."""
+        """Plan what is due at `now` (from shortly before MORNING_TIME + 30 minutes, until
+        8 hours later: a card is due from a day on, so a late plan loses nothing)."""
         outcomes = []
         for zone in ZONES:
             day = local_today(now, zone)
             due = morning_due(day, zone, self._nudges.morning_time) + AFTER_MENU
             if day.weekday() >= 5 or now < due - self._nudges.lookahead:
                 continue
-            plan = await open_plan(self._sessions, self._nudges, key=f"review:{day}:{zone}",
-                                   kind="review", day=day, zone=zone, ref_id=None, due=due,
-                                   now=now, what=f"quiz reviews {day}")
-            if isinstance(plan, PlanOutcome):
-                outcomes.append(plan)
+            if now > due + LATEST:
+                continue  # the bot was down all day: tomorrow's planning takes them
+            key = f"review:{day}:{zone}"
+            plan, mine = await insert_plan(self._sessions, key=key, kind="review", day=day,
+                                           zone=zone, ref_id=None, due=due, status="planning",
+                                           now=now)
+            if not mine:
+                outcomes.append(PlanOutcome(key, "exists", due_at=due))
                 continue
             added = await self._fill(day, zone, due, now)
             await finish_plan(self._sessions, plan.id, added, now)
