@@ -43,6 +43,7 @@ LISTED = 10  # certificates listed with a "send again" button
 OFF = ("Sertifikat elektronik belum diaktifkan oleh penyelenggara. Kehadiran dan JP "
        "Bapak/Ibu tetap tercatat (lihat /rekap).")
 USAGE = "Contoh: /sertifikat, /sertifikat rekap, /sertifikat rekap 2026"
+NOT_REGISTERED = "Bapak/Ibu belum terdaftar. Ketik /mulai untuk mendaftar terlebih dahulu."
 
 
 @dataclass(frozen=True)
@@ -84,13 +85,15 @@ def _apology(build: Callable[[], Awaitable[Replies]]) -> Callable[[], Awaitable[
 
 
 @router.command("sertifikat", description="Sertifikat Anda; /sertifikat rekap [TAHUN]",
-                label="📜 Sertifikat", registered=True, max_len=60)
+                label="📜 Sertifikat", max_len=60)
 async def sertifikat(ctx: Context) -> Replies:
     """List the person's certificates with buttons to send each again, or the transcript,
     or (admins) a session's sample certificate."""
     words = ctx.args.lower().split()
     if words and words[0] == "contoh":
         return await _sample(ctx, " ".join(ctx.args.split()[1:]))
+    if not ctx.person.registered:
+        return Reply(NOT_REGISTERED)
     if not ctx.deps.config.certificates.enabled:
         return Reply(OFF)
     year = ctx.now.astimezone(ctx.deps.config.tz).year
