@@ -30,6 +30,7 @@ async def import_cmd(rt: Runtime, args: argparse.Namespace) -> int:
             print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
             return 1
     report: ImportReport | None = None
+    stage = "Jadwal"
     try:
         async with rt.sessions() as s, s.begin():
             if "calendar" in files:
@@ -39,10 +40,11 @@ async def import_cmd(rt: Runtime, args: argparse.Namespace) -> int:
                     dry_run=args.dry_run, has_attendance=partial(sessions_with_attendance, s),
                 )
             if "quiz" in files:
+                stage = "Kuis"
                 quiz = await import_quiz_file(s, files["quiz"], filename=args.kuis.name,
                                               dry_run=args.dry_run)
     except CalendarImportError as exc:
-        print(exc.summary(), file=sys.stderr)
+        print(exc.summary(stage), file=sys.stderr)
         return 1
     if report is not None:
         print(report.summary(rt.settings.tz))

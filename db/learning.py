@@ -15,7 +15,14 @@ from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Evaluation, LearningSession, QuizAnswer, QuizQuestion, QuizReview
+from db.models import (
+    Attendance,
+    Evaluation,
+    LearningSession,
+    QuizAnswer,
+    QuizQuestion,
+    QuizReview,
+)
 
 __all__ = [
     "ASPECT_COLUMNS",
@@ -33,6 +40,7 @@ __all__ = [
     "record_answer",
     "replace_questions",
     "set_comment",
+    "streak_days",
     "stream_evaluations",
 ]
 
@@ -277,6 +285,20 @@ async def quiz_scores(db: AsyncSession, person_id: int, first: date, last: date)
         .order_by(LearningSession.day, LearningSession.id)
     )
     return [QuizScore(i, t, d, int(r or 0), int(n)) for i, t, d, r, n in rows.all()]
+
+
+async def streak_days(
+    db: AsyncSession, person_id: int, first: date, last: date
+) -> tuple[set[date], set[date]]:
+    """Days from `first` to `last` with an active session, and days of sessions the person
+    attended (what a week streak is counted from)."""
+    held = set(await db.scalars(select(LearningSession.day).where(
+        LearningSession.day.between(first, last), LearningSession.status == "aktif").distinct()))
+    attended = set(await db.scalars(
+        select(LearningSession.day).join(Attendance, Attendance.session_id == LearningSession.id)
+        .where(Attendance.person_id == person_id, LearningSession.day.between(first, last))
+        .distinct()))
+    return held | attended, attended
 
 
 async def forget_answers(db: AsyncSession, person_id: int) -> None:

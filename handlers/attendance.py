@@ -34,13 +34,13 @@ from db.attendance import (
     touch_identities,
     upcoming_sessions,
 )
-from db.learning import quiz_counts
+from db.learning import quiz_counts, quiz_scores, streak_days
 from db.models import LearningSession
 from handlers.after_attendance import FollowUp, follow_up, follow_up_for, quiz_intro
 from handlers.profile import EditField
 from handlers.router import Context, Deps, Replies, Router
 from schedules.attendance_prompts import AttendPress
-from schedules.session_rules import proof_mode
+from schedules.session_rules import pass_mark, proof_mode
 
 __all__ = [
     "FLOW",
@@ -52,6 +52,7 @@ __all__ = [
     "record",
     "recorded_reply",
     "router",
+    "week_streak",
 ]
 
 router = Router("attendance")
@@ -406,6 +407,44 @@ async def typed_code(ctx: Context) -> Replies:
 # --- /rekap ---------------------------------------------------------------------------
 
 
+def week_streak(session_days: set[date], attended_days: set[date], today: date) -> int:
+    """Weeks in a row, up to this one, with at least one attended session; a week without
+    any session does not break it, and this week counts once attended (it is not over)."""
+    def monday(day: date) -> date:
+        return day - timedelta(days=day.weekday())
+
+    attended = {monday(d) for d in attended_days}
+    this_week, streak = monday(today), 0
+    for week in sorted({monday(d) for d in session_days if d <= today}, reverse=True):
+        if week in attended:
+            streak += 1
+        elif week != this_week:
+            break
+    return streak
+
+
+async def _learning_lines(ctx: Context, today: date) -> list[str]:
+    """The week streak and this year's quiz results."""
+    held, attended = await streak_days(ctx.db, ctx.person.id, today - timedelta(weeks=104),
+                                       today)
+    lines: list[str] = []
+    streak = week_streak(held, attended, today)
+    if streak >= 2:
+        lines.append(f"🔥 <b>{streak} minggu berturut-turut</b> mengikuti sesi. Pertahankan!")
+    elif streak == 1:
+        lines.append("🔥 Minggu ini Bapak/Ibu sudah belajar. Sampai jumpa minggu depan!")
+    scores = await quiz_scores(ctx.db, ctx.person.id, date(today.year, 1, 1), today)
+    if scores:
+        passed = sum(1 for q in scores if q.right >= pass_mark(q.questions))
+        lines.append(f"\n🧠 <b>Kuis</b>: {len(scores)} sesi, lulus {passed}")
+        lines += [
+            f"• {q.day:%d/%m} {esc(q.title)}: {q.right}/{q.questions}"
+            + (" ✅" if q.right >= pass_mark(q.questions) else "")
+            for q in scores[-10:]
+        ]
+    return lines
+
+
 def _month_end(day: date) -> date:
     nxt = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return nxt - timedelta(days=1)
@@ -447,6 +486,7 @@ async def rekap(ctx: Context) -> Replies:
             f"⚠️ NIP belum diisi: {jp_text(total)} JP dari kehadiran di atas belum dihitung. "
             "Isi NIP lewat /profil, maka kehadiran otomatis terhitung."
         )
+    lines += await _learning_lines(ctx, agency_today)
     upcoming = await upcoming_sessions(ctx.db, ctx.now, _month_end(agency_today))
     tz = ctx.person.tz
     if upcoming:

@@ -80,5 +80,5 @@ async def _quiz_file(ctx: Context, data: bytes, filename: str) -> Reply:
             report = await import_quiz_file(ctx.db, data, filename=filename)
     except CalendarImportError as exc:
         return Reply("❌ <b>Kuis tidak diimpor</b> (tidak ada yang diubah):\n\n"
-                     + esc(exc.summary().replace("Jadwal tidak diimpor", "Kuis tidak diimpor")))
+                     + esc(exc.summary("Kuis")))
     return Reply("✅ <b>Kuis diimpor</b>\n\n" + esc(report.summary()))

@@ -60,11 +60,11 @@ class CalendarImportError(Exception):
         """The errors as (line, message) pairs."""
         return [(e.line, e.message) for e in self.errors]
 
-    def summary(self) -> str:
-        """An Indonesian reply for the admin listing what to fix."""
+    def summary(self, what: str = "Jadwal") -> str:
+        """An Indonesian reply for the admin listing what to fix (`what`: Jadwal, Kuis)."""
         n = len(self.errors)
         head = (
-            f"Jadwal tidak diimpor: ada {n} kesalahan. Tidak ada perubahan yang disimpan; "
+            f"{what} tidak diimpor: ada {n} kesalahan. Tidak ada perubahan yang disimpan; "
             "mohon perbaiki berkasnya lalu kirim ulang."
         )
         body = [f"• {e.text()}" for e in self.errors[:MAX_SHOWN]]

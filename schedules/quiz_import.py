@@ -322,10 +322,15 @@ async def import_quiz(
     `CalendarImportError` listing every problem). Runs in the caller's unit of work.
     `planned`: codes a dry run of the same file would add (they count as existing)."""
     by_code, errors = _check(raw)
+    named: dict[str, int] = {}  # every well-formed code, with its first line
+    for line, cells in raw:
+        code = cell_text(cells.get("kode_sesi"))
+        if _CODE.match(code):
+            named.setdefault(code, line)
     sessions = {s.code: s for s in await db.scalars(
-        select(LearningSession).where(LearningSession.code.in_(sorted(by_code))))}
-    errors += [RowError(rows[0].line, f"kode_sesi {code} tidak ada di jadwal")
-               for code, rows in by_code.items() if code not in sessions and code not in planned]
+        select(LearningSession).where(LearningSession.code.in_(sorted(named))))}
+    errors += [RowError(line, f"kode_sesi {code} tidak ada di jadwal")
+               for code, line in named.items() if code not in sessions and code not in planned]
     if errors:
         raise CalendarImportError(errors)
     report = QuizReport(sessions=len(by_code), questions=sum(map(len, by_code.values())),
