@@ -24,6 +24,7 @@ from schedules.certificates import CertificateSweep
 from schedules.nudges import NudgeConfig
 from schedules.quiz_reviews import ReviewPlanner
 from schedules.scheduler import NudgePlanner, build_scheduler
+from schedules.transcripts import TranscriptPlanner
 
 __all__ = ["Background", "build_background"]
 
@@ -76,7 +77,8 @@ def build_background(
     nudges = NudgeConfig.from_config(config, channels)
     planner = NudgePlanner(sessions, clock, nudges,
                            certificates=CertificateSweep(sessions, config, channels),
-                           reviews=ReviewPlanner(sessions, config, channels, windowed=windowed))
+                           reviews=ReviewPlanner(sessions, config, channels, windowed=windowed),
+                           transcripts=TranscriptPlanner(sessions, config, channels))
     worker = OutboxWorker(sessions, clock, senders, limits=limits, config=worker_config,
                           personalise=personalise, bell=bell, prepare=prepare)
     return Background(planner, build_scheduler(planner), worker)

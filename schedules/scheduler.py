@@ -24,6 +24,7 @@ from schedules.nudges import (
     plan_morning_menu,
 )
 from schedules.quiz_reviews import ReviewPlanner
+from schedules.transcripts import TranscriptPlanner
 
 __all__ = ["NudgePlanner", "TickReport", "build_scheduler"]
 
@@ -41,6 +42,7 @@ class TickReport:
     prompts: list[PlanOutcome] = field(default_factory=list)  # attendance, after sessions
     certificates: SweepReport | None = None
     reviews: list[PlanOutcome] = field(default_factory=list)  # quiz questions asked again
+    transcripts: list[PlanOutcome] = field(default_factory=list)  # the year's Rekap JP
 
     @property
     def planned(self) -> list[PlanOutcome]:
@@ -61,12 +63,14 @@ class NudgePlanner:
     def __init__(
         self, sessions: Sessions, clock: Clock, config: NudgeConfig, *,
         certificates: CertificateSweep | None = None, reviews: ReviewPlanner | None = None,
+        transcripts: TranscriptPlanner | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self.config = config
         self.certificates = certificates
         self.reviews = reviews
+        self.transcripts = transcripts
 
     async def morning(self, zone: str, now: datetime | None = None) -> PlanOutcome:
         """The morning menu of the zone's today (the cron job at MORNING_TIME)."""
@@ -104,6 +108,11 @@ class NudgePlanner:
                 report.reviews = await self.reviews.run(now)
             except Exception:
                 log.exception("planning quiz reviews failed; the next tick retries")
+        if self.transcripts is not None:
+            try:
+                report.transcripts = await self.transcripts.run(now)
+            except Exception:
+                log.exception("planning the year's Rekap JP failed; the next tick retries")
         return report
 
     async def catch_up(self, now: datetime | None = None) -> TickReport:

@@ -7,22 +7,29 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
+from core.clock import FixedClock
 from core.config import CertificateConfig, CoreConfig
+from core.types import Reply
 from db.attendance import record_attendance, record_many, remove_attendance
 from db.certificates import (
     forget_holder,
     request_check,
+    revoke,
     revoke_for_attendance,
 )
 from db.engine import Sessions
 from db.learning import rate
 from db.models import Certificate, LearningSession, OutboxMessage, OutboxPayload, Person
 from schedules.calendar_report import SessionChange
+from schedules.certificate_delivery import DocumentGone, DocumentMaker
 from schedules.certificates import CertificateSweep, check_changed_sessions
+from schedules.transcripts import TranscriptPlanner
+from tests.auxil.pdf import pdf_text
 from tests.handlers.attendance_helpers import MONDAY, add_person, add_session, wib
 from tests.schedules.conftest import migrated_db, pg_template, sessions  # noqa: F401
 
@@ -227,3 +234,38 @@ async def test_two_processes_issue_each_certificate_once_without_gaps(
         rows = await s.scalar(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.kind == "certificate"))
     assert rows == 0  # people without a channel identity: issued, nothing to deliver to
+
+
+async def test_year_end_transcript_and_documents_made_when_sent(
+    sessions: Sessions,  # noqa: F811
+) -> None:
+    sid = await add_session(sessions, code="C8", start=(9, 0), hours=2, jp=2, title="Arsip")
+    pid = await add_person(sessions, "9", nip=NIP_A, name="Siti Aminah")
+    await add_person(sessions, "10", nip=NIP_B)  # attended nothing: no transcript
+    await _attend(sessions, pid, sid, wib(MONDAY, 10))
+    await _sweep(sessions).run(wib(MONDAY, 11, 15))
+    planner = TranscriptPlanner(sessions, CONFIG, ["telegram"])
+    assert await planner.run(wib(date(2026, 12, 31), 13, 59)) == []  # 15.59 WIT
+    outcomes = await planner.run(wib(date(2026, 12, 31), 16, 0))
+    assert [(o.key, o.status, o.recipients) for o in outcomes] == [
+        ("transcript:2026:WIB", "planned", 1), ("transcript:2026:WITA", "planned", 0),
+        ("transcript:2026:WIT", "planned", 0)]
+    assert (await planner.run(wib(date(2027, 1, 2), 9, 0)))[0].status == "exists"
+    [row] = await _rows(sessions, "transcript:2026:")
+    assert row.person_id == pid and row.kind == "certificate"
+    maker = DocumentMaker(sessions, CONFIG, FixedClock(wib(date(2026, 12, 31), 16, 1)))
+    reply = await maker(Reply.from_dict(await _body(sessions, row)), pid)
+    assert reply.document is not None and reply.document.content is not None
+    assert reply.document.filename == "Rekap-JP_2026_Siti-Aminah.pdf"
+    text = pdf_text(reply.document.content)
+    assert "Arsip" in text and "DN/2026/000001" in text and "Total: 2 JP" in text
+    # The certificate's own row renders its PDF; once revoked, it cannot be made any more.
+    [cert_row] = await _rows(sessions, "certificate:")
+    cert_reply = await maker(Reply.from_dict(await _body(sessions, cert_row)), pid)
+    assert cert_reply.document is not None and cert_reply.document.content is not None
+    assert "Siti Aminah" in pdf_text(cert_reply.document.content)
+    async with sessions() as s, s.begin():
+        cert = (await s.scalars(select(Certificate))).one()
+        await revoke(s, cert, reason="uji", now=wib(MONDAY, 12))
+    with pytest.raises(DocumentGone):
+        await maker(Reply.from_dict(await _body(sessions, cert_row)), pid)

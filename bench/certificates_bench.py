@@ -1,0 +1,213 @@
+"""10,000 e-certificates for one webinar: issued, then rendered as the outbox worker does.
+
+A fresh SQLite database (migrated) gets one ASN Belajar webinar with JP and N attendees with
+NIPs (seeded in SQL). In one process, on one core:
+
+1. the certificate sweep issues them (numbers under the year's lock, outbox rows written);
+2. each outbox row's PDF is made exactly as at delivery (`schedules.certificate_delivery.
+   DocumentMaker`: the certificate row read, the PDF drawn in a worker thread), one after
+   the other, with a JPEG background, the TrueType font and the vector QR code.
+
+Reported: wall time and rate, process CPU per certificate, peak RSS (ru_maxrss: the whole
+process) and RSS after each tenth (no growth with the count), PDF sizes; and, for contrast,
+the renderer alone (no database). Run from the repository root::
+
+    .venv/bin/python -m bench.certificates_bench --count 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+THURSDAY = date(2026, 11, 26)
+PUBLIC_URL = "https://dahar-ngopi.bpsdm.jatimprov.go.id"
+
+__all__ = ["main", "seed"]
+
+
+def _rss_mb() -> float:
+    """Resident memory now (Linux /proc), in MB."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def seed(path: Path, n: int) -> None:
+    """One webinar with JP 2 and n attendees with NIPs and a Telegram chat, in SQL."""
+    con = sqlite3.connect(path)
+    con.executescript(f"""
+        PRAGMA journal_mode=WAL;
+        PRAGMA synchronous=OFF;
+        INSERT INTO programmes (key, weekday, name, description)
+        VALUES ('asn-belajar', 3, 'ASN Belajar', '-');
+        INSERT INTO learning_sessions (code, day, programme_key, title, speaker, starts_at,
+                                       ends_at, jp, status, updated_at, evaluation)
+        VALUES ('bench-webinar', '2026-11-26', 'asn-belajar',
+                'Transformasi Digital Layanan Publik: Arsip Elektronik yang Tertib dan Aman',
+                'Narasumber', '2026-11-26 02:00:00.000000', '2026-11-26 04:00:00.000000',
+                2, 'aktif', '2026-01-01 00:00:00.000000', 'tidak');
+        WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < {n})
+        INSERT INTO people (id, full_name, nip, instansi, tz, subscribed, reachable,
+                            registered_at, created_at, preferences)
+        SELECT i, 'Peserta Webinar Nomor ' || i || ', S.Kom., M.Si.',
+               '19850714' || '2010' || printf('%02d', 1 + i % 12) || (1 + i % 2)
+                 || printf('%03d', 1 + i % 999),
+               'Dinas Komunikasi dan Informatika Kabupaten Sidoarjo', 'WIB', 1, 1,
+               '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000', '{{}}'
+        FROM seq;
+        INSERT INTO identities (person_id, channel, external_id, chat_id, created_at)
+        SELECT id, 'telegram', CAST(100000000 + id AS TEXT), CAST(100000000 + id AS TEXT),
+               '2026-01-01 00:00:00.000000' FROM people;
+        INSERT INTO attendance (person_id, session_id, reported_at, channel, source)
+        SELECT id, 1, '2026-11-26 03:30:00.000000', 'telegram', 'self' FROM people;
+    """)
+    con.commit()
+    con.close()
+
+
+def _background(folder: Path) -> Path:
+    """A JPEG background (A4 landscape at 150 dpi, a soft gradient with a border)."""
+    from PIL import Image, ImageDraw
+
+    width, height = 1754, 1240
+    image = Image.new("RGB", (width, height), (251, 248, 241))
+    draw = ImageDraw.Draw(image)
+    for y in range(0, height, 4):
+        shade = 235 + int(16 * y / height)
+        draw.line([(0, y), (width, y)], fill=(shade, shade - 4, shade - 14), width=4)
+    draw.rectangle([30, 30, width - 30, height - 30], outline=(22, 50, 92), width=14)
+    path = folder / "background.jpg"
+    image.save(path, "JPEG", quality=85)
+    return path
+
+
+async def _issue(db_url: str, config: Any) -> dict[str, Any]:
+    from db.engine import create_engine, create_sessions
+    from schedules.certificates import CertificateSweep
+
+    engine = create_engine(db_url)
+    sessions = create_sessions(engine)
+    start, cpu = time.perf_counter(), time.process_time()
+    report = await CertificateSweep(sessions, config, ["telegram"]).run(
+        datetime(2026, 11, 26, 5, 0, tzinfo=UTC))
+    out = {"issued": report.issued, "seconds": round(time.perf_counter() - start, 2),
+           "cpu_seconds": round(time.process_time() - cpu, 2)}
+    await engine.dispose()
+    return out
+
+
+async def _render_all(db_url: str, config: Any) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from core.clock import FixedClock
+    from core.types import Reply
+    from db.engine import create_engine, create_sessions
+    from db.models import OutboxMessage, OutboxPayload
+    from schedules.certificate_delivery import DocumentMaker
+
+    engine = create_engine(db_url)
+    sessions = create_sessions(engine)
+    async with sessions() as db:
+        rows = (await db.execute(
+            select(OutboxMessage.person_id, OutboxPayload.body)
+            .join(OutboxPayload, OutboxPayload.id == OutboxMessage.payload_id)
+            .where(OutboxMessage.kind == "certificate").order_by(OutboxMessage.id))).all()
+    maker = DocumentMaker(sessions, config, FixedClock(datetime(2026, 11, 26, 5, tzinfo=UTC)))
+    await maker(Reply.from_dict(rows[0][1]), rows[0][0])  # fonts registered, images read
+    sizes: list[int] = []
+    rss: list[float] = []
+    tenth = max(1, len(rows) // 10)
+    start, cpu = time.perf_counter(), time.process_time()
+    for i, (person_id, body) in enumerate(rows, 1):
+        made = await maker(Reply.from_dict(body), person_id)
+        assert made.document is not None and made.document.content is not None
+        sizes.append(len(made.document.content))
+        if i % tenth == 0:
+            rss.append(round(_rss_mb(), 1))
+    wall, cpu_used = time.perf_counter() - start, time.process_time() - cpu
+    await engine.dispose()
+    return {
+        "rendered": len(rows), "seconds": round(wall, 2), "per_second": round(len(rows) / wall, 1),
+        "cpu_ms_per_certificate": round(cpu_used / len(rows) * 1000, 2),
+        "pdf_kb_median": round(statistics.median(sizes) / 1024, 1),
+        "rss_mb_each_tenth": rss,
+    }
+
+
+def _renderer_alone(count: int, background: Path) -> dict[str, Any]:
+    from schedules.certificate_pdf import Design, render_certificate
+
+    design = Design(background=background)
+    render_certificate(_text(0), design)
+    start, cpu = time.perf_counter(), time.process_time()
+    for i in range(count):
+        render_certificate(_text(i), design)
+    wall, cpu_used = time.perf_counter() - start, time.process_time() - cpu
+    return {"rendered": count, "per_second": round(count / wall, 1),
+            "cpu_ms_per_certificate": round(cpu_used / count * 1000, 2)}
+
+
+def _text(i: int) -> Any:
+    from schedules.certificate_pdf import CertificateText
+
+    return CertificateText(
+        number=f"DN/2026/{i + 1:06d}", name=f"Peserta Webinar Nomor {i}, S.Kom., M.Si.",
+        nip="198507142010012003", instansi="Dinas Kominfo Kabupaten Sidoarjo",
+        programme="ASN Belajar", title="Transformasi Digital Layanan Publik", day=THURSDAY,
+        jp=2, organiser="BPSDM Provinsi Jawa Timur", signer_name="Dr. Kepala Badan",
+        signer_position="Kepala BPSDM Provinsi Jawa Timur", issued_on=THURSDAY,
+        verify_url=f"{PUBLIC_URL}/verifikasi/K7QX2M9PA4HTRW{i % 100:02d}")
+
+
+async def _run(count: int, folder: Path) -> dict[str, Any]:
+    from core.config import CertificateConfig, CoreConfig
+    from db.migrate import upgrade_async
+
+    path = folder / "bench.db"
+    db_url = f"sqlite+aiosqlite:///{path}"
+    await upgrade_async(db_url)
+    seed(path, count)
+    background = _background(folder)
+    config = CoreConfig(certificates=CertificateConfig(
+        public_url=PUBLIC_URL, signer_name="Dr. Kepala Badan", background=background))
+    baseline = round(_rss_mb(), 1)
+    issued = await _issue(db_url, config)
+    rendered = await _render_all(db_url, config)
+    alone = _renderer_alone(min(count, 2000), background)
+    return {"count": count, "load_before": os.getloadavg(), "rss_mb_before": baseline,
+            "issue": issued, "render_at_delivery": rendered, "renderer_alone": alone,
+            "peak_rss_mb": round(_peak_mb(), 1), "cpus": os.cpu_count(),
+            "python": sys.version.split()[0]}
+
+
+def main() -> None:
+    """Parse the arguments, run, print the figures as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=10_000)
+    args = parser.parse_args()
+    # One core, as the target says (the worker thread that draws runs on it too).
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    with tempfile.TemporaryDirectory(prefix="cert-bench-") as folder:
+        print(json.dumps(asyncio.run(_run(args.count, Path(folder))), indent=2))
+
+
+if __name__ == "__main__":
+    main()
