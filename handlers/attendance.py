@@ -37,6 +37,7 @@ from db.attendance import (
 from db.learning import quiz_counts, quiz_scores, streak_days
 from db.models import LearningSession
 from handlers.after_attendance import FollowUp, follow_up, follow_up_for, quiz_intro
+from handlers.edits import Edit, in_place, pending_edit, queue_edits, toast
 from handlers.profile import EditField
 from handlers.router import Context, Deps, Replies, Router
 from schedules.attendance_prompts import AttendPress
@@ -223,8 +224,9 @@ async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None)
         if found:
             return already_reply(Attendee.of(ctx), s, found)
         text, buttons = quiz_intro(s, questions, ctx.button)
-        return Reply(text, buttons=buttons, notice="📝 Presensi sesi ini lewat kuis singkat",
-                     edit=ctx.incoming.callback is not None)
+        return await in_place(ctx, Reply(text, buttons=buttons,
+                                         edit=ctx.incoming.callback is not None,
+                                         notice="📝 Presensi sesi ini lewat kuis singkat"))
     if proof == "kode":
         found = await existing_attendance(ctx.db, ctx.person.id, s.id)
         if found:
@@ -246,11 +248,12 @@ async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None)
         await forget_wrong_codes(ctx.db, ctx.person.id)
         if ctx.state is not None and ctx.state.flow == FLOW:
             await ctx.clear_state()
-    return await record(ctx, s)
+    return await in_place(ctx, await record(ctx, s))
 
 
 async def record(ctx: Context, s: LearningSession) -> Reply:
-    """Record the attendance (proof given) and say so, with what follows it."""
+    """Record the attendance (proof given) and say so, with what follows it (an edit of the
+    pressed message: pass it through `handlers.edits.in_place`)."""
     found = await record_attendance(
         ctx.db, person_id=ctx.person.id, session_id=s.id, now=ctx.now,
         channel=ctx.incoming.channel,
@@ -359,6 +362,7 @@ async def pressed_together(deps: Deps, items: Sequence[Incoming]) -> list[Replie
         outcomes = await existing_many(db, check)
         for ch, pairs in record.items():
             outcomes.update(await record_many(db, pairs, now=now, channel=ch))
+        edits: list[Edit] = []
         told: set[tuple[int, int]] = set()  # a double press in one batch: the 2nd is told
         for i, who, ls, is_open in sorted(plans, key=lambda plan: plan[0]):
             pair = (who.person_id, ls.id)
@@ -369,12 +373,18 @@ async def pressed_together(deps: Deps, items: Sequence[Incoming]) -> list[Replie
                 # Just recorded: nothing of the evaluation or quiz is done yet.
                 follow = follow_up(ls, who.button, evaluated=False,
                                    questions=questions.get(ls.id, 0), quizzed=False)
-                out[i] = recorded_reply(who, ls, found, follow, pressed=True)
+                reply = recorded_reply(who, ls, found, follow, pressed=True)
+                edit = pending_edit(deps.channels, items[i], who.person_id, reply)
+                if edit is not None:
+                    edits.append(edit)
+                    reply = toast(reply)
+                out[i] = reply
             else:
                 out[i] = already_reply(who, ls, found)
             told.add(pair)
         await touch_identities(db, [p.identity_id for i, p, _ in picked if out[i] is not None],
                                now)
+        await queue_edits(db, edits, now)
     return out
 
 

@@ -25,6 +25,7 @@ from schedules.certificate_documents import (
     certificate_reply,
     certificate_text,
     design_of,
+    sample_certificate,
     sample_text,
     transcript_text,
 )
@@ -181,9 +182,9 @@ async def _sample(ctx: Context, ref: str) -> Replies:
     if s is None:
         return Reply(f"Sesi “{esc(ref)}” tidak ditemukan." if ref else
                      "Tulis ID atau kode sesi, misalnya /sertifikat contoh 12.")
-    config = ctx.deps.config
-    text = sample_text(s, config.certificates, ctx.now, config.tz)
-    design = design_of(config.certificates)
+    config, now = ctx.deps.config, ctx.now
+    text = sample_text(s, config.certificates, now, config.tz)
+    session = s
     note = ("" if config.certificates.enabled else
             "\n⚠️ PUBLIC_URL belum diatur: sertifikat belum diterbitkan untuk peserta.")
     caption = (f"🖨 Contoh sertifikat <b>{esc(s.title)}</b> ({jp_text(float(s.jp or 0))} JP). "
@@ -191,7 +192,7 @@ async def _sample(ctx: Context, ref: str) -> Replies:
     name = f"Contoh_{certificate_filename(text.number, s.title)}"
 
     async def build() -> Replies:
-        pdf = await asyncio.to_thread(render_certificate, text, design)
+        pdf = await asyncio.to_thread(sample_certificate, session, config, now)
         return Reply(caption, document=Attachment(name, PDF, len(pdf), content=pdf))
 
     ctx.after_commit.append(_apology(build))

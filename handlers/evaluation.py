@@ -19,6 +19,7 @@ from db.learning import (
 )
 from db.models import LearningSession
 from handlers.after_attendance import follow_up
+from handlers.edits import in_place
 from handlers.router import Context, Replies, Router
 from schedules.evaluation_prompts import ASPECTS, SKIP, EvalRate, evaluation_question
 from schedules.session_rules import evaluation_mode
@@ -57,8 +58,9 @@ async def rated(ctx: Context, data: EvalRate) -> Replies:
     if missing:
         text, buttons = evaluation_question(s.id, missing[0], ctx.button,
                                             required=mode == "wajib")
-        return Reply(f"{_title(s)}\n\n{text}", buttons=buttons, edit=True,
-                     notice=f"Tersimpan: {ASPECTS[data.aspect][1]} {data.score}")
+        return await in_place(ctx, Reply(
+            f"{_title(s)}\n\n{text}", buttons=buttons, edit=True,
+            notice=f"Tersimpan: {ASPECTS[data.aspect][1]} {data.score}"))
     if not done_before and mode == "wajib":
         # The certificate waited for this: the next sweep (within a minute) issues it.
         await request_check(ctx.db, "person", ctx.person.id, ctx.now)
@@ -77,7 +79,7 @@ async def _finished(ctx: Context, s: LearningSession, text: str, *, notice: str)
     more, buttons = follow_up(s, ctx.button, evaluated=True, questions=questions,
                               quizzed=quizzed)
     body = f"{_title(s)}\n\n{text}" + (f"\n\n{more}" if more else "")
-    return Reply(body, buttons=buttons, edit=True, notice=notice)
+    return await in_place(ctx, Reply(body, buttons=buttons, edit=True, notice=notice))
 
 
 @router.flow(COMMENT_FLOW)

@@ -13,6 +13,7 @@ from db.attendance import attendance_window, existing_attendance
 from db.learning import answers_of, questions_of, quiz_counts, record_answer
 from db.models import LearningSession, QuizAnswer, QuizQuestion, QuizReview
 from handlers.attendance import record
+from handlers.edits import in_place
 from handlers.router import Context, Replies, Router
 from schedules.quiz_prompts import (
     LETTERS,
@@ -60,6 +61,10 @@ async def _open(ctx: Context, s: LearningSession) -> bool:
 @router.callback(QuizStart)
 async def start(ctx: Context, data: QuizStart) -> Replies:
     """Start an attempt (or resume it at its first unanswered question)."""
+    return await in_place(ctx, await _start(ctx, data))
+
+
+async def _start(ctx: Context, data: QuizStart) -> Reply:
     s = await ctx.db.get(LearningSession, data.session)
     questions = await questions_of(ctx.db, data.session) if s is not None else []
     if s is None or not questions or data.attempt not in (1, 2):
@@ -98,6 +103,10 @@ def _next(ctx: Context, s: LearningSession, questions: list[QuizQuestion], attem
 @router.callback(QuizPick)
 async def picked(ctx: Context, data: QuizPick) -> Replies:
     """An answer: the right one with its explanation, then the next question or the result."""
+    return await in_place(ctx, await _picked(ctx, data))
+
+
+async def _picked(ctx: Context, data: QuizPick) -> Reply:
     s = await ctx.db.get(LearningSession, data.session)
     questions = await questions_of(ctx.db, data.session) if s is not None else []
     q = next((q for q in questions if q.position == data.position), None)
@@ -153,6 +162,10 @@ async def _result(ctx: Context, s: LearningSession, questions: list[QuizQuestion
 @router.callback(ReviewPick)
 async def reviewed(ctx: Context, data: ReviewPick) -> Replies:
     """An answer to a review question: right moves it on (1, 3, 7 days), wrong starts over."""
+    return await in_place(ctx, await _reviewed(ctx, data))
+
+
+async def _reviewed(ctx: Context, data: ReviewPick) -> Reply:
     card = await ctx.db.get(QuizReview, data.review)
     q = await ctx.db.get(QuizQuestion, card.question_id) if card is not None else None
     if card is None or q is None or card.person_id != ctx.person.id \

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.config import CertificateConfig
+from core.config import CertificateConfig, CoreConfig
 from core.programme import by_key
 from core.text import esc, jp_text
 from core.timezones import format_date
@@ -22,6 +22,7 @@ from schedules.certificate_pdf import (
     TranscriptLine,
     TranscriptText,
     certificate_filename,
+    render_certificate,
     transcript_filename,
 )
 
@@ -30,6 +31,7 @@ __all__ = [
     "certificate_reply",
     "certificate_text",
     "design_of",
+    "sample_certificate",
     "sample_text",
     "transcript_reply",
     "transcript_text",
@@ -99,6 +101,13 @@ def sample_text(
         issued_on=max(s.day, now.astimezone(tz).date()), verify_url=config.verify_url("CONTOH"),
         sample=True,
     )
+
+
+def sample_certificate(s: LearningSession, config: CoreConfig, now: datetime) -> bytes:
+    """A session's sample certificate as PDF bytes (the konsol's preview; it blocks for
+    about 10 ms: call it in a worker thread)."""
+    text = sample_text(s, config.certificates, now, config.tz)
+    return render_certificate(text, design_of(config.certificates))
 
 
 def transcript_reply(year: int) -> Reply:

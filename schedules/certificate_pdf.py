@@ -360,8 +360,9 @@ def render_transcript(text: TranscriptText) -> bytes:
         c.drawString(40, y - 30, "NIP belum diisi: kehadiran belum dihitung sebagai JP.")
     c.setFont(REGULAR, 8)
     c.setFillColor(GREY)
-    c.drawString(40, 40, f"Dibuat otomatis oleh bot ASN Dahar Ngopi, {format_date(text.made_on)}."
-                 f" Keaslian setiap sertifikat dapat diperiksa di {text.verify_base}/…")
+    c.drawString(40, 48, f"Dibuat otomatis oleh bot ASN Dahar Ngopi, {format_date(text.made_on)}.")
+    c.drawString(40, 37, "Keaslian setiap sertifikat dapat diperiksa dengan kode QR-nya, di "
+                 f"{text.verify_base}/…")
     c.showPage()
     c.save()
     return out.getvalue()

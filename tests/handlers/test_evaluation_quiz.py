@@ -13,9 +13,9 @@ from sqlalchemy import select
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from core.clock import FixedClock
-from core.types import Reply
+from core.types import Incoming, Reply
 from db.learning import evaluation_summary
-from db.models import Evaluation, QuizReview
+from db.models import Evaluation, OutboxMessage, OutboxPayload, QuizReview
 from handlers.attendance import week_streak
 from schedules.quiz_reviews import ReviewPlanner
 from tests.handlers.attendance_helpers import (
@@ -174,3 +174,29 @@ def test_a_week_without_sessions_does_not_break_the_streak() -> None:
     assert week_streak(held, {weeks[0], weeks[1], weeks[3]}, MONDAY) == 3
     assert week_streak(held, {weeks[0], weeks[3], weeks[4]}, MONDAY) == 1  # missed weeks[1]
     assert week_streak(set(), set(), date(2026, 1, 5)) == 0
+
+
+async def test_on_telegram_the_press_is_a_toast_and_the_edit_an_outbox_row(
+    rt: Runtime, clock: FixedClock
+) -> None:
+    """A webinar's peak must not wait for its own edits: they are paced by the outbox."""
+    sid = await add_session(rt.sessions, code="EV-9", start=(9, 0), title="Arsip")
+    await add_person(rt.sessions, "809", nip=NIP)
+    siti = Chat(rt, "809")
+    clock.set(wib(MONDAY, 11, 0))
+    press = Incoming("telegram", "809", "809", callback=await siti.button_for(sid),
+                     callback_id="q9", message_id="4242")
+    [answer] = await rt.dispatcher.handle(press)
+    assert answer.notice_only and answer.notice is not None
+    assert answer.notice.startswith("✅ Kehadiran tercatat (11.00 WIB)")
+    async with rt.sessions() as s:
+        [row] = list(await s.scalars(select(OutboxMessage)))
+        body = (await s.get(OutboxPayload, row.payload_id)).body  # type: ignore[union-attr]
+    assert (row.kind, row.priority, row.chat_id) == ("reply", 0, "809")
+    edit = Reply.from_dict(body)
+    assert edit.edit_message_id == "4242" and "Evaluasi singkat</b> (1/3)" in edit.text
+    assert [b.label for b in edit.buttons[0]] == ["1", "2", "3", "4", "5"]
+    # The same press again (Telegram re-delivers): no second edit row.
+    await rt.dispatcher.handle(press)
+    async with rt.sessions() as s:
+        assert len(list(await s.scalars(select(OutboxMessage)))) == 1
