@@ -8,11 +8,17 @@ NIPs (seeded in SQL). In one process, on one core:
    DocumentMaker`: the certificate row read, the PDF drawn in a worker thread), one after
    the other, with a JPEG background, the TrueType font and the vector QR code.
 
+3. with `--deliver N`: N of them are delivered by the outbox worker (rendered at delivery,
+   uploaded with `sendDocument`) to the fake Telegram server in its own process, limits
+   lifted; then N plain texts through the same worker, to the same chats, in the same run
+   (what the worker does without a document: the ceiling for this comparison).
+
 Reported: wall time and rate, process CPU per certificate, peak RSS (ru_maxrss: the whole
 process) and RSS after each tenth (no growth with the count), PDF sizes; and, for contrast,
-the renderer alone (no database). Run from the repository root::
+the renderer alone (no database). The process is pinned to one core. Run from the repository
+root::
 
-    .venv/bin/python -m bench.certificates_bench --count 10000
+    .venv/bin/python -m bench.certificates_bench --count 10000 --deliver 1000
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -176,10 +182,88 @@ def _text(i: int) -> Any:
         verify_url=f"{PUBLIC_URL}/verifikasi/K7QX2M9PA4HTRW{i % 100:02d}")
 
 
-async def _run(count: int, folder: Path) -> dict[str, Any]:
+async def _keep_first(sessions: Any, kind: str, n: int) -> None:
+    """Cancel the pending rows of `kind` after the first n."""
+    from sqlalchemy import select, update
+
+    from db.models import OutboxMessage
+
+    first = (select(OutboxMessage.id).where(OutboxMessage.kind == kind)
+             .order_by(OutboxMessage.id).limit(n))
+    async with sessions() as db, db.begin():
+        await db.execute(update(OutboxMessage).where(
+            OutboxMessage.kind == kind, OutboxMessage.id.not_in(first))
+            .values(status="cancelled"))
+
+
+async def _deliver(db_url: str, config: Any, n: int) -> dict[str, Any]:
+    """N certificates, then N texts, through the outbox worker to the fake server."""
+    from telegram import Bot
+
+    from bench.fake_ceiling import start_fake_server_process
+    from bot.delivery import PermanentFailure
+    from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
+    from bot.telegram.request import AiohttpRequest
+    from bot.telegram.send import TelegramSender
+    from core.clock import FixedClock
+    from core.outbox import enqueue_audience, payload_body, store_payload
+    from core.types import Reply
+    from db.engine import create_engine, create_sessions
+    from schedules.audience import recipients
+    from schedules.certificate_delivery import DocumentGone, DocumentMaker
+
+    engine = create_engine(db_url)
+    sessions = create_sessions(engine)
+    clock = FixedClock(datetime(2026, 11, 26, 5, 0, tzinfo=UTC))
+    maker = DocumentMaker(sessions, config, clock)
+
+    async def prepare(reply: Reply, person_id: int | None) -> Reply:
+        try:
+            return await maker(reply, person_id)
+        except DocumentGone as exc:
+            raise PermanentFailure(str(exc)) from exc
+
+    await _keep_first(sessions, "certificate", n)
+    out: dict[str, Any] = {}
+    with start_fake_server_process() as server:
+        mine, every = os.sched_getaffinity(0), set(range(os.cpu_count() or 1))
+        if every - mine:  # the fake inherited our pinning: give it the other core(s)
+            os.sched_setaffinity(server.pid, every - mine)
+        for label in ("certificates", "texts"):
+            if label == "texts":
+                async with sessions() as db, db.begin():
+                    pid = await store_payload(db, payload_body(Reply(
+                        "📜 Sertifikat Bapak/Ibu telah terbit (teks pembanding)")), now=clock.now())
+                first = await enqueue_audience(
+                    sessions, audience=recipients(["telegram"], subscribed_only=False),
+                    key_prefix="bench-text:", kind="reply", payload_id=pid, now=clock.now(),
+                    batch_size=n)
+                await _keep_first(sessions, "reply", n)  # n of them, like the certificates
+                assert first >= n
+            bot = Bot(server.token, base_url=f"{server.url}/bot",
+                      request=AiohttpRequest(connection_pool_size=64, pool_timeout=60))
+            await bot.initialize()
+            worker = OutboxWorker(
+                sessions, clock, [TelegramSender(bot)],
+                limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
+                config=WorkerConfig(lease=timedelta(minutes=5)), prepare=prepare)
+            start, cpu = time.perf_counter(), time.process_time()
+            await worker.run_until_idle(limit=3600)
+            wall, cpu_used = time.perf_counter() - start, time.process_time() - cpu
+            await bot.shutdown()
+            if worker.stats.sent != n:
+                raise RuntimeError(f"{label}: sent {worker.stats.sent} of {n}")
+            out[label] = {"sent": n, "per_second": round(n / wall, 1),
+                          "cpu_ms_each": round(cpu_used / n * 1000, 2)}
+    await engine.dispose()
+    return out
+
+
+async def _run(count: int, folder: Path, deliver: int) -> dict[str, Any]:
     from core.config import CertificateConfig, CoreConfig
     from db.migrate import upgrade_async
 
+    load = os.getloadavg()
     path = folder / "bench.db"
     db_url = f"sqlite+aiosqlite:///{path}"
     await upgrade_async(db_url)
@@ -191,9 +275,12 @@ async def _run(count: int, folder: Path) -> dict[str, Any]:
     issued = await _issue(db_url, config)
     rendered = await _render_all(db_url, config)
     alone = _renderer_alone(min(count, 2000), background)
-    return {"count": count, "load_before": os.getloadavg(), "rss_mb_before": baseline,
+    peak = round(_peak_mb(), 1)  # before the delivery step (its HTTP client adds its own)
+    delivered = await _deliver(db_url, config, deliver) if deliver else None
+    return {"count": count, "load_before": load, "rss_mb_before": baseline,
             "issue": issued, "render_at_delivery": rendered, "renderer_alone": alone,
-            "peak_rss_mb": round(_peak_mb(), 1), "cpus": os.cpu_count(),
+            "peak_rss_mb_issue_and_render": peak, "delivery": delivered,
+            "load_after": os.getloadavg(), "cpus": os.cpu_count(),
             "python": sys.version.split()[0]}
 
 
@@ -201,12 +288,14 @@ def main() -> None:
     """Parse the arguments, run, print the figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--deliver", type=int, default=0,
+                        help="also deliver this many through the outbox to the fake server")
     args = parser.parse_args()
     # One core, as the target says (the worker thread that draws runs on it too).
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     with tempfile.TemporaryDirectory(prefix="cert-bench-") as folder:
-        print(json.dumps(asyncio.run(_run(args.count, Path(folder))), indent=2))
+        print(json.dumps(asyncio.run(_run(args.count, Path(folder), args.deliver)), indent=2))
 
 
 if __name__ == "__main__":
