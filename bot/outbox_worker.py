@@ -393,20 +393,9 @@ class OutboxWorker:
             # The flusher is behind: sending more would widen what a crash resends.
             self._recorded.clear()
             await self._recorded.wait()
-        reply = self._payloads.get(row.payload_id)
-        if reply is None:
-            async with self._sessions() as db:
-                await self._load_payloads(db, {row.payload_id})
-            reply = self._payloads[row.payload_id]
-        if self._personalise is not None:
-            reply = self._personalise(reply, row.person_id)
-        if self._prepare is not None:
-            try:
-                reply = await self._prepare(reply, row.person_id)
-            except PermanentFailure as exc:
-                return Outcome(row.id, "failed", f"permanent: {exc}")
-            except TransientFailure as exc:
-                return self._retry(row, f"transient: {exc}")
+        reply = await self._reply_for(row)
+        if isinstance(reply, Outcome):
+            return reply
         chat_id = row.chat_id
         for _hop in range(2):
             try:
@@ -441,6 +430,25 @@ class OutboxWorker:
                 return Outcome(row.id, "failed", f"{type(exc).__name__}: {exc}")
             return Outcome(row.id, "sent", message_id=message_id)
         return Outcome(row.id, "failed", "chat migrated twice")
+
+    async def _reply_for(self, row: ClaimedRow) -> Reply | Outcome:
+        """The row's reply for its recipient: buttons signed, a named document made (an
+        outcome instead when the document cannot be made)."""
+        reply = self._payloads.get(row.payload_id)
+        if reply is None:
+            async with self._sessions() as db:
+                await self._load_payloads(db, {row.payload_id})
+            reply = self._payloads[row.payload_id]
+        if self._personalise is not None:
+            reply = self._personalise(reply, row.person_id)
+        if self._prepare is not None:
+            try:
+                reply = await self._prepare(reply, row.person_id)
+            except PermanentFailure as exc:
+                return Outcome(row.id, "failed", f"permanent: {exc}")
+            except TransientFailure as exc:
+                return self._retry(row, f"transient: {exc}")
+        return reply
 
     def _retry(self, row: ClaimedRow, error: str) -> Outcome:
         if row.attempts >= self.config.max_attempts:
