@@ -130,9 +130,9 @@ async def check_changed_sessions(
     sessions: Sessions, changes: Sequence[SessionChange], now: datetime
 ) -> int:
     """After a calendar import: look again at certificates of sessions whose title, date or
-    JP changed (or that were cancelled). Returns the checks asked for."""
+    JP changed. Returns the checks asked for."""
     wanted = [c.session_id for c in changes if c.session_id is not None and c.kind != "added"
-              and ({"title", "day", "jp"} & set(c.fields) or c.cancelled)]
+              and {"title", "day", "jp"} & set(c.fields)]
     if wanted:
         async with sessions() as db, db.begin():
             for sid in wanted:
