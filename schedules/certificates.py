@@ -273,6 +273,8 @@ class CertificateSweep:
             select(LearningSession).where(LearningSession.id.in_({c.session_id for c in found})))}
         certs = await self._issue(db, found, modes, now, replaces)
         report.issued += len(certs)
+        report.notices += await self._ask_evaluation(
+            db, [c for c in found if modes.get(c.session_id) and not c.evaluated], now)
         renewed = {(c.person_id, c.session_id) for c in certs}
         for pair, number in replaces.items():
             if pair not in renewed:  # no longer due one (JP now 0, NIP removed): say so
@@ -280,6 +282,25 @@ class CertificateSweep:
                 if old is not None:
                     await revoke_and_tell(db, old, reason=old.revoke_reason or "data diubah",
                                           channels=self._channels, now=now)
+
+
+    async def _ask_evaluation(self, db: AsyncSession, owing: Sequence[Candidate],
+                              now: datetime) -> int:
+        """Ask for the required evaluation (once per person and session): for attendance
+        added later (a correction), whose confirmation never offered it."""
+        chats = await _chats(db, self._channels, [c.person_id for c in owing])
+        asked = 0
+        for c in owing:
+            s = await db.get(LearningSession, c.session_id)
+            chat = chats.get(c.person_id)
+            if s is None or chat is None:
+                continue
+            added = await enqueue(db, key=f"certificate-evaluation:{s.id}:{c.person_id}",
+                                  person_id=c.person_id, channel=chat[0], chat_id=chat[1],
+                                  kind="notice", reply=_evaluation_notice(s), now=now,
+                                  ref=Ref("session", s.id))
+            asked += added is not None
+        return asked
 
 
 def _nip_notice(s: LearningSession) -> Reply:

@@ -269,3 +269,27 @@ async def test_year_end_transcript_and_documents_made_when_sent(
         await revoke(s, cert, reason="uji", now=wib(MONDAY, 12))
     with pytest.raises(DocumentGone):
         await maker(Reply.from_dict(await _body(sessions, cert_row)), pid)
+
+
+async def test_a_correction_on_a_required_evaluation_asks_for_it(
+    sessions: Sessions,  # noqa: F811
+) -> None:
+    sid = await add_session(sessions, code="C9", start=(9, 0), hours=2, jp=2,
+                            evaluation="wajib")
+    pid = await add_person(sessions, "11", nip=NIP_A)
+    sweep = _sweep(sessions)
+    tuesday = wib(MONDAY + timedelta(days=1), 9)
+    await sweep.run(tuesday)  # swept: nobody attended
+    async with sessions() as s, s.begin():  # /koreksi tambah the next day
+        await record_attendance(s, person_id=pid, session_id=sid, now=tuesday,
+                                channel="admin", source="correction")
+        await request_check(s, "person", pid, tuesday)
+    report = await sweep.run(tuesday + timedelta(minutes=1))
+    assert (report.issued, report.notices) == (0, 1)
+    [asked] = await _rows(sessions, "certificate-evaluation:")
+    assert asked.idem_key == f"certificate-evaluation:{sid}:{pid}"
+    async with sessions() as s, s.begin():
+        for aspect in range(3):
+            await rate(s, person_id=pid, session_id=sid, aspect=aspect, score=5, now=tuesday)
+        await request_check(s, "person", pid, tuesday)
+    assert (await sweep.run(tuesday + timedelta(minutes=2))).issued == 1
