@@ -25,6 +25,7 @@ from tests.auxil.pdf import pdf_text, qr_codes
 from tests.e2e.conftest import TelegramBot
 from tests.fakes.telegram_server import FakeTelegram, SentCall
 from tests.handlers.attendance_helpers import MONDAY, OWNER, add_person, add_session, wib
+from tests.schedules.quiz_helpers import add_quiz
 
 PUBLIC = "https://dahar-ngopi.example.go.id"
 SITI, BUDI = 6201, 6202
@@ -227,3 +228,36 @@ async def test_one_certificate_across_a_restart(
                 assert (await s.get(LearningSession, sid)) is not None
         finally:
             await _stop(rt, stop, task)
+
+
+async def test_quiz_retry_and_a_review_days_later(cert_bot: TelegramBot) -> None:
+    bot, tg, clock = cert_bot, cert_bot.tg, cert_bot.rt.clock
+    sid = await add_session(bot.rt.sessions, code="QUIZ-1", start=(9, 0), hours=1, jp=2,
+                            evaluation="tidak", title="Kearsipan")
+    await add_quiz(bot.rt.sessions, sid)
+    await add_person(bot.rt.sessions, str(BUDI), preferences=QUIET, nip=NIP, name="Budi")
+    clock.set(wib(MONDAY, 10, 0))  # type: ignore[attr-defined]
+    prompt = await _prompt(bot, BUDI, sid)
+    assert "kuis singkat" in await _press_edit(bot, BUDI, prompt, HADIR)
+    assert "Soal 1/3" in await _press_edit(bot, BUDI, prompt, "📝 Kerjakan kuis")
+    assert "Jawaban yang benar: B" in await _press_edit(bot, BUDI, prompt, "A")
+    await _press_edit(bot, BUDI, prompt, "A")  # wrong: C
+    result = await _press_edit(bot, BUDI, prompt, "A")  # right
+    assert "Belum lulus: benar 1 dari 3" in result
+    assert "Percobaan ke-2" in await _press_edit(bot, BUDI, prompt, "🔁 Coba lagi")
+    await _press_edit(bot, BUDI, prompt, "B")
+    await _press_edit(bot, BUDI, prompt, "C")
+    assert "Lulus! Benar 3 dari 3" in await _press_edit(bot, BUDI, prompt, "A")
+    assert len(tg.messages_to(BUDI)) == 1  # all of it in the prompt's message
+    # Tuesday, after the morning menu: one of the questions answered wrong comes back.
+    clock.set(wib(MONDAY + timedelta(days=1), 7, 0))  # type: ignore[attr-defined]
+    await _tick(bot.rt)  # (the sweep sends the certificate too)
+    review = await tg.next_message(BUDI, timeout=10)
+    while review.method == "sendDocument":
+        review = await tg.next_message(BUDI, timeout=10)
+    assert "Ulas kembali" in (review.text or "") and review.button_texts == ["A", "B", "C", "D"]
+    right = "B" if "Arsip dinamis" in (review.text or "") else "C"
+    answered = await _press_edit(bot, BUDI, review, right)
+    assert "Benar!" in answered and "3 hari lagi" in answered
+    rekap = await bot.say(BUDI, "/rekap")
+    assert "Kearsipan: 3/3 ✅" in (rekap.text or "") and "Minggu ini" in (rekap.text or "")
