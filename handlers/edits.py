@@ -30,12 +30,13 @@ __all__ = ["Edit", "in_place", "pending_edit", "queue_edits", "toast"]
 
 @dataclass(frozen=True)
 class Edit:
-    """Replace the text and buttons of a message the bot sent (by its platform id)."""
+    """Replace the text and buttons of a message the bot sent (by its platform id); without
+    the id (a press whose message the platform did not say), send it as a new message."""
 
     person_id: int
     channel: str
     chat_id: str
-    message_id: str
+    message_id: str | None
     reply: Reply
 
 
@@ -44,8 +45,8 @@ def pending_edit(
 ) -> Edit | None:
     """The edit to queue for a reply to a press (None: the reply goes as it is)."""
     info = channels.get(incoming.channel)
-    if (not reply.edit or incoming.callback is None or not incoming.message_id
-            or info is None or not info.can_edit or reply.document or reply.photo):
+    if (not reply.edit or incoming.callback is None or info is None or not info.can_edit
+            or not info.has_toasts or reply.document or reply.photo):
         return None
     return Edit(person_id, incoming.channel, incoming.chat_id, incoming.message_id, reply)
 
@@ -66,7 +67,7 @@ async def in_place(ctx: Context, reply: Reply) -> Reply:
 
 def _body(edit: Edit) -> dict[str, object]:
     message = Reply(edit.reply.text, buttons=edit.reply.buttons,
-                    edit_message_id=edit.message_id)
+                    edit_message_id=edit.message_id)  # None: a new message
     return payload_body(message)
 
 
@@ -75,31 +76,31 @@ def _digest(body: dict[str, object]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def queue_edits(db: AsyncSession, edits: Sequence[Edit], now: datetime) -> int:
-    """Write the edits to the outbox in a few statements, whatever their number (the press
-    batch calls this for a whole batch); return how many rows were added."""
+async def queue_edits(db: AsyncSession, edits: Sequence[Edit], now: datetime) -> None:
+    """Write the edits to the outbox in three statements, whatever their number (the press
+    batch calls this for a whole batch). Each statement is executed with many parameter sets,
+    so it is compiled once and cached whatever the size of the batch."""
     if not edits:
-        return 0
-    bodies = {_digest(b): b for b in (_body(e) for e in edits)}
+        return
+    digests = []
+    bodies: dict[str, dict[str, object]] = {}
+    for edit in edits:
+        body = _body(edit)
+        digest = _digest(body)
+        digests.append(digest)
+        bodies[digest] = body
     await db.execute(
-        dialect_insert(db, OutboxPayload)
-        .values([{"digest": d, "body": b, "created_at": now} for d, b in bodies.items()])
-        .on_conflict_do_nothing(index_elements=["digest"]))
+        dialect_insert(db, OutboxPayload).on_conflict_do_nothing(index_elements=["digest"]),
+        [{"digest": d, "body": b, "created_at": now} for d, b in bodies.items()])
     ids = dict((await db.execute(select(OutboxPayload.digest, OutboxPayload.id).where(
         OutboxPayload.digest.in_(list(bodies))))).all())
-    rows = []
-    for edit in edits:
-        digest = _digest(_body(edit))
-        rows.append({
-            "idem_key": f"edit:{edit.channel}:{edit.chat_id}:{edit.message_id}:{digest[:16]}",
-            "person_id": edit.person_id, "channel": edit.channel, "chat_id": edit.chat_id,
-            "kind": "reply", "priority": Priority.REPLY, "payload_id": ids[digest],
-            "status": "pending", "attempts": 0, "not_before": now, "created_at": now,
-        })
-    result = await db.execute(
-        dialect_insert(db, OutboxMessage).values(rows)
-        .on_conflict_do_nothing(index_elements=["idem_key"]).returning(OutboxMessage.id))
-    added = len(result.all())
-    if added:
-        mark_enqueued(db)
-    return added
+    rows = [{
+        "idem_key": f"edit:{edit.channel}:{edit.chat_id}:{edit.message_id or '-'}:{digest[:16]}",
+        "person_id": edit.person_id, "channel": edit.channel, "chat_id": edit.chat_id,
+        "kind": "reply", "priority": Priority.REPLY, "payload_id": ids[digest],
+        "status": "pending", "attempts": 0, "not_before": now, "created_at": now,
+    } for edit, digest in zip(edits, digests, strict=True)]
+    await db.execute(
+        dialect_insert(db, OutboxMessage).on_conflict_do_nothing(index_elements=["idem_key"]),
+        rows)
+    mark_enqueued(db)

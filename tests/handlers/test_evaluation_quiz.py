@@ -1,4 +1,5 @@
-"""Evaluation and micro-quiz through the core dispatcher: ratings a tap at a time, skipping,
+"""Evaluation and micro-quiz through the core dispatcher (on the console, which shows whole
+replies; Telegram's toasts and edits are the last test): ratings a tap at a time, skipping,
 the comment and its window; the quiz's pass mark, retry, review cards 1-3-7 days later; the
 week streak and quiz results in /rekap."""
 
@@ -50,11 +51,11 @@ def _data(replies: list[Reply], label: str) -> str:
 
 async def test_rating_a_tap_at_a_time_then_a_comment(rt: Runtime, clock: FixedClock) -> None:
     sid = await add_session(rt.sessions, code="EV-1", start=(9, 0), title="Arsip")
-    await add_person(rt.sessions, "801", nip=NIP)
-    siti = Chat(rt, "801")
+    await add_person(rt.sessions, "801", nip=NIP, channel="console")
+    siti = Chat(rt, "801", channel="console")
     clock.set(wib(MONDAY, 11, 0))
     first = await siti.press(await siti.button_for(sid))
-    assert first[0].edit and not first[0].notice_only  # the prompt becomes the evaluation
+    assert not first[0].notice_only  # the confirmation carries the evaluation
     assert "Evaluasi singkat</b> (1/3)" in text_of(first)
     assert [b.label for b in first[0].buttons[0]] == ["1", "2", "3", "4", "5"]
     second = await siti.press(_data(first, "5"))
@@ -75,9 +76,9 @@ async def test_rating_a_tap_at_a_time_then_a_comment(rt: Runtime, clock: FixedCl
 async def test_skipping_and_refusals(rt: Runtime, clock: FixedClock) -> None:
     sid = await add_session(rt.sessions, code="EV-2", start=(9, 0))
     required = await add_session(rt.sessions, code="EV-3", start=(13, 0), evaluation="wajib")
-    await add_person(rt.sessions, "802", nip=NIP)
-    await add_person(rt.sessions, "803", nip=None, name="Budi")
-    budi, siti = Chat(rt, "803"), Chat(rt, "802")
+    await add_person(rt.sessions, "802", nip=NIP, channel="console")
+    await add_person(rt.sessions, "803", nip=None, name="Budi", channel="console")
+    budi, siti = Chat(rt, "803", channel="console"), Chat(rt, "802", channel="console")
     clock.set(wib(MONDAY, 11, 0))
     asked = await siti.press(await siti.button_for(sid))
     skipped = await siti.press(_data(asked, "Lewati evaluasi"))
@@ -98,8 +99,8 @@ async def test_quiz_pass_retry_and_reviews(rt: Runtime, clock: FixedClock) -> No
     sid = await add_session(rt.sessions, code="QZ-1", start=(9, 0), evaluation="tidak",
                             title="Kearsipan")
     await add_quiz(rt.sessions, sid)
-    pid = await add_person(rt.sessions, "804", nip=NIP)
-    ani = Chat(rt, "804")
+    pid = await add_person(rt.sessions, "804", nip=NIP, channel="console")
+    ani = Chat(rt, "804", channel="console")
     clock.set(wib(MONDAY, 11, 0))
     recorded = await ani.press(await ani.button_for(sid))
     assert "kuis singkat" in text_of(recorded)  # offered after the attendance
@@ -127,7 +128,7 @@ async def test_quiz_pass_retry_and_reviews(rt: Runtime, clock: FixedClock) -> No
     assert [(c.step, c.due_on, c.status) for c in cards] == [(0, MONDAY + timedelta(days=1),
                                                               "due")] * 3
     # Tuesday after the morning menu, one review question goes out.
-    planner = ReviewPlanner(rt.sessions, rt.deps.config, ["telegram"])
+    planner = ReviewPlanner(rt.sessions, rt.deps.config, ["console"])
     tuesday = MONDAY + timedelta(days=1)
     clock.set(wib(tuesday, 7, 0))
     [planned, *_] = await planner.run(clock.now())
@@ -149,8 +150,8 @@ async def test_the_quiz_as_proof_and_its_last_chance(rt: Runtime, clock: FixedCl
     sid = await add_session(rt.sessions, code="QZ-2", start=(9, 0), evaluation="tidak",
                             proof="kuis")
     await add_quiz(rt.sessions, sid, count=2)  # two questions: both must be right
-    await add_person(rt.sessions, "805", nip=NIP)
-    budi = Chat(rt, "805")
+    await add_person(rt.sessions, "805", nip=NIP, channel="console")
+    budi = Chat(rt, "805", channel="console")
     clock.set(wib(MONDAY, 11, 0))
     intro = await budi.press(await budi.button_for(sid))
     assert "lulus bila benar 2" in text_of(intro)
