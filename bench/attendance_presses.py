@@ -11,7 +11,10 @@ this process's monotonic clock. Two runs:
 - burst: N more presses (the same people, another session) queued at once; time to drain.
 
 Afterwards it checks the database: every person recorded exactly once per session, every
-press answered once. Run from the repository root::
+press answered once. The sessions are ASN Belajar's, which offers the evaluation: each press
+also queues the edit of its prompt into the evaluation's first question (an outbox row,
+delivered later; issue 16). `BENCH_EVALUATION=tidak` measures without it. Run from the
+repository root::
 
     .venv/bin/python -m bench.attendance_presses [--people 10000] [--rate 500]
 """
@@ -120,7 +123,7 @@ async def _seed(rt: Runtime, people: int) -> tuple[int, int, list[int]]:
                 speaker=None, starts_at=now - timedelta(hours=1), ends_at=now,
                 zoom_url=None, youtube_url=None, recording_url=None, jp=2,
                 attendance_code=None, attendance_closes_at=now + timedelta(days=1),
-                status="aktif", updated_at=now,
+                status="aktif", updated_at=now, evaluation=os.environ.get("BENCH_EVALUATION"),
             )
             s.add(row)
             await s.flush()
@@ -151,6 +154,9 @@ def _update(query_id: str, user: int, data: str) -> dict[str, Any]:
         "from": {"id": user, "is_bot": False, "first_name": "Peserta", "language_code": "id"},
         "chat_instance": str(user),
         "data": data,
+        # The prompt the button is on, as Telegram always sends it with a press.
+        "message": {"message_id": 7, "date": 1795000000, "text": "Apakah Bapak/Ibu mengikuti?",
+                    "chat": {"id": user, "type": "private", "first_name": "Peserta"}},
     }}}
 
 

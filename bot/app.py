@@ -22,6 +22,7 @@ from bot.http_server import HttpServer, build_app, build_internal_app
 from bot.logs import log_to_file
 from bot.pacing import ChannelLimits
 from bot.runtime import Runtime
+from bot.verification import verification_routes
 from schedules.announcer import Announcer
 
 __all__ = ["run_channels", "run_console", "run_worker", "start_listeners"]
@@ -91,8 +92,10 @@ async def _start_background(
     deps.announcer = announcer
     announcer.start()
     stack.push_async_callback(announcer.stop)
+    windowed = [c.name for c in deps.channels.values() if c.templates]
     background = build_background(deps.config, rt.sessions, rt.clock, senders, limits=limits,
-                                  personalise=rt.personalise, bell=rt.bell)
+                                  personalise=rt.personalise, bell=rt.bell,
+                                  prepare=rt.prepare, windowed=windowed)
     await background.start()
     rt.extras["background"] = background
     stack.push_async_callback(background.stop)
@@ -186,7 +189,8 @@ async def run_channels(
     set once everything runs.
 
     Channels that receive by webhook (WhatsApp, Telegram in webhook mode) are served by
-    the public listener on HTTP_HOST:HTTP_PORT, which also answers /healthz; the konsol by
+    the public listener on HTTP_HOST:HTTP_PORT, which also answers /healthz and, with
+    PUBLIC_URL set, the certificates' verification page (/verifikasi/{code}); the konsol by
     the internal one (`start_listeners`).
     """
     settings = rt.settings
@@ -212,7 +216,10 @@ async def run_channels(
         for channel in rt.channels.values():
             await channel.open(stack, receive=True)
         routes = {name: list(c.routes()) for name, c in rt.channels.items()}
-        await start_listeners(rt, stack, public=[r for rs in routes.values() for r in rs],
+        pages = (verification_routes(rt.sessions, rt.deps.config)
+                 if rt.deps.config.certificates.enabled else [])
+        await start_listeners(rt, stack,
+                              public=[r for rs in routes.values() for r in rs] + pages,
                               webhooks=[name for name, rs in routes.items() if rs])
         if any(routes.values()):
             for channel in rt.channels.values():

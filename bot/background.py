@@ -7,21 +7,24 @@ database (claims and plan keys keep them from doing anything twice).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery import Sender
-from bot.outbox_worker import OutboxWorker, WorkerConfig
+from bot.outbox_worker import OutboxWorker, Prepare, WorkerConfig
 from bot.pacing import ChannelLimits
 from core.clock import Clock
 from core.config import CoreConfig
 from core.outbox import OutboxBell
 from core.types import Reply
 from db.engine import Sessions
+from schedules.certificates import CertificateSweep
 from schedules.nudges import NudgeConfig
+from schedules.quiz_reviews import ReviewPlanner
 from schedules.scheduler import NudgePlanner, build_scheduler
+from schedules.transcripts import TranscriptPlanner
 
 __all__ = ["Background", "build_background"]
 
@@ -60,13 +63,22 @@ def build_background(
     worker_config: WorkerConfig | None = None,
     personalise: Callable[[Reply, int | None], Reply] | None = None,
     bell: OutboxBell | None = None,
+    prepare: Prepare | None = None,
+    windowed: Collection[str] = (),
 ) -> Background:
     """Compose the planner, its APScheduler and the outbox worker for these channels.
 
     `personalise` adjusts a shared payload for its recipient before it is sent (the
-    attendance prompt's button is signed for each person: pass `Runtime.personalise`)."""
-    nudges = NudgeConfig.from_config(config, [s.channel for s in senders])
-    planner = NudgePlanner(sessions, clock, nudges)
+    attendance prompt's button is signed for each person: pass `Runtime.personalise`);
+    `prepare` makes the documents payloads only name (certificates: `Runtime.prepare`);
+    `windowed` names the channels that take free-form messages only within a window
+    (WhatsApp: quiz reviews, which have no template, wait for the person to write)."""
+    channels = [s.channel for s in senders]
+    nudges = NudgeConfig.from_config(config, channels)
+    planner = NudgePlanner(sessions, clock, nudges,
+                           certificates=CertificateSweep(sessions, config, channels),
+                           reviews=ReviewPlanner(sessions, config, channels, windowed=windowed),
+                           transcripts=TranscriptPlanner(sessions, config, channels))
     worker = OutboxWorker(sessions, clock, senders, limits=limits, config=worker_config,
-                          personalise=personalise, bell=bell)
+                          personalise=personalise, bell=bell, prepare=prepare)
     return Background(planner, build_scheduler(planner), worker)

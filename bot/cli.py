@@ -43,8 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade"])
     jadwal = sub.add_parser("jadwal", help="import or export the content calendar")
     jsub = jadwal.add_subparsers(dest="action", required=True)
-    imp = jsub.add_parser("import", help="import a CSV, YAML or XLSX calendar file")
-    imp.add_argument("file", type=Path)
+    imp = jsub.add_parser("import", help="import a CSV, YAML or XLSX calendar file (and its "
+                          "quiz), or with --kuis a quiz file")
+    imp.add_argument("file", type=Path, nargs="?")
+    imp.add_argument("--kuis", type=Path, metavar="FILE",
+                     help="quiz questions keyed by kode_sesi (CSV, YAML or XLSX)")
     imp.add_argument("--force", action="store_true",
                      help="allow cancelling or removing sessions that have attendance")
     imp.add_argument("--replace", action="store_true",

@@ -1,4 +1,5 @@
-"""`dahar-ngopi absensi export|jp|audit`: attendance files of any size, and the audit log."""
+"""`dahar-ngopi absensi export|jp|siasn|audit`: attendance files of any size (SIASN's course
+records too), and the audit log."""
 
 from __future__ import annotations
 
@@ -43,6 +44,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     exp.add_argument("--to", dest="last", type=_iso, help="last session date (default: today)")
     jp = asub.add_parser("jp", help="JP per person with a NIP for a year")
     jp.add_argument("--year", type=int, help="calendar year (default: this year)")
+    siasn = asub.add_parser("siasn", help="SIASN course records: one row per person with a NIP "
+                            "and attended session with JP in a year")
+    siasn.add_argument("--year", type=int, help="calendar year (default: this year)")
+    siasn.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    siasn.add_argument("--sep", default=",", help="CSV separator")
+    siasn.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     for p in (exp, jp):
         p.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         p.add_argument("--sep", default=",",
@@ -99,7 +106,7 @@ def _copy_to_stdout(path: Path) -> None:
 async def run(rt: Runtime, args: argparse.Namespace) -> int:
     """Run one `absensi` action."""
     from db.attendance import recent_audit, write_audit
-    from handlers.export_files import export_attendance, export_jp
+    from handlers.export_files import export_attendance, export_jp, export_siasn
 
     if args.action == "audit":
         from handlers.audit_names import with_names
@@ -137,6 +144,14 @@ async def run(rt: Runtime, args: argparse.Namespace) -> int:
                 s, stream, first=first, last=last, fmt=fmt, tz=rt.settings.tz,
                 region=region_name, sep=args.sep, plain=args.plain,
             )
+    elif args.action == "siasn":
+        year_s: int = args.year or today.year
+        action, detail = "siasn_export", f"SIASN {year_s} (CLI)"
+        organiser = rt.deps.config.certificates.organiser
+
+        async def rows_of(s: AsyncSession, stream: IO[bytes]) -> int:
+            return await export_siasn(s, stream, year=year_s, fmt=fmt, organiser=organiser,
+                                      sep=args.sep)
     else:
         year: int = args.year or today.year
         action, detail = "jp_export", f"JP {year} (CLI)"

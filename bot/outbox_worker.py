@@ -11,7 +11,7 @@ import random
 import socket
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -37,9 +37,14 @@ from db.engine import Sessions
 from db.outbox_claims import ClaimedRow, Outcome
 from db.outbox_status import mark_unreachable
 
-__all__ = ["ChannelLimits", "OutboxWorker", "WorkerConfig", "WorkerStats"]
+__all__ = ["ChannelLimits", "OutboxWorker", "Prepare", "WorkerConfig", "WorkerStats"]
 
 log = logging.getLogger(__name__)
+
+# Makes what a payload only names (a certificate's PDF) for its recipient, just before the
+# send; raises PermanentFailure when it cannot be made any more (a revoked certificate).
+Prepare = Callable[[Reply, int | None], Awaitable[Reply]]
+
 
 @dataclass(frozen=True)
 class WorkerConfig:
@@ -123,8 +128,10 @@ class OutboxWorker:
         name: str | None = None,
         personalise: Callable[[Reply, int | None], Reply] | None = None,
         bell: OutboxBell | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         self._sessions = sessions
+        self._prepare = prepare
         # Rings after an in-process commit that enqueued rows; without one given, the
         # worker listens on its session factory itself.
         self._bell = bell
@@ -386,13 +393,9 @@ class OutboxWorker:
             # The flusher is behind: sending more would widen what a crash resends.
             self._recorded.clear()
             await self._recorded.wait()
-        reply = self._payloads.get(row.payload_id)
-        if reply is None:
-            async with self._sessions() as db:
-                await self._load_payloads(db, {row.payload_id})
-            reply = self._payloads[row.payload_id]
-        if self._personalise is not None:
-            reply = self._personalise(reply, row.person_id)
+        reply = await self._reply_for(row)
+        if isinstance(reply, Outcome):
+            return reply
         chat_id = row.chat_id
         for _hop in range(2):
             try:
@@ -427,6 +430,25 @@ class OutboxWorker:
                 return Outcome(row.id, "failed", f"{type(exc).__name__}: {exc}")
             return Outcome(row.id, "sent", message_id=message_id)
         return Outcome(row.id, "failed", "chat migrated twice")
+
+    async def _reply_for(self, row: ClaimedRow) -> Reply | Outcome:
+        """The row's reply for its recipient: buttons signed, a named document made (an
+        outcome instead when the document cannot be made)."""
+        reply = self._payloads.get(row.payload_id)
+        if reply is None:
+            async with self._sessions() as db:
+                await self._load_payloads(db, {row.payload_id})
+            reply = self._payloads[row.payload_id]
+        if self._personalise is not None:
+            reply = self._personalise(reply, row.person_id)
+        if self._prepare is not None:
+            try:
+                reply = await self._prepare(reply, row.person_id)
+            except PermanentFailure as exc:
+                return Outcome(row.id, "failed", f"permanent: {exc}")
+            except TransientFailure as exc:
+                return self._retry(row, f"transient: {exc}")
+        return reply
 
     def _retry(self, row: ClaimedRow, error: str) -> Outcome:
         if row.attempts >= self.config.max_attempts:

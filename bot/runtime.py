@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import console
 from bot.channel import Adapter, Channel
+from bot.delivery import PermanentFailure
 from bot.settings import Settings
 from bot.telegram import channel as telegram
 from bot.whatsapp import channel as whatsapp
 from core.callbacks import Signer
 from core.channels import Channels
 from core.clock import Clock, SystemClock
-from core.config import CoreConfig
+from core.config import CertificateConfig, CoreConfig
 from core.outbox import OutboxBell
 from core.types import Reply
 from db.engine import Sessions, create_engine, create_sessions
@@ -34,6 +36,8 @@ from schedules.attendance_prompts import sign_for
 from schedules.calendar import ensure_programmes
 from schedules.calendar_import import load_sample_calendar
 from schedules.calendar_report import SessionChange
+from schedules.certificate_delivery import DocumentGone, DocumentMaker
+from schedules.certificates import check_changed_sessions
 from schedules.changes import ChangeOutcome, notify_session_changes
 from schedules.nudges import NudgeConfig
 
@@ -69,6 +73,10 @@ class Runtime:
     # The configured channels that `run` starts, by name, built but not yet started.
     channels: dict[str, Channel] = field(default_factory=dict)
     extras: dict[str, object] = field(default_factory=dict)
+    documents: DocumentMaker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.documents = DocumentMaker(self.sessions, self.deps.config, self.clock)
 
     @property
     def whatsapp(self) -> WhatsAppChannel | None:
@@ -84,6 +92,14 @@ class Runtime:
             await self.whatsapp.close()
         self.bell.close()
         await self.engine.dispose()
+
+    async def prepare(self, reply: Reply, person_id: int | None) -> Reply:
+        """Make the document a payload names (a certificate's PDF) for its recipient: pass
+        this as `OutboxWorker(prepare=...)`. A revoked certificate is a permanent failure."""
+        try:
+            return await self.documents(reply, person_id)
+        except DocumentGone as exc:
+            raise PermanentFailure(str(exc)) from exc
 
     def personalise(self, reply: Reply, person_id: int | None) -> Reply:
         """Sign a shared outbox payload's buttons for its recipient: pass this as
@@ -107,6 +123,12 @@ def core_config(settings: Settings) -> CoreConfig:
         announcement_media_dir=Path(settings.announcement_media_dir),
         konsol_url=settings.konsol_url or settings.konsol_local_url,
         konsol_local=settings.konsol_url is None,
+        certificates=CertificateConfig(
+            public_url=settings.public_url, delay=timedelta(minutes=settings.cert_delay),
+            organiser=settings.cert_organiser, signer_name=settings.cert_signer_name,
+            signer_position=settings.cert_signer_position, signature=settings.cert_signature,
+            background=settings.cert_background, logo=settings.cert_logo,
+        ),
     )
 
 
@@ -163,7 +185,11 @@ async def build_runtime(
     nudges = rt.nudge_config()
 
     async def on_calendar_change(changes: Sequence[SessionChange]) -> ChangeOutcome:
-        return await notify_session_changes(sessions, nudges, changes, now=clock.now())
+        outcome = await notify_session_changes(sessions, nudges, changes, now=clock.now())
+        # A changed title, date or JP makes issued certificates wrong: the next sweep
+        # revokes and replaces them.
+        await check_changed_sessions(sessions, changes, clock.now())
+        return outcome
 
     deps.on_calendar_change = on_calendar_change
     for adapter in adapters:

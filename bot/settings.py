@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     whatsapp_template_attendance: str = "dahar_ngopi_presensi"
     whatsapp_template_announcement: str = "dahar_ngopi_pengumuman"
     whatsapp_template_answer: str = "dahar_ngopi_jawaban"
+    whatsapp_template_certificate: str = "dahar_ngopi_sertifikat"
     whatsapp_template_language: str = "id"
     whatsapp_rate: float = Field(default=80.0, gt=0)  # messages per second per business number
     whatsapp_pair_interval: float = Field(default=6.0, ge=0)  # seconds between two to one person
@@ -89,7 +90,8 @@ class Settings(BaseSettings):
     # The internal listener: the konsol (and health routes); never exposed by default.
     admin_http_host: str = "127.0.0.1"
     admin_http_port: int = Field(default=8081, ge=0, le=65535)  # 0: any free port (tests)
-    # The https address of the public listener: the base of webhook and verification links.
+    # The https address of the public listener: the base of webhook and verification links
+    # (certificates' QR codes).
     public_url: str | None = None
     # Where admins reach the konsol (through the agency's reverse proxy or VPN): the base of
     # login links. Without it, links point at the internal listener on this machine.
@@ -111,6 +113,18 @@ class Settings(BaseSettings):
     # Local copies of announcement files, uploaded once by channels that cannot reuse the
     # file id the admin's channel gave (and files given to `dahar-ngopi umumkan --file`).
     announcement_media_dir: str = "./data/announcements"
+
+    # --- certificates (their QR codes lead to {PUBLIC_URL}/verifikasi/{code}; without
+    # PUBLIC_URL no certificate is issued) ---
+    cert_delay: int = Field(default=15, ge=0, le=24 * 60)  # minutes after a session ends
+    cert_organiser: str = Field(default="BPSDM Provinsi Jawa Timur", min_length=3,
+                                max_length=200)
+    cert_signer_name: str = Field(default="", max_length=120)
+    cert_signer_position: str = Field(default="Kepala BPSDM Provinsi Jawa Timur",
+                                      max_length=200)
+    cert_signature: Path | None = None  # PNG/JPEG of the signature (with the stamp)
+    cert_background: Path | None = None  # A4 landscape PNG/JPEG under everything
+    cert_logo: Path | None = None
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
@@ -152,6 +166,7 @@ class Settings(BaseSettings):
         "whatsapp_template_attendance",
         "whatsapp_template_announcement",
         "whatsapp_template_answer",
+        "whatsapp_template_certificate",
     )
     @classmethod
     def _template_name(cls, value: str) -> str:
@@ -186,9 +201,14 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
-        if value and not value.startswith("https://"):
-            raise ValueError("must start with https:// (platforms call only https addresses)")
-        return value.rstrip("/") if value else None
+        if not value:
+            return None
+        # Plain http only to this machine (a local test); platforms and people's phones
+        # (certificates' QR codes) open https addresses.
+        local = ("http://127.0.0.1", "http://localhost", "http://[::1]")
+        if not value.startswith(("https://", *local)):
+            raise ValueError("must be an https:// URL (people open it from a QR code)")
+        return value.rstrip("/")
 
     @field_validator("konsol_url")
     @classmethod
@@ -225,6 +245,21 @@ class Settings(BaseSettings):
         except (ArgumentError, ValueError):
             raise ValueError(f"not a database URL; use {_DATABASE_FORMS}") from None
         return url
+
+    @field_validator("cert_signature", "cert_background", "cert_logo", mode="before")
+    @classmethod
+    def _image(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        path = Path(str(value)).expanduser()
+        try:
+            with path.open("rb") as f:
+                head = f.read(8)
+        except OSError:
+            raise ValueError(f"cannot read the image {str(path)!r}") from None
+        if not head.startswith((b"\x89PNG", b"\xff\xd8\xff")):
+            raise ValueError(f"{str(path)!r} is not a PNG or JPEG image")
+        return path
 
     @field_validator("log_level")
     @classmethod

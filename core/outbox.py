@@ -33,6 +33,7 @@ __all__ = [
     "dialect_insert",
     "enqueue",
     "enqueue_audience",
+    "mark_enqueued",
     "payload_body",
     "store_payload",
 ]
@@ -60,7 +61,11 @@ KIND_PRIORITY: Final[Mapping[str, int]] = {
     "attendance": Priority.URGENT,
     "notice": Priority.URGENT,
     "menu": Priority.MENU,
+    # A webinar's certificates (thousands at once) go after prompts and notices.
+    "certificate": Priority.MENU,
     "announcement": Priority.ANNOUNCEMENT,
+    # Review questions of the micro-quiz: low priority, after the morning menu.
+    "review": Priority.ANNOUNCEMENT,
 }
 
 
@@ -110,6 +115,12 @@ _FLAG = "outbox.enqueued"
 
 def _mark(session: AsyncSession) -> None:
     session.info[_FLAG] = True
+
+
+def mark_enqueued(session: AsyncSession) -> None:
+    """Ring the bell after this session commits: for rows written without `enqueue` (a bulk
+    insert of rows that each have their own payload)."""
+    _mark(session)
 
 
 # --- payloads ------------------------------------------------------------------------

@@ -24,13 +24,16 @@ class Programme:
     name: str
     description: str
     emoji: str
+    # The evaluation its sessions ask for unless the calendar's `evaluasi` says otherwise:
+    # ya (offered), tidak (none) or wajib (required for the certificate).
+    evaluation: str = "tidak"
 
 
 PROGRAMMES: tuple[Programme, ...] = (
     Programme(
         "forum-berbagi-ilmu", 0, "Forum ASN Berbagi Ilmu",
         "Forum berbagi pengetahuan: ASN berbagi cara menjalankan tugas agar kinerja "
-        "unggul cepat direplikasi.", "🤝",
+        "unggul cepat direplikasi.", "🤝", "ya",
     ),
     Programme(
         "asn-bertanya", 1, "ASN Bertanya, BPSDM Menjawab",
@@ -44,7 +47,7 @@ PROGRAMMES: tuple[Programme, ...] = (
     Programme(
         "asn-belajar", 3, "ASN Belajar",
         "Webinar kompetensi manajerial, teknis, fungsional dan sosial kultural, "
-        "lewat Zoom Meeting dan YouTube BPSDM Jatim.", "🎓",
+        "lewat Zoom Meeting dan YouTube BPSDM Jatim.", "🎓", "ya",
     ),
     Programme(
         "asn-sehat-bugar", 4, "ASN Sehat dan Bugar",

@@ -25,15 +25,22 @@ class Attachment:
     size: int | None = None
     file_id: str | None = None  # platform reference for an incoming file
     content: bytes | None = None  # bytes for an outgoing file
+    # A file made when it is sent, never stored: "certificate:123" names what the outbox
+    # worker's renderer makes the bytes of (see schedules.certificate_delivery).
+    source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Serialise for the outbox (bytes are not stored: use file_id or a path)."""
-        return {"filename": self.filename, "mime_type": self.mime_type, "file_id": self.file_id}
+        """Serialise for the outbox (bytes are not stored: use file_id, a path or a source)."""
+        data = {"filename": self.filename, "mime_type": self.mime_type, "file_id": self.file_id}
+        if self.source is not None:  # only when set: earlier payloads keep their digest
+            data["source"] = self.source
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Attachment:
         """Rebuild an attachment stored by `to_dict`."""
-        return cls(data["filename"], data.get("mime_type"), data.get("size"), data.get("file_id"))
+        return cls(data["filename"], data.get("mime_type"), data.get("size"), data.get("file_id"),
+                   source=data.get("source"))
 
 
 @dataclass(frozen=True)
@@ -86,15 +93,19 @@ class TemplateRef:
     (WhatsApp outside its 24-hour window): which kind, its parameters, its quick replies.
     A channel maps the kind to a template name of its own."""
 
-    kind: str  # menu | reminder | attendance | announcement | answer
+    kind: str  # menu | reminder | attendance | announcement | answer | certificate
     params: tuple[str, ...] = ()
     quick_replies: tuple[str, ...] = ()
+    # "document": the template's header carries the reply's document (a certificate).
+    header: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise for the outbox."""
         data: dict[str, Any] = {"kind": self.kind, "params": list(self.params)}
         if self.quick_replies:
             data["quick_replies"] = list(self.quick_replies)
+        if self.header:
+            data["header"] = self.header
         return data
 
     @classmethod
@@ -105,6 +116,7 @@ class TemplateRef:
             str(data.get("kind") or data.get("name_setting") or ""),
             tuple(str(p) for p in data.get("params") or ()),
             tuple(str(q) for q in data.get("quick_replies") or ()),
+            str(data["header"]) if data.get("header") else None,
         )
 
 

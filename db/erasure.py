@@ -16,6 +16,8 @@ from sqlalchemy import and_, delete, exists, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from db.certificates import forget_holder
+from db.learning import forget_answers
 from db.models import (
     Admin,
     Announcement,
@@ -188,6 +190,10 @@ async def erase_person(db: AsyncSession, person: Person, now: datetime) -> Erase
     person.erased_at = now
     person.preferences = {}
     person.preferred_channel = None
+    # Certificates stay valid without their holder's name, NIP and instansi (the
+    # verification page says "valid, holder's data erased"); no review is asked any more.
+    await forget_holder(db, person.id, now)
+    await forget_answers(db, person.id)
     return erased
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from core.callbacks import CallbackData, CallbackError, Signer
 from core.config import CoreConfig
@@ -34,16 +34,26 @@ from db.attendance import (
     touch_identities,
     upcoming_sessions,
 )
+from db.learning import quiz_counts, quiz_scores, streak_days
 from db.models import LearningSession
+from handlers.after_attendance import FollowUp, follow_up, follow_up_for, quiz_intro
+from handlers.edits import Edit, in_place, pending_edit, queue_edits, toast
 from handlers.profile import EditField
 from handlers.router import Context, Deps, Replies, Router
 from schedules.attendance_prompts import AttendPress
+from schedules.session_rules import pass_mark, proof_mode
 
 __all__ = [
     "FLOW",
     "AttendPress",
+    "Attendee",
+    "already_reply",
+    "closed_reply",
     "progress_bar",
+    "record",
+    "recorded_reply",
     "router",
+    "week_streak",
 ]
 
 router = Router("attendance")
@@ -143,31 +153,40 @@ def closed_reply(who: Attendee, s: LearningSession, window: Window) -> Reply:
     )
 
 
-def recorded_reply(who: Attendee, s: LearningSession, found: Recorded) -> Reply:
-    """Recorded now (with what it brings in JP, or the missing NIP)."""
+def recorded_reply(
+    who: Attendee, s: LearningSession, found: Recorded, follow: FollowUp = ("", ()),
+    *, pressed: bool = False,
+) -> Reply:
+    """Recorded now (with what it brings in JP, or the missing NIP), and what follows (the
+    evaluation, the quiz): then the message whose button was pressed is edited into it, so
+    a webinar's peak of presses sends no extra message."""
     lines = [
         f"✅ <b>Kehadiran tercatat.</b> Terima kasih, {esc(who.full_name or 'Bapak/Ibu')}!",
         f"{_title(s)}",
         f"Dicatat {who.when(found.reported_at)}.",
     ]
     at = format_time(found.reported_at, who.tz)
+    nip_button: list[list[Button]] = []
     if who.nip:
         gain = f" +{jp_text(s.jp)} JP." if s.jp else ""
         if gain:
             lines.append(f"+{jp_text(s.jp)} JP. Lihat rekap Bapak/Ibu dengan /rekap.")
-        return _toast("\n".join(lines), f"✅ Kehadiran tercatat ({at}).{gain} "
-                      f"Terima kasih! Rekap: /rekap")
-    lines.append(
-        "\n⚠️ <b>NIP Bapak/Ibu belum diisi</b>, sehingga kehadiran ini belum dihitung "
-        "sebagai JP. Kehadiran sudah tersimpan dan <b>otomatis terhitung</b> begitu NIP "
-        "diisi lewat /profil."
-    )
-    return _toast(
-        "\n".join(lines),
-        f"✅ Kehadiran tercatat ({at}). NIP Bapak/Ibu belum diisi: kehadiran ini otomatis "
-        "dihitung sebagai JP setelah NIP diisi lewat /profil.",
-        alert=True, buttons=[[who.button("✏️ Isi NIP sekarang", EditField("nip"))]],
-    )
+        notice, alert = f"✅ Kehadiran tercatat ({at}).{gain} Terima kasih! Rekap: /rekap", False
+    else:
+        lines.append(
+            "\n⚠️ <b>NIP Bapak/Ibu belum diisi</b>, sehingga kehadiran ini belum dihitung "
+            "sebagai JP. Kehadiran sudah tersimpan dan <b>otomatis terhitung</b> begitu NIP "
+            "diisi lewat /profil."
+        )
+        notice = (f"✅ Kehadiran tercatat ({at}). NIP Bapak/Ibu belum diisi: kehadiran ini "
+                  "otomatis dihitung sebagai JP setelah NIP diisi lewat /profil.")
+        alert = True
+        nip_button = [[who.button("✏️ Isi NIP sekarang", EditField("nip"))]]
+    text, buttons = follow
+    if not text:
+        return _toast("\n".join(lines), notice, alert=alert, buttons=nip_button)
+    return Reply("\n".join(lines) + "\n\n" + text, buttons=[*map(list, buttons), *nip_button],
+                 notice=notice[:200], alert=alert, edit=pressed)
 
 
 async def _blocked(ctx: Context) -> Reply | None:
@@ -195,14 +214,25 @@ async def _wrong_code(ctx: Context) -> Reply:
 
 
 async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None) -> Replies:
-    """Record `s` for this person if the window is open and the code (if any) is right."""
+    """Record `s` for this person if the window is open and the proof is given: the code
+    (bukti kode), the button (tombol), or a passed quiz (kuis: the quiz is offered)."""
     typed = ctx.incoming.callback is None  # "hadir KODE" or a code typed after the button
     window = _window(ctx, s)
     if not window.contains(ctx.now):
         found = await existing_attendance(ctx.db, ctx.person.id, s.id)
         return already_reply(Attendee.of(ctx), s, found, typed=typed) if found else \
             closed_reply(Attendee.of(ctx), s, window)
-    if s.attendance_code:
+    questions = (await quiz_counts(ctx.db, [s.id])).get(s.id, 0)
+    proof = proof_mode(s, has_quiz=bool(questions))
+    if proof == "kuis":
+        found = await existing_attendance(ctx.db, ctx.person.id, s.id)
+        if found:
+            return already_reply(Attendee.of(ctx), s, found, typed=typed)
+        text, buttons = quiz_intro(s, questions, ctx.button)
+        return await in_place(ctx, Reply(text, buttons=buttons,
+                                         edit=ctx.incoming.callback is not None,
+                                         notice="📝 Presensi sesi ini lewat kuis singkat"))
+    if proof == "kode":
         found = await existing_attendance(ctx.db, ctx.person.id, s.id)
         if found:
             return already_reply(Attendee.of(ctx), s, found, typed=typed)
@@ -223,13 +253,22 @@ async def _confirm(ctx: Context, s: LearningSession, *, code: str | None = None)
         await forget_wrong_codes(ctx.db, ctx.person.id)
         if ctx.state is not None and ctx.state.flow == FLOW:
             await ctx.clear_state()
+    return await in_place(ctx, await record(ctx, s))
+
+
+async def record(ctx: Context, s: LearningSession) -> Reply:
+    """Record the attendance (proof given) and say so, with what follows it (an edit of the
+    pressed message: pass it through `handlers.edits.in_place`)."""
     found = await record_attendance(
         ctx.db, person_id=ctx.person.id, session_id=s.id, now=ctx.now,
         channel=ctx.incoming.channel,
     )
+    who = Attendee.of(ctx)
     if not found.created:
-        return already_reply(Attendee.of(ctx), s, found, typed=typed)
-    return recorded_reply(Attendee.of(ctx), s, found)
+        typed = ctx.incoming.callback is None
+        return already_reply(who, s, found, typed=typed)
+    follow = await follow_up_for(ctx.db, s, ctx.person.id, who.button)
+    return recorded_reply(who, s, found, follow, pressed=ctx.incoming.callback is not None)
 
 
 # --- /hadir ---------------------------------------------------------------------------
@@ -312,12 +351,14 @@ async def pressed_together(deps: Deps, items: Sequence[Incoming]) -> list[Replie
                 if presser is not None and data is not None:
                     picked.append((i, presser, data.session))
         sessions = await sessions_by_id(db, {sid for _, _, sid in picked})
+        questions = await quiz_counts(db, list(sessions))
         record: dict[str, list[tuple[int, int]]] = defaultdict(list)
         check: list[tuple[int, int]] = []
         plans: list[tuple[int, Attendee, LearningSession, bool]] = []
         for i, presser, sid in picked:
             ls = sessions.get(sid)
-            if ls is None or ls.status != "aktif" or ls.attendance_code:
+            if ls is None or ls.status != "aktif" or proof_mode(
+                    ls, has_quiz=ls.id in questions) != "tombol":
                 continue
             who = Attendee(presser.person_id, presser.full_name, presser.nip, presser.tz, now,
                       deps.config, deps.signer)
@@ -327,6 +368,7 @@ async def pressed_together(deps: Deps, items: Sequence[Incoming]) -> list[Replie
         outcomes = await existing_many(db, check)
         for ch, pairs in record.items():
             outcomes.update(await record_many(db, pairs, now=now, channel=ch))
+        edits: list[Edit] = []
         told: set[tuple[int, int]] = set()  # a double press in one batch: the 2nd is told
         for i, who, ls, is_open in sorted(plans, key=lambda plan: plan[0]):
             pair = (who.person_id, ls.id)
@@ -334,12 +376,21 @@ async def pressed_together(deps: Deps, items: Sequence[Incoming]) -> list[Replie
             if found is None:
                 out[i] = closed_reply(who, ls, who.window(ls))
             elif found.created and is_open and pair not in told:
-                out[i] = recorded_reply(who, ls, found)
+                # Just recorded: nothing of the evaluation or quiz is done yet.
+                follow = follow_up(ls, who.button, evaluated=False,
+                                   questions=questions.get(ls.id, 0), quizzed=False)
+                reply = recorded_reply(who, ls, found, follow, pressed=True)
+                edit = pending_edit(deps.channels, items[i], who.person_id, reply)
+                if edit is not None:
+                    edits.append(edit)
+                    reply = toast(reply)
+                out[i] = reply
             else:
                 out[i] = already_reply(who, ls, found)
             told.add(pair)
         await touch_identities(db, [p.identity_id for i, p, _ in picked if out[i] is not None],
                                now)
+        await queue_edits(db, edits, now)
     return out
 
 
@@ -374,6 +425,44 @@ async def typed_code(ctx: Context) -> Replies:
 
 
 # --- /rekap ---------------------------------------------------------------------------
+
+
+def week_streak(session_days: set[date], attended_days: set[date], today: date) -> int:
+    """Weeks in a row, up to this one, with at least one attended session; a week without
+    any session does not break it, and this week counts once attended (it is not over)."""
+    def monday(day: date) -> date:
+        return day - timedelta(days=day.weekday())
+
+    attended = {monday(d) for d in attended_days}
+    this_week, streak = monday(today), 0
+    for week in sorted({monday(d) for d in session_days if d <= today}, reverse=True):
+        if week in attended:
+            streak += 1
+        elif week != this_week:
+            break
+    return streak
+
+
+async def _learning_lines(ctx: Context, today: date) -> list[str]:
+    """The week streak and this year's quiz results."""
+    held, attended = await streak_days(ctx.db, ctx.person.id, today - timedelta(weeks=104),
+                                       today)
+    lines: list[str] = []
+    streak = week_streak(held, attended, today)
+    if streak >= 2:
+        lines.append(f"🔥 <b>{streak} minggu berturut-turut</b> mengikuti sesi. Pertahankan!")
+    elif streak == 1:
+        lines.append("🔥 Minggu ini Bapak/Ibu sudah belajar. Sampai jumpa minggu depan!")
+    scores = await quiz_scores(ctx.db, ctx.person.id, date(today.year, 1, 1), today)
+    if scores:
+        passed = sum(1 for q in scores if q.right >= pass_mark(q.questions))
+        lines.append(f"\n🧠 <b>Kuis</b>: {len(scores)} sesi, lulus {passed}")
+        lines += [
+            f"• {q.day:%d/%m} {esc(q.title)}: {q.right}/{q.questions}"
+            + (" ✅" if q.right >= pass_mark(q.questions) else "")
+            for q in scores[-10:]
+        ]
+    return lines
 
 
 
@@ -413,6 +502,7 @@ async def rekap(ctx: Context) -> Replies:
             f"⚠️ NIP belum diisi: {jp_text(total)} JP dari kehadiran di atas belum dihitung. "
             "Isi NIP lewat /profil, maka kehadiran otomatis terhitung."
         )
+    lines += await _learning_lines(ctx, agency_today)
     # The next few sessions, not the rest of the month: /jadwal has the week.
     upcoming = await upcoming_sessions(ctx.db, ctx.now, agency_today + timedelta(days=30))
     tz = ctx.person.tz

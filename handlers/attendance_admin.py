@@ -28,11 +28,13 @@ from db.attendance import (
     session_breakdown,
     write_audit,
 )
+from db.learning import evaluation_summary
 from db.models import LearningSession
 from db.people import person_by_nip
 from handlers.attendance_corrections import MIN_REASON, correct_attendance
 from handlers.audit_names import with_names
 from handlers.charts import breakdown_chart, overview_chart, week_start
+from handlers.evaluation import summary_lines
 from handlers.export_files import Format, export_attendance, export_jp, zip_file
 from handlers.nip import NipError, mask_nip, parse_nip
 from handlers.router import Context, Deps, Replies, Router
@@ -42,6 +44,8 @@ __all__ = [
     "ZIP_OVER",
     "ExportPick",
     "StatsPick",
+    "deliver_file",
+    "find_session",
     "parse_period",
     "router",
 ]
@@ -171,6 +175,7 @@ async def _one_session(ctx: Context, s: LearningSession) -> Replies:
     async def build() -> Replies:
         async with deps.sessions() as db:
             b = await session_breakdown(db, session_id)
+            evaluations = await evaluation_summary(db, session_id)
         regions = [(_region_name(deps, code) or "(tidak diisi)", n) for code, n in b.by_region]
         instansi = [(name or "(tidak diisi)", n) for name, n in b.by_instansi]
         png = await asyncio.to_thread(breakdown_chart, title, regions, instansi)
@@ -182,6 +187,8 @@ async def _one_session(ctx: Context, s: LearningSession) -> Replies:
             *[f"• {esc(name)}: {n}" for name, n in regions[:10]],
             "\n<b>Per instansi</b>",
             *[f"• {esc(name)}: {n}" for name, n in instansi[:10]],
+            "\n<b>Evaluasi</b> (ekspor: /evaluasi " + str(session_id) + ")",
+            *summary_lines(evaluations),
         ]
         return Reply("\n".join(lines),
                      photo=Attachment(f"statistik-sesi-{session_id}.png", "image/png",
@@ -191,7 +198,7 @@ async def _one_session(ctx: Context, s: LearningSession) -> Replies:
     return None
 
 
-async def _find_session(ctx: Context, ref: str) -> LearningSession | None:
+async def find_session(ctx: Context, ref: str) -> LearningSession | None:
     if ref.isdigit():
         found = await ctx.db.get(LearningSession, int(ref))
         if found is not None:
@@ -206,7 +213,7 @@ async def statistik(ctx: Context) -> Replies:
     ref = ctx.args.strip()
     if not ref:
         return await _overview(ctx)
-    s = await _find_session(ctx, ref)
+    s = await find_session(ctx, ref)
     if s is None:
         return Reply(f"Sesi “{esc(ref)}” tidak ditemukan. Gunakan ID atau kode sesi "
                      "(lihat tombol pada /statistik).")
@@ -292,7 +299,7 @@ def _export_buttons(ctx: Context) -> list[list[Button]]:
     return rows
 
 
-async def _deliver_file(
+async def deliver_file(
     deps: Deps, *, actor: str, action: str, detail: str, stem: str, fmt: Format,
     write: FileWriter, caption: str, upload_limit: int,
 ) -> Reply:
@@ -345,7 +352,7 @@ async def _export(ctx: Context, first: date, last: date, fmt: Format) -> Replies
     limit = ctx.deps.channels[ctx.incoming.channel].upload_limit
 
     async def build() -> Replies:
-        return await _deliver_file(
+        return await deliver_file(
             deps, actor=actor, action="export", detail=f"presensi {first}..{last}",
             stem=f"presensi_{first}_{last}", fmt=fmt, write=write, upload_limit=limit,
             caption=f"📥 Ekspor presensi {label}: {{rows}} baris.\n"
@@ -404,7 +411,7 @@ async def jp(ctx: Context) -> Replies:
     limit = ctx.deps.channels[ctx.incoming.channel].upload_limit
 
     async def build() -> Replies:
-        return await _deliver_file(
+        return await deliver_file(
             deps, actor=actor, action="jp_export", detail=f"JP {year}", stem=f"jp_{year}",
             fmt=fmt, write=write, upload_limit=limit,
             caption=f"📥 Rekap JP {year}: {{rows}} ASN ber-NIP (target {JP_TARGET} JP).\n"
@@ -443,13 +450,14 @@ async def koreksi(ctx: Context) -> Replies:
     person = await person_by_nip(ctx.db, nip)
     if person is None:
         return Reply(f"Tidak ada peserta terdaftar dengan NIP {esc(nip)}.")
-    s = await _find_session(ctx, ref)
+    s = await find_session(ctx, ref)
     if s is None:
         return Reply(f"Sesi “{esc(ref)}” tidak ditemukan (gunakan ID atau kode sesi).")
     who = esc(person.full_name or mask_nip(nip))
     what = f"{who} — {esc(s.title)} ({s.day:%d/%m/%Y})"
     outcome = await correct_attendance(ctx.db, add=action == "tambah", person=person, session=s,
-                                       reason=reason, actor=_actor(ctx), now=ctx.now)
+                                       reason=reason, actor=_actor(ctx), now=ctx.now,
+                                       channels=ctx.deps.channels.delivering())
     found = outcome.record
     if action == "tambah":
         if not outcome.changed:
@@ -464,6 +472,8 @@ async def koreksi(ctx: Context) -> Replies:
         done = (f"✅ Presensi dihapus: {what} (semula tercatat "
                 f"{found.reported_at.astimezone(ctx.deps.config.tz):%d/%m/%Y %H.%M}, "
                 f"{esc(found.channel)}).")
+        if outcome.revoked is not None:
+            done += f"\nSertifikat {esc(outcome.revoked)} dicabut."
     return Reply(done + "\nAlasan: " + esc(reason) + "\nTercatat di log audit.")
 
 
@@ -474,6 +484,8 @@ _ACTIONS = {
     "jp_export": "ekspor rekap JP",
     "correction_add": "koreksi: tambah",
     "correction_remove": "koreksi: hapus",
+    "siasn_export": "ekspor SIASN",
+    "evaluation_export": "ekspor evaluasi",
 }
 
 

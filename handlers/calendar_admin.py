@@ -12,6 +12,7 @@ from core.types import Reply
 from db.attendance import sessions_with_attendance
 from handlers.router import Context, Replies, Router
 from schedules.calendar_import import CalendarImportError, import_calendar
+from schedules.quiz_import import import_quiz_file, is_quiz_file
 
 __all__ = ["CALENDAR_SUFFIXES", "router"]
 
@@ -42,6 +43,8 @@ async def calendar_file(ctx: Context) -> Replies:
         return Reply("Maaf, berkas gagal diunduh. Silakan kirim ulang.")
     if len(data) > MAX_CALENDAR_BYTES:
         return Reply("Berkas jadwal terlalu besar (maksimal 2 MB).")
+    if is_quiz_file(data, doc.filename):
+        return await _quiz_file(ctx, data, doc.filename)
     force = "--force" in (ctx.incoming.text or "") or "paksa" in (ctx.incoming.text or "").lower()
     try:
         async with ctx.db.begin_nested():
@@ -68,3 +71,14 @@ async def calendar_file(ctx: Context) -> Replies:
             "pemberitahuan; pengingat menyesuaikan dalam satu menit."
         )
     return Reply(text)
+
+
+async def _quiz_file(ctx: Context, data: bytes, filename: str) -> Reply:
+    """A file of quiz questions keyed by kode_sesi (a `pertanyaan` column)."""
+    try:
+        async with ctx.db.begin_nested():
+            report = await import_quiz_file(ctx.db, data, filename=filename)
+    except CalendarImportError as exc:
+        return Reply("❌ <b>Kuis tidak diimpor</b> (tidak ada yang diubah):\n\n"
+                     + esc(exc.summary("Kuis")))
+    return Reply("✅ <b>Kuis diimpor</b>\n\n" + esc(report.summary()))

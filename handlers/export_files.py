@@ -31,10 +31,15 @@ from db.attendance import (
     stream_export_rows,
     stream_jp_rows,
 )
+from db.certificates import SiasnRow, stream_siasn_rows
+from db.learning import stream_evaluations
 
 __all__ = [
     "ATTENDANCE_COLUMNS",
+    "EVALUATION_COLUMNS",
     "JP_COLUMNS",
+    "SIASN_COLUMNS",
+    "SIASN_COURSE_TYPE",
     "CsvWriter",
     "Format",
     "RegionName",
@@ -42,10 +47,13 @@ __all__ = [
     "XlsxWriter",
     "attendance_values",
     "export_attendance",
+    "export_evaluations",
     "export_jp",
+    "export_siasn",
     "jp_values",
     "make_writer",
     "pipe",
+    "siasn_values",
     "zip_file",
 ]
 
@@ -57,6 +65,16 @@ ATTENDANCE_COLUMNS = (
     "Kode Sesi", "Waktu Presensi", "Kanal", "Sumber", "JP",
 )
 JP_COLUMNS = ("NIP", "Nama", "Instansi/OPD", "Kabupaten/Kota", "Total JP", "Jumlah Sesi")
+# Named after SIASN's course-record fields (riwayat kursus), so a BKD operator can complete
+# the ids SIASN assigns (left empty) and upload it without retyping (docs/certificates.md).
+SIASN_COLUMNS = (
+    "nip", "namaKursus", "institusiPenyelenggara", "jenisKursus", "jumlahJam", "tanggalKursus",
+    "tanggalSelesaiKursus", "tahunKursus", "nomorSertipikat", "pnsOrangId", "instansiId",
+    "lokasiId", "jenisDiklatId",
+)
+EVALUATION_COLUMNS = ("Materi (1-5)", "Narasumber (1-5)", "Manfaat (1-5)", "Saran",
+                      "Selesai")
+SIASN_COURSE_TYPE = "Webinar"  # every Dahar Ngopi session is held online (Zoom, YouTube)
 _ERASED = "(data dihapus)"
 _SOURCES = {"self": "mandiri", "correction": "koreksi admin"}
 # Excel's limit is 1,048,576 rows a sheet; one is the header.
@@ -363,6 +381,65 @@ async def export_jp(
         ["ASN ber-NIP dengan kehadiran", int(people[0])],
         [f"Mencapai target {JP_TARGET} JP", int(people[1])],
         ["Total JP", people[2]],
+    ])
+    await asyncio.to_thread(writer.close)
+    return count
+
+
+def siasn_values(row: SiasnRow, organiser: str) -> list[Any]:
+    """One SIASN course record: dates as dd-mm-yyyy text, JP as a number, ids left empty."""
+    jp: float | int = int(row.jp) if row.jp == int(row.jp) else row.jp
+    day = f"{row.day:%d-%m-%Y}"
+    return [row.nip, f"{row.programme}: {row.title}", organiser, SIASN_COURSE_TYPE, jp, day,
+            day, row.day.year, row.number or "", "", "", "", ""]
+
+
+async def export_siasn(
+    s: AsyncSession,
+    out: IO[bytes],
+    *,
+    year: int,
+    fmt: Format,
+    organiser: str,
+    sep: str = ",",
+) -> int:
+    """Write one SIASN course record per person with a NIP and attended session with JP in
+    `year`; return the row count. CSV is plain (NIPs as digits) for the upload."""
+    writer = make_writer(fmt, out, SIASN_COLUMNS, sep=sep, plain=True, summary=False)
+
+    def convert(row: SiasnRow) -> tuple[str, list[Any]]:
+        return f"Kursus {year}", siasn_values(row, organiser)
+
+    count = await pipe(stream_siasn_rows(s, year), writer, convert)
+    await asyncio.to_thread(writer.close)
+    return count
+
+
+async def export_evaluations(
+    s: AsyncSession, out: IO[bytes], *, session_id: int, title: str, fmt: Format, tz: ZoneInfo,
+    sep: str = ";",
+) -> int:
+    """Write a session's evaluations (anonymous: ratings, comment, completion time) with a
+    summary of the averages; return the row count."""
+    writer = make_writer(fmt, out, EVALUATION_COLUMNS, sep=sep, time_columns=(4,))
+    sums = [0.0, 0.0, 0.0]
+    counts = [0, 0, 0]
+
+    def convert(row: tuple[Any, ...]) -> tuple[str, list[Any]]:
+        for i in range(3):
+            if row[i]:
+                sums[i] += row[i]
+                counts[i] += 1
+        done = row[4].astimezone(tz).replace(tzinfo=None, microsecond=0) if row[4] else None
+        return "Evaluasi", [row[0], row[1], row[2], row[3] or "", done]
+
+    count = await pipe(stream_evaluations(s, session_id), writer, convert)
+    writer.summary(("Keterangan", "Nilai"), [
+        ["Sesi", title],
+        ["Evaluasi", count],
+        *[[label, round(sums[i] / counts[i], 2) if counts[i] else "-"]
+          for i, label in enumerate(("Rata-rata materi", "Rata-rata narasumber",
+                                     "Rata-rata manfaat"))],
     ])
     await asyncio.to_thread(writer.close)
     return count

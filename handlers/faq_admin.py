@@ -49,7 +49,7 @@ USAGE = (
     "/faqstat — entri dengan 👎 terbanyak dan pertanyaan yang tidak terjawab\n\n"
     "Mengirim berkas <code>faq.yaml</code> (format yang sama dengan hasil ekspor) "
     "menambah dan memperbarui entrinya; entri yang tidak ada di berkas hanya dihapus setelah "
-    "Anda konfirmasi."
+    "Bapak/Ibu konfirmasi."
 )
 _SLUG = re.compile(r"[^a-z0-9]+")
 

@@ -18,6 +18,7 @@ from db.attendance import (
     upcoming_sessions,
 )
 from db.models import LearningSession, Question, QuestionAsker
+from handlers import certificates
 from handlers.attendance import progress_bar
 from handlers.intent_parse import Intent
 from handlers.linking import channel_line
@@ -149,9 +150,8 @@ async def _announcements(ctx: Context, intent: Intent) -> Replies:
 
 
 async def _certificates(ctx: Context, intent: Intent) -> Replies:
-    """"Sertifikat saya": joins when certificates exist (the after-session issue). Until
-    then the FAQ's entry on certificates answers."""
-    return None
+    """"Sertifikat saya": the person's certificates, as /sertifikat lists them."""
+    return await certificates.overview(ctx)
 
 
 PERSONAL: dict[str, Callable[[Context, Intent], Awaitable[Replies]]] = {

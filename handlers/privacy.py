@@ -72,7 +72,8 @@ async def erase_ask(ctx: Context) -> Replies:
         "chat, serta isi pertanyaan dan pesan Bapak/Ibu, dan menghentikan semua pesan. Riwayat "
         "kegiatan (misalnya kehadiran) hanya tersisa sebagai <b>angka statistik anonim</b> yang "
         "tidak dapat dikaitkan lagi dengan Bapak/Ibu, dan rekap JP tidak dapat dipulihkan. "
-        "Bapak/Ibu tetap dapat mendaftar lagi kapan saja.\n\nLanjutkan?",
+        "Sertifikat yang sudah terbit tetap sah, tetapi nama, NIP dan instansi Bapak/Ibu dihapus "
+        "dari catatannya. Bapak/Ibu tetap dapat mendaftar lagi kapan saja.\n\nLanjutkan?",
         buttons=[[ctx.button("🗑 Ya, hapus data saya", EraseConfirm(True)),
                   ctx.button("Batal", EraseConfirm(False))]],
     )

@@ -13,6 +13,7 @@ from typing import ClassVar
 from core.callbacks import CallbackData
 from core.text import esc
 from core.types import Reply
+from db.certificates import request_check
 from db.people import person_by_nip
 from db.regions import suggest_tz
 from handlers.nip import NipError, parse_nip
@@ -192,6 +193,9 @@ async def accept(ctx: Context, field: str, text: str, *, sure: bool = False) -> 
         error = check_name(text)
         if error:
             return FieldResult(False, Reply(error))
+        if person.full_name != text and person.registered_at is not None:
+            # Certificates carry the name: the next sweep replaces them.
+            await request_check(ctx.db, "person", person.id, ctx.now)
         person.full_name = text
         return FieldResult(True)
     if field == "nip":
@@ -213,6 +217,9 @@ async def accept(ctx: Context, field: str, text: str, *, sure: bool = False) -> 
                 "silakan hubungi admin BPSDM melalui /tanya agar dapat dibantu. "
                 "Ketik NIP lain, atau <i>lewati</i>."
             ))
+        if person.nip != nip:
+            # Attendance waiting for a NIP gets its certificates; a changed NIP, new ones.
+            await request_check(ctx.db, "person", person.id, ctx.now)
         person.nip = nip
         return FieldResult(True)
     if field == "instansi":

@@ -76,7 +76,10 @@ def render_prompt(
         + (f" ({jp_text(s.jp)} JP)." if s.jp else ".")
         + f" Presensi dibuka sampai {until}.",
     ]
-    if s.attendance_code:
+    if s.proof == "kuis":
+        lines.append("📝 Presensi sesi ini lewat <b>kuis singkat</b> (3 soal) setelah tombol "
+                     "ditekan.")
+    elif s.attendance_code and s.proof in (None, "kode"):
         lines.append("🔑 Siapkan <b>kode presensi</b> yang diumumkan saat sesi.")
     buttons: list[list[Button]] = [[Button(HADIR, AttendPress(s.id).pack())]]
     if s.recording_url:

@@ -38,12 +38,15 @@ def recipients(
     want: Want | None = None,
     programme_key: str | None = None,
     extra: Collection[ColumnElement[bool]] = (),
+    subscribed_only: bool = True,
 ) -> Select[int, str, str]:
     """SELECT person id, channel, chat id of everyone who should get a scheduled message.
 
     Only registered, subscribed, reachable, not erased people; one chat per person:
     their preferred channel if they have an identity there, else the one they wrote
-    from last. `channels` limits to channels the bot can deliver on.
+    from last. `channels` limits to channels the bot can deliver on. With
+    `subscribed_only=False`, people who stopped the daily nudges are included too (what
+    they earned, such as a certificate, still reaches them).
     """
     # SQLite cannot see the outer row in a subquery's ORDER BY, hence two lookups.
     mine = (Identity.person_id == Person.id) & Identity.channel.in_(list(channels))
@@ -63,7 +66,7 @@ def recipients(
         .join(Identity, Identity.id == chosen)
         .where(
             Person.registered_at.is_not(None),
-            Person.subscribed.is_(True),
+            *([Person.subscribed.is_(True)] if subscribed_only else []),
             Person.reachable.is_(True),
             Person.erased_at.is_(None),
             *wants_clause(want, programme_key),

@@ -84,6 +84,8 @@ def export_rows(
             "tautan_rekaman": s.recording_url,
             "kode_presensi": s.attendance_code,
             "tutup_presensi": closes.replace(tzinfo=None) if closes else None,
+            "evaluasi": s.evaluation,
+            "bukti": s.proof,
             "status": s.status,
             "keterangan": None,
         }

@@ -34,6 +34,7 @@ from schedules.calendar_rows import (
     read_rows,
 )
 from schedules.holidays import national_holiday
+from schedules.quiz_import import calendar_quiz_rows, import_quiz
 
 __all__ = [
     "AttendanceCheck",
@@ -56,10 +57,12 @@ WIB = ZoneInfo("Asia/Jakarta")
 _FIELDS = (
     "day", "programme_key", "title", "speaker", "starts_at", "ends_at", "zoom_url",
     "youtube_url", "recording_url", "jp", "attendance_code", "attendance_closes_at", "status",
+    "evaluation", "proof",
 )
 _DEFAULTS: dict[str, object] = {
     "speaker": None, "zoom_url": None, "youtube_url": None, "recording_url": None, "jp": 0.0,
     "attendance_code": None, "attendance_closes_at": None, "status": "aktif",
+    "evaluation": None, "proof": None,
 }
 
 
@@ -102,7 +105,8 @@ async def import_calendar(
     has_attendance: AttendanceCheck = no_attendance,
     dry_run: bool = False,
 ) -> ImportReport:
-    """Import a calendar file (CSV, YAML or .xlsx) into the database, all or nothing.
+    """Import a calendar file (CSV, YAML or .xlsx) into the database, all or nothing; its
+    quiz too (a `kuis` sheet in the .xlsx, `kuis:` lists in the YAML: schedules.quiz_import).
 
     `tz` is the agency's zone the times are written in; `now` stamps `updated_at`.
     With `replace_range`, the file is the whole calendar from its first to its last date:
@@ -114,11 +118,18 @@ async def import_calendar(
     """
     if now.tzinfo is None:
         raise ValueError("import_calendar needs an aware `now`")
-    rows = read_rows(data, fmt or detect_format(data, filename))
-    return await import_rows(
+    fmt = fmt or detect_format(data, filename)
+    rows = read_rows(data, fmt)
+    report = await import_rows(
         db, rows, now=now, tz=tz, replace_range=replace_range, force=force,
         has_attendance=has_attendance, dry_run=dry_run,
     )
+    quiz = calendar_quiz_rows(data, fmt)
+    if quiz:
+        done = await import_quiz(db, quiz, dry_run=dry_run,
+                                 planned=frozenset(c.code for c in report.changes))
+        report.quiz_sessions, report.quiz_questions = done.sessions, done.questions
+    return report
 
 
 async def import_rows(

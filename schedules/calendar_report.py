@@ -31,6 +31,8 @@ _FIELD_LABELS = {
     "attendance_code": "kode presensi",
     "attendance_closes_at": "batas presensi",
     "status": "status",
+    "evaluation": "evaluasi",
+    "proof": "bukti kehadiran",
 }
 
 
@@ -58,11 +60,11 @@ class CalendarImportError(Exception):
         """The errors as (line, message) pairs."""
         return [(e.line, e.message) for e in self.errors]
 
-    def summary(self) -> str:
-        """An Indonesian reply for the admin listing what to fix."""
+    def summary(self, what: str = "Jadwal") -> str:
+        """An Indonesian reply for the admin listing what to fix (`what`: Jadwal, Kuis)."""
         n = len(self.errors)
         head = (
-            f"Jadwal tidak diimpor: ada {n} kesalahan. Tidak ada perubahan yang disimpan; "
+            f"{what} tidak diimpor: ada {n} kesalahan. Tidak ada perubahan yang disimpan; "
             "mohon perbaiki berkasnya lalu kirim ulang."
         )
         body = [f"• {e.text()}" for e in self.errors[:MAX_SHOWN]]
@@ -169,6 +171,8 @@ class ImportReport:
     first_day: date | None = None
     last_day: date | None = None
     dry_run: bool = False
+    quiz_sessions: int = 0  # sessions whose quiz the file set (a `kuis` sheet or list)
+    quiz_questions: int = 0
 
     @property
     def total_changes(self) -> int:
@@ -206,6 +210,8 @@ class ImportReport:
                 lines += [f"• {c.describe(tz)}" for c in shown[:MAX_SHOWN]]
                 if len(shown) > MAX_SHOWN:
                     lines.append(f"• … dan {len(shown) - MAX_SHOWN} perubahan lain")
+        if self.quiz_questions:
+            lines.append(f"Kuis: {self.quiz_questions} soal untuk {self.quiz_sessions} sesi.")
         if self.warnings:
             lines.append("Catatan:")
             lines += [f"• {w.text()}" for w in self.warnings[:MAX_SHOWN]]

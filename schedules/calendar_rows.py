@@ -55,7 +55,7 @@ Format = Literal["csv", "yaml", "xlsx"]
 COLUMNS: tuple[str, ...] = (
     "kode_sesi", "tanggal", "hari", "program", "judul", "narasumber", "mulai", "selesai",
     "jp", "tautan_zoom", "tautan_youtube", "tautan_rekaman", "kode_presensi",
-    "tutup_presensi", "status", "keterangan",
+    "tutup_presensi", "evaluasi", "bukti", "status", "keterangan",
 )
 """Every column, in the order the export writes them."""
 
@@ -74,6 +74,7 @@ _ALIASES = {
     "link_zoom": "tautan_zoom", "youtube": "tautan_youtube", "link_youtube": "tautan_youtube",
     "rekaman": "tautan_rekaman", "link_rekaman": "tautan_rekaman",
     "batas_presensi": "tutup_presensi", "presensi_ditutup": "tutup_presensi",
+    "evaluation": "evaluasi", "bukti_kehadiran": "bukti", "bukti_presensi": "bukti",
 }
 
 MAX_ROWS = 5000
@@ -326,9 +327,9 @@ def _yaml_mapping(loader: yaml.BaseLoader, node: yaml.MappingNode, line: int) ->
     unknown: list[str] = []
     for key_node, value_node in node.value:
         key = _column(loader.construct_object(key_node, deep=True))
-        value = loader.construct_object(value_node, deep=True)
-        if key in IGNORED:
+        if key in IGNORED or key == "kuis":  # the quiz is read by schedules.quiz_import
             continue
+        value = loader.construct_object(value_node, deep=True)
         if key not in COLUMNS:
             unknown.append(str(key_node.value))
             continue
@@ -474,6 +475,9 @@ def _session_row(
     start, end = _times(cells, errors)
     code = _session_code(cells.get("kode_sesi"), errors)
     values.update(_optional_values(cells, day, errors))
+    if values.get("proof") == "kode" and "kode_presensi" in cells \
+            and not values.get("attendance_code"):
+        errors.append("bukti kode memerlukan kode_presensi (isi kodenya, atau bukti tombol)")
     if errors or day is None or programme is None or start is None or end is None:
         return errors
     starts_at = _utc(datetime.combine(day, start), tz)
@@ -581,6 +585,27 @@ def _closing_time(cell: Cell, day: date | None) -> datetime | None:
         raise CellError(f"tutup_presensi: {exc} (pakai 2026-11-23 12:00 atau 12:00)") from None
 
 
+def _choice(column: str, words: dict[str, str]) -> _Parse:
+    """A column of a few words (empty: None, the default)."""
+
+    def parse(cell: Cell, _day: date | None) -> str | None:
+        text = cell_text(cell).lower()
+        if not text:
+            return None
+        if text not in words:
+            known = ", ".join(sorted(set(words.values())))
+            raise CellError(f"{column} {cell_text(cell)!r} tidak dikenal (isi {known}, "
+                            "atau kosongkan)")
+        return words[text]
+
+    return parse
+
+
+_EVALUATION = {"ya": "ya", "y": "ya", "tidak": "tidak", "t": "tidak", "tdk": "tidak",
+               "wajib": "wajib"}
+_PROOF = {"kode": "kode", "kuis": "kuis", "quiz": "kuis", "tombol": "tombol"}
+
+
 def _status(cell: Cell, _day: date | None = None) -> str:
     status = _STATUS.get(cell_text(cell).lower())
     if status is None:
@@ -598,6 +623,8 @@ _OPTIONAL: dict[str, tuple[str, _Parse]] = {
     "jp": ("jp", _jp),
     "kode_presensi": ("attendance_code", _text_up_to("kode_presensi", 40)),
     "tutup_presensi": ("attendance_closes_at", _closing_time),
+    "evaluasi": ("evaluation", _choice("evaluasi", _EVALUATION)),
+    "bukti": ("proof", _choice("bukti", _PROOF)),
     "status": ("status", _status),
 }
 

@@ -15,6 +15,7 @@ from core.clock import Clock
 from core.timezones import ZONES, local_today
 from db.engine import Sessions
 from schedules.attendance_prompts import plan_due_prompts
+from schedules.certificates import CertificateSweep, SweepReport
 from schedules.nudges import (
     NudgeConfig,
     PlanOutcome,
@@ -22,6 +23,8 @@ from schedules.nudges import (
     plan_due_reminders,
     plan_morning_menu,
 )
+from schedules.quiz_reviews import ReviewPlanner
+from schedules.transcripts import TranscriptPlanner
 
 __all__ = ["NudgePlanner", "TickReport", "build_scheduler"]
 
@@ -37,6 +40,9 @@ class TickReport:
     menus: list[PlanOutcome] = field(default_factory=list)
     reminders: list[PlanOutcome] = field(default_factory=list)
     prompts: list[PlanOutcome] = field(default_factory=list)  # attendance, after sessions
+    certificates: SweepReport | None = None
+    reviews: list[PlanOutcome] = field(default_factory=list)  # quiz questions asked again
+    transcripts: list[PlanOutcome] = field(default_factory=list)  # the year's Rekap JP
 
     @property
     def planned(self) -> list[PlanOutcome]:
@@ -54,10 +60,17 @@ class NudgePlanner:
     which is also how a restart catches up.
     """
 
-    def __init__(self, sessions: Sessions, clock: Clock, config: NudgeConfig) -> None:
+    def __init__(
+        self, sessions: Sessions, clock: Clock, config: NudgeConfig, *,
+        certificates: CertificateSweep | None = None, reviews: ReviewPlanner | None = None,
+        transcripts: TranscriptPlanner | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
         self.config = config
+        self.certificates = certificates
+        self.reviews = reviews
+        self.transcripts = transcripts
 
     async def morning(self, zone: str, now: datetime | None = None) -> PlanOutcome:
         """The morning menu of the zone's today (the cron job at MORNING_TIME)."""
@@ -83,6 +96,23 @@ class NudgePlanner:
         report.prompts = await plan_due_prompts(
             self._sessions, self.config, now=now, agency_tz=ZoneInfo(self.config.timezone),
             close=self.config.attendance_close)
+        # What comes after sessions: each failure is logged and retried by the next tick,
+        # without holding up the other.
+        if self.certificates is not None:
+            try:
+                report.certificates = await self.certificates.run(now)
+            except Exception:
+                log.exception("the certificate sweep failed; the next tick retries")
+        if self.reviews is not None:
+            try:
+                report.reviews = await self.reviews.run(now)
+            except Exception:
+                log.exception("planning quiz reviews failed; the next tick retries")
+        if self.transcripts is not None:
+            try:
+                report.transcripts = await self.transcripts.run(now)
+            except Exception:
+                log.exception("planning the year's Rekap JP failed; the next tick retries")
         return report
 
     async def catch_up(self, now: datetime | None = None) -> TickReport:

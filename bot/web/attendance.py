@@ -202,13 +202,16 @@ async def correct(k: Konsol, request: Request, who: Who) -> Response:
                 message = "Tidak ada peserta terdaftar dengan NIP itu."
             else:
                 done = await correct_attendance(db, add=add, person=person, session=s,
-                                                reason=reason, actor=who.actor, now=k.now())
+                                                reason=reason, actor=who.actor, now=k.now(),
+                                                channels=k.deps.channels.delivering())
                 if add:
                     message = ("✅ Presensi ditambahkan." if done.changed
                                else "Presensi itu sudah ada; tidak ada yang diubah.")
                 else:
                     message = ("✅ Presensi dihapus." if done.changed
                                else "Tidak ada presensi untuk dihapus.")
+                    if done.revoked is not None:
+                        message += f" Sertifikat {done.revoked} dicabut."
     from urllib.parse import quote
 
     return k.back(f"/konsol/kehadiran/sesi/{sid}?pesan={quote(message)}")

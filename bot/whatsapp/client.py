@@ -159,10 +159,13 @@ class WhatsAppClient:
         params: Sequence[str] = (),
         *,
         quick_replies: Sequence[str] = (),
+        header_document: tuple[str, str] | None = None,
     ) -> str:
-        """Send an approved template (allowed outside the 24-hour window)."""
+        """Send an approved template (allowed outside the 24-hour window); a template with a
+        document header gets `header_document` (uploaded media id, file name)."""
         return await self.send(
-            to, m.template_message(name, language, params, quick_replies=quick_replies)
+            to, m.template_message(name, language, params, quick_replies=quick_replies,
+                                   header_document=header_document)
         )
 
     async def send_document(

@@ -174,14 +174,24 @@ def template_message(
     params: Sequence[str] = (),
     *,
     quick_replies: Sequence[str] = (),
+    header_document: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """A template message: body parameters {{1}}, {{2}}… and quick-reply button payloads.
 
-    `quick_replies[i]` is the payload of the template's i-th quick-reply button.
+    `quick_replies[i]` is the payload of the template's i-th quick-reply button;
+    `header_document` (media id, file name) fills a template's document header.
     """
     if not name or not language:
         raise ValueError("a template needs a name and a language")
     components: list[dict[str, Any]] = []
+    if header_document is not None:
+        media_id, filename = header_document
+        document: dict[str, Any] = {"id": media_id}
+        if filename:
+            document["filename"] = filename
+        components.append(
+            {"type": "header", "parameters": [{"type": "document", "document": document}]}
+        )
     if params:
         components.append(
             {

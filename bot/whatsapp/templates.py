@@ -18,7 +18,7 @@ __all__ = ["KINDS", "WINDOW", "Templates", "WindowedSender", "template_spec"]
 
 log = logging.getLogger(__name__)
 
-KINDS = ("menu", "reminder", "attendance", "announcement", "answer")
+KINDS = ("menu", "reminder", "attendance", "announcement", "answer", "certificate")
 WINDOW = timedelta(hours=24)
 # A message leaves some time after the check (queue, pacing): stop trusting the window
 # a little before it closes rather than collect 131047s.
@@ -51,6 +51,7 @@ class Templates:
                 "attendance": settings.whatsapp_template_attendance,
                 "announcement": settings.whatsapp_template_announcement,
                 "answer": settings.whatsapp_template_answer,
+                "certificate": settings.whatsapp_template_certificate,
             },
             settings.whatsapp_template_language,
         )
@@ -64,7 +65,8 @@ class Templates:
         if name is None:
             log.warning("no WhatsApp template configured for kind %r", spec.kind)
             return None
-        return TemplateMessage(name, list(spec.params), list(spec.quick_replies), self.language)
+        return TemplateMessage(name, list(spec.params), list(spec.quick_replies), self.language,
+                               document_header=spec.header == "document")
 
 
 class WindowedSender:
@@ -95,8 +97,5 @@ class WindowedSender:
         ):
             log.debug("outside the 24-hour window for %s: template %s",
                       mask_number(chat_id), template.name)
-            return await self.sender.send_template(
-                chat_id, template.name, template.params,
-                quick_replies=template.quick_replies, language=template.language,
-            )
+            return await self.sender.send_template_for(chat_id, template, reply)
         return await self.sender.deliver(chat_id, reply)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from db.models.announcements import Announcement
 from db.models.attendance import Attendance, AuditEntry, CodeFailure
 from db.models.calendar import Holiday, LearningSession, Programme
+from db.models.certificates import Certificate, CertificateCheck, CertificateCounter
 from db.models.faq import FaqEntryRow, FaqLookup, Question, QuestionAsker, QuestionNotice
 from db.models.konsol import KonsolLink, KonsolSession
+from db.models.learning import Evaluation, QuizAnswer, QuizQuestion, QuizReview
 from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
 from db.models.processes import ProcessHeartbeat
@@ -19,8 +21,12 @@ __all__ = [
     "AppMeta",
     "Attendance",
     "AuditEntry",
+    "Certificate",
+    "CertificateCheck",
+    "CertificateCounter",
     "CodeFailure",
     "ConversationState",
+    "Evaluation",
     "FaqEntryRow",
     "FaqLookup",
     "Holiday",
@@ -40,4 +46,7 @@ __all__ = [
     "Question",
     "QuestionAsker",
     "QuestionNotice",
+    "QuizAnswer",
+    "QuizQuestion",
+    "QuizReview",
 ]

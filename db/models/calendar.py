@@ -43,6 +43,10 @@ class LearningSession(Base):
     attendance_code: Mapped[str | None] = mapped_column(String(40))
     attendance_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(8), default="aktif")  # aktif or batal
+    # The calendar's `evaluasi` (ya, tidak, wajib) and `bukti` (kode, kuis, tombol); None:
+    # the programme's default evaluation, and proof by code when there is one, else button.
+    evaluation: Mapped[str | None] = mapped_column(String(6))
+    proof: Mapped[str | None] = mapped_column(String(6))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Bumped by every ORM update (an import, a konsol form): a form saved over a version
     # someone else changed meanwhile is refused (migration 0011).

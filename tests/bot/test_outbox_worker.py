@@ -21,7 +21,7 @@ from bot.delivery import (
 from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
 from core.clock import FixedClock, SystemClock
 from core.outbox import enqueue
-from core.types import Reply
+from core.types import Attachment, Reply
 from db.engine import Sessions
 from db.models import Identity, OutboxMessage, Person
 from tests.auxil.outbox import RecordingSender, add_people, open_db, rows, status_counts
@@ -310,3 +310,36 @@ async def test_a_slow_send_keeps_its_lease(sessions: Sessions) -> None:
     # Without renewal the lease would lapse mid-send and b would send it again.
     assert slow.chats() == ["slow"] and other.sent == []
     assert b.stats.reclaimed == 0
+
+
+async def test_prepare_makes_named_documents_and_refuses_gone_ones(sessions: Sessions) -> None:
+    """A payload that only names its file (a certificate) is made just before the send; one
+    that cannot be made any more fails for good, once, without reaching the channel."""
+    now = CLOCK.now()
+    async with sessions() as s, s.begin():
+        for chat, source in (("1", "certificate:1"), ("2", "certificate:2")):
+            await enqueue(s, key=f"cert:{chat}", person_id=None, channel="telegram",
+                          chat_id=chat, kind="certificate", now=now,
+                          reply=Reply("📜", document=Attachment("a.pdf", "application/pdf",
+                                                               source=source)))
+    made: list[str] = []
+
+    async def prepare(reply: Reply, person_id: int | None) -> Reply:
+        assert reply.document is not None and reply.document.source is not None
+        if reply.document.source.endswith(":2"):
+            raise PermanentFailure("certificate revoked")
+        made.append(reply.document.source)
+        return dataclasses.replace(reply, document=dataclasses.replace(
+            reply.document, content=b"%PDF-1.4 ..."))
+
+    sender = RecordingSender()
+    worker = OutboxWorker(sessions, CLOCK, [sender], limits=UNLIMITED, config=FAST,
+                          prepare=prepare)
+    await worker.run_until_idle(limit=10)
+    assert made == ["certificate:1"]
+    [(chat, reply)] = sender.sent
+    assert chat == "1" and reply.document is not None and reply.document.content == (
+        b"%PDF-1.4 ...")
+    by_chat = {r.chat_id: (r.status, r.last_error, r.attempts) for r in await rows(sessions)}
+    assert by_chat["2"] == ("failed", "permanent: certificate revoked", 1)
+    assert sender.attempts.get("2") is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +61,28 @@ def test_database_urls_of_sqlite_and_postgresql_only() -> None:
         assert "hunter2secret" not in message and "sqlite+aiosqlite:///PATH" in message
     with pytest.raises(SettingsError, match="unsupported database 'mysql'"):
         load_settings({"DATABASE_URL": "mysql://x@y/z"})
+
+
+def test_certificate_settings(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 20)
+    s = load_settings({"PUBLIC_URL": "https://dn.example.go.id/", "CERT_LOGO": str(logo),
+                       "CERT_DELAY": "30", "CERT_SIGNATURE": ""})
+    assert (s.public_url, s.cert_logo, s.cert_signature, s.cert_delay) == (
+        "https://dn.example.go.id", logo, None, 30)
+    assert load_settings({}).public_url is None  # no certificates until it is set
+    for env, message in (
+        ({"PUBLIC_URL": "http://dn.example.go.id"}, "setting PUBLIC_URL is invalid: must be "
+         "an https:// URL (people open it from a QR code)"),
+        ({"CERT_LOGO": str(tmp_path / "none.png")}, "setting CERT_LOGO is invalid: cannot "
+         f"read the image '{tmp_path / 'none.png'}'"),
+        ({"CERT_BACKGROUND": str(tmp_path)}, "setting CERT_BACKGROUND is invalid: cannot "
+         f"read the image '{tmp_path}'"),
+        ({"CERT_DELAY": "-1"}, "setting CERT_DELAY is invalid"),
+    ):
+        with pytest.raises(SettingsError) as refused:
+            load_settings(env)
+        assert str(refused.value).startswith(message), str(refused.value)
+    (tmp_path / "text.png").write_text("not an image")
+    with pytest.raises(SettingsError, match="is not a PNG or JPEG image"):
+        load_settings({"CERT_SIGNATURE": str(tmp_path / "text.png")})

@@ -64,7 +64,7 @@ async def _press(bot: TelegramBot, user: int, message: SentCall, data: str | Non
 async def test_prompt_press_double_press_and_stale_button(telegram_bot: TelegramBot) -> None:
     bot, tg = telegram_bot, telegram_bot.tg
     sid = await add_session(bot.rt.sessions, code="E2E-1", start=(9, 0), title="Arsip Digital",
-                            recording_url="https://youtu.be/rekaman1")
+                            recording_url="https://youtu.be/rekaman1", evaluation="tidak")
     pid = await add_person(bot.rt.sessions, str(SITI), preferences=QUIET, nip="198507142010012003")
     bot.rt.clock.set(wib(MONDAY, 11, 0))  # type: ignore[attr-defined]
     prompt = await _prompt(bot, SITI, sid)

@@ -70,6 +70,8 @@ _ERRORS: dict[int, tuple[int, str, str]] = {
         "",
     ),
     132001: (400, "(#132001) Template name does not exist in the translation", ""),
+    132012: (400, "(#132012) Parameter format does not match format in the created template",
+             ""),
 }
 
 
@@ -152,6 +154,7 @@ class _State:
     stalls: list[_Stall] = field(default_factory=list)
     closed: set[str] = field(default_factory=set)
     templates: dict[str, tuple[int, int]] = field(default_factory=dict)
+    document_headers: set[str] = field(default_factory=set)  # templates with a document header
     requests: int = 0
 
 
@@ -295,9 +298,15 @@ class FakeWhatsApp:
         """The person wrote to us: free-form messages are allowed again."""
         self.state.closed.discard(number)
 
-    def register_template(self, name: str, *, params: int = 0, quick_replies: int = 0) -> None:
-        """Know an approved template: unknown names then get 132001, wrong counts 132000."""
+    def register_template(
+        self, name: str, *, params: int = 0, quick_replies: int = 0,
+        document_header: bool = False,
+    ) -> None:
+        """Know an approved template: unknown names then get 132001, wrong counts 132000,
+        a document header without a document 132012."""
         self.state.templates[name] = (params, quick_replies)
+        if document_header:
+            self.state.document_headers.add(name)
 
     def add_media(self, media_id: str, data: bytes, mime_type: str, filename: str = "") -> None:
         """Plant a file a person sent, so the bot can download it by media id."""
@@ -537,9 +546,16 @@ class FakeWhatsApp:
         _need_str(language.get("code"), "template['language']['code']", 15)
         params = 0
         quick = 0
+        header = False
         for comp in obj.get("components", []):
             comp = _map(comp)
-            if comp.get("type") == "body":
+            if comp.get("type") == "header":
+                values = comp.get("parameters", [])
+                if len(values) != 1 or _map(values[0]).get("type") != "document":
+                    raise _Invalid("This header takes one document parameter")
+                self._media_object(_map(_map(values[0]).get("document")), "document")
+                header = True
+            elif comp.get("type") == "body":
                 for p in comp.get("parameters", []):
                     p = _map(p)
                     if p.get("type") != "text":
@@ -566,6 +582,9 @@ class FakeWhatsApp:
         if self.state.templates and expected is None:
             raise _Invalid(f"template name ({name}) does not exist in {language.get('code')}",
                            code=132001)
+        if str(name) in self.state.document_headers and not header:
+            raise _Invalid(f"template {name} has a document header: a document is required",
+                           code=132012)
         if expected is not None and expected != (params, quick):
             raise _Invalid(
                 f"body: number of localizable_params ({params}) does not match the expected "

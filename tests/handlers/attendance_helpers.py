@@ -40,6 +40,8 @@ async def add_session(
     closes_at: datetime | None = None,
     recording_url: str | None = None,
     status: str = "aktif",
+    evaluation: str | None = None,
+    proof: str | None = None,
 ) -> int:
     """Put a session on the calendar; return its id."""
     starts = wib(day, *start)
@@ -51,6 +53,7 @@ async def add_session(
             zoom_url="https://zoom.us/j/81234567890", youtube_url=None,
             recording_url=recording_url, jp=jp, attendance_code=attendance_code,
             attendance_closes_at=closes_at, status=status, updated_at=starts,
+            evaluation=evaluation, proof=proof,
         )
         s.add(row)
         await s.flush()

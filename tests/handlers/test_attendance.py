@@ -40,7 +40,9 @@ async def rt(make_settings: Callable[..., Settings], clock: FixedClock) -> Async
 async def test_press_records_once_and_a_second_press_says_when(
     rt: Runtime, clock: FixedClock
 ) -> None:
-    sid = await add_session(rt.sessions, code="FBI-1", start=(9, 0), title="Arsip Digital")
+    # No evaluation: the toast alone says it all (see test_evaluation.py for the rest).
+    sid = await add_session(rt.sessions, code="FBI-1", start=(9, 0), title="Arsip Digital",
+                            evaluation="tidak")
     pid = await add_person(rt.sessions, "501", nip=NIP)
     siti = Chat(rt, "501")
     clock.set(wib(MONDAY, 11, 5))
@@ -218,7 +220,8 @@ async def test_hadir_without_open_sessions_shows_todays_windows(
 async def test_no_nip_is_kept_and_credited_when_the_nip_is_added(
     rt: Runtime, clock: FixedClock
 ) -> None:
-    sid = await add_session(rt.sessions, code="FBI-7", start=(9, 0), jp=1.5)
+    sid = await add_session(rt.sessions, code="FBI-7", start=(9, 0), jp=1.5,
+                            evaluation="tidak")
     await add_person(rt.sessions, "514", nip=None, name="Rudi Hartono")
     rudi = Chat(rt, "514")
     clock.set(wib(MONDAY, 10, 0))

@@ -60,7 +60,8 @@ async def test_on_whatsapp_the_vote_is_thanked_without_resending_the_answer(
 ) -> None:
     chat = Chat(runtime, "6281234567890", channel="whatsapp")
     await chat.register()
-    await chat.say("sertifikat")
+    # (A bare "sertifikat" is the command on WhatsApp: this is a question.)
+    await chat.say("ada sertifikat buat peserta ga")
     replies = await chat.press("👍 Ya")
     assert [(r.text, r.notice) for r in replies] == [("", "Terima kasih atas masukannya! 🙏")]
 

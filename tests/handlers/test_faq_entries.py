@@ -34,7 +34,7 @@ GOOD = """
 # Commands the bot has (DOMAIN.md and the issues); an answer must not send people elsewhere.
 COMMANDS = {
     "mulai", "menu", "jadwal", "hadir", "rekap", "tanya", "bantuan", "berhenti",
-    "profil", "pengingat", "hapusdata", "start", "help",
+    "profil", "pengingat", "hapusdata", "start", "help", "sertifikat",
 }
 
 
