@@ -14,6 +14,7 @@ from bot.console import ConsoleChannel, stdin_reader
 from bot.delivery import Sender
 from bot.heartbeat import Heartbeat
 from bot.http_server import HttpServer, build_app
+from bot.maintenance import schedule_maintenance
 from bot.pacing import ChannelLimits
 from bot.runtime import Runtime
 from schedules.announcer import Announcer
@@ -67,6 +68,8 @@ async def _start_background(
     stack.push_async_callback(announcer.stop)
     background = build_background(deps.config, rt.sessions, rt.clock, senders, limits=limits,
                                   personalise=rt.personalise, bell=rt.bell)
+    rt.extras["maintenance"] = schedule_maintenance(background.scheduler, rt.settings,
+                                                    rt.sessions, rt.clock)
     await background.start()
     rt.extras["background"] = background
     stack.push_async_callback(background.stop)

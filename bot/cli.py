@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.cli_announce import add_parser as add_announce
 
     add_announce(sub)
+    from bot.cli_backup import add_parser as add_backup
+
+    add_backup(sub)
     return p
 
 
@@ -112,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(settings.database_url)
         print("database is up to date")
         return 0
+    if args.command in ("backup", "restore"):
+        from bot.cli_backup import run as run_backup
+
+        return run_backup(settings, args)
     try:
         return asyncio.run(_with_runtime(settings, args.command, args))
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import rows_touched
+from db.erasures import log_erasure, person_subject
 from db.models import Admin, ConversationState, Identity, Person
 
 __all__ = [
@@ -76,6 +77,7 @@ async def erase_person(s: AsyncSession, person: Person, now: datetime) -> None:
     person.preferences = {}
     await s.execute(delete(ConversationState).where(ConversationState.person_id == person.id))
     await s.execute(delete(Identity).where(Identity.person_id == person.id))
+    await log_erasure(s, person_subject(person.id), now)
 
 
 async def is_db_admin(s: AsyncSession, channel: str, external_id: str) -> bool:

@@ -6,6 +6,7 @@ from db.models.announcements import Announcement
 from db.models.attendance import Attendance, AuditEntry, CodeFailure
 from db.models.calendar import Holiday, LearningSession, Programme
 from db.models.faq import FaqEntryRow, FaqLookup, Question, QuestionAsker, QuestionNotice
+from db.models.operations import Erasure
 from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
 from db.models.processes import ProcessHeartbeat
@@ -20,6 +21,7 @@ __all__ = [
     "AuditEntry",
     "CodeFailure",
     "ConversationState",
+    "Erasure",
     "FaqEntryRow",
     "FaqLookup",
     "Holiday",

@@ -1,0 +1,157 @@
+"""Keep the database lean: delete, in small batches, rows whose purpose is over.
+
+What goes: outbox rows with an outcome (sent, failed, skipped, cancelled) older than the
+retention, the payloads no row or plan uses any more, expired link codes older than the
+retention, and finished WhatsApp inbox rows after Meta's re-delivery window. What stays:
+people, attendance, its audit log, announcements (their figures are stored on them when
+they finish: rows of an announcement still running are never purged), questions, the
+calendar and the scheduler's plans. Each batch is its own short transaction, so the bot's
+writers are held up for milliseconds at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.sql import ColumnElement
+
+from db.engine import Sessions, rows_touched
+from db.models import Announcement, InboxMessage, LinkCode, NudgePlan, OutboxMessage
+from db.models import OutboxPayload as Payload
+
+__all__ = ["FINAL_STATUSES", "PurgeReport", "purge_old_rows"]
+
+FINAL_STATUSES = ("sent", "failed", "skipped", "cancelled")
+INBOX_DONE = ("done", "failed")
+BATCH = 1000
+
+
+@dataclass
+class PurgeReport:
+    """Rows deleted, by kind."""
+
+    outbox: int = 0
+    payloads: int = 0
+    link_codes: int = 0
+    whatsapp_inbox: int = 0
+    plans_released: int = 0  # old plans that no longer hold their payload
+
+    @property
+    def total(self) -> int:
+        """Rows deleted in all."""
+        return self.outbox + self.payloads + self.link_codes + self.whatsapp_inbox
+
+    def as_dict(self) -> dict[str, int]:
+        """The figures by name (for the log)."""
+        return {f.name: int(getattr(self, f.name)) for f in fields(self)}
+
+
+def _outbox_purgeable() -> ColumnElement[bool]:
+    """An outbox row with an outcome that no running announcement still counts."""
+    finished = select(Announcement.id).where(Announcement.status.in_(("done", "stopped")))
+    return and_(
+        OutboxMessage.status.in_(FINAL_STATUSES),
+        or_(OutboxMessage.ref_type.is_(None), OutboxMessage.ref_type != "announcement",
+            OutboxMessage.ref_id.in_(finished)),
+    )
+
+
+async def _purge_outbox(sessions: Sessions, before: datetime, batch: int, pause: float) -> int:
+    """Walk the outbox by id (oldest first) until rows are newer than `before`.
+
+    Ids grow with time, so the walk uses the primary key alone and stops at the first
+    young row; rows kept (pending, or of a running announcement) are stepped over.
+    """
+    deleted, cursor = 0, 0
+    while True:
+        async with sessions() as db, db.begin():
+            window = (await db.execute(
+                select(OutboxMessage.id, OutboxMessage.created_at)
+                .where(OutboxMessage.id > cursor).order_by(OutboxMessage.id).limit(batch)
+            )).all()
+            old = [row_id for row_id, created in window if created < before]
+            if old:
+                result = await db.execute(
+                    delete(OutboxMessage)
+                    .where(OutboxMessage.id.in_(old), _outbox_purgeable())
+                    .execution_options(synchronize_session=False)
+                )
+                deleted += rows_touched(result)
+        if len(old) < len(window) or len(window) < batch:
+            return deleted
+        cursor = window[-1][0]
+        await asyncio.sleep(pause)
+
+
+async def _release_old_plans(sessions: Sessions, before: datetime) -> int:
+    """Old plans let go of their payload (it re-points pending rows only while due)."""
+    async with sessions() as db, db.begin():
+        result = await db.execute(
+            update(NudgePlan).where(NudgePlan.due_at < before, NudgePlan.payload_id.is_not(None))
+            .values(payload_id=None).execution_options(synchronize_session=False)
+        )
+    return rows_touched(result)
+
+
+def _unused_payload() -> ColumnElement[bool]:
+    return and_(
+        ~exists().where(OutboxMessage.payload_id == Payload.id),
+        ~exists().where(NudgePlan.payload_id == Payload.id),
+    )
+
+
+async def _purge_batches(
+    sessions: Sessions, model: Any, condition: Callable[[], ColumnElement[bool]], batch: int,
+    pause: float,
+) -> int:
+    """Delete rows matching `condition`, `batch` at a time, lowest ids first."""
+    deleted = 0
+    while True:
+        async with sessions() as db, db.begin():
+            ids = list(await db.scalars(
+                select(model.id).where(condition()).order_by(model.id).limit(batch)))
+            if ids:
+                # The condition again: a row may have changed since it was read.
+                result = await db.execute(
+                    delete(model).where(model.id.in_(ids), condition())
+                    .execution_options(synchronize_session=False))
+                deleted += rows_touched(result)
+        if len(ids) < batch:
+            return deleted
+        await asyncio.sleep(pause)
+
+
+async def purge_old_rows(
+    sessions: Sessions,
+    *,
+    now: datetime,
+    retention: timedelta,
+    inbox_keep: timedelta = timedelta(days=8),
+    batch: int = BATCH,
+    pause: float = 0.05,
+) -> PurgeReport:
+    """Delete what has served its purpose (see the module's docstring); return the counts.
+
+    `inbox_keep`: Meta re-delivers a webhook for up to 7 days, and the inbox recognises a
+    re-delivery by its stored wamid, so finished inbox rows stay 8 days.
+    """
+    before = now - retention
+    report = PurgeReport()
+    report.outbox = await _purge_outbox(sessions, before, batch, pause)
+    report.plans_released = await _release_old_plans(sessions, before)
+    report.payloads = await _purge_batches(
+        sessions, Payload, lambda: and_(Payload.created_at < before, _unused_payload()),
+        batch, pause)
+    report.link_codes = await _purge_batches(
+        sessions, LinkCode, lambda: LinkCode.expires_at < before, batch, pause)
+    inbox_before = now - inbox_keep
+    report.whatsapp_inbox = await _purge_batches(
+        sessions, InboxMessage,
+        lambda: and_(InboxMessage.status.in_(INBOX_DONE), InboxMessage.received_at < inbox_before),
+        batch, pause)
+    return report
