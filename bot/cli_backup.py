@@ -32,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     restore.add_argument("file", type=Path, help="a file written by `dahar-ngopi backup`")
     restore.add_argument("--force", action="store_true",
                          help="replace a database that already holds data")
+    restore.add_argument("--cancel-pending", action="store_true",
+                         help="cancel the messages the backup had still to send (by default "
+                              "they go out when the bot starts)")
     restore.add_argument("--erasures", type=Path, metavar="LOGFILE",
                          help="also re-apply the erasures named in this file (any line with "
                               "person:<id>, e.g. the bot's log since the backup)")
@@ -76,11 +79,14 @@ async def _restore(settings: Settings, args: argparse.Namespace) -> int:
 
     extra = await asyncio.to_thread(_read_erasures, args.erasures)
     report = await restore_database(settings.database_url, args.file, now=SystemClock().now(),
-                                    force=args.force, erasures=dict(extra))
+                                    force=args.force, erasures=dict(extra),
+                                    cancel_pending=args.cancel_pending)
     counts = report.counts
     print(f"restored {args.file} ({report.backend}): migrations at head ({report.revision}); "
           f"{counts.get('people', 0):,} people, {counts.get('attendance', 0):,} attendance, "
           f"{counts.get('outbox', 0):,} outbox rows")
+    if report.cancelled:
+        print(f"cancelled {report.cancelled:,} message(s) the backup had still to send")
     if report.reapplied:
         print(f"re-applied {len(report.reapplied)} erasure(s) made after the backup: "
               + ", ".join(report.reapplied))

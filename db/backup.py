@@ -22,6 +22,7 @@ __all__ = [
     "backend",
     "backup_database",
     "file_backend",
+    "reason",
     "server_major",
     "sqlite_path",
     "suffix",
@@ -87,10 +88,17 @@ async def server_major(url: str) -> int:
         async with engine.connect() as conn:
             num = int(await conn.scalar(text("SHOW server_version_num")) or 0)
     except (SQLAlchemyError, OSError) as exc:
-        raise BackupError(f"cannot reach the database: {str(exc).splitlines()[0]}") from None
+        raise BackupError(f"cannot reach the database: {reason(exc)}") from None
     finally:
         await engine.dispose()
     return num // 10000
+
+
+def reason(exc: BaseException) -> str:
+    """The first line of a database error, without SQLAlchemy's wrapping."""
+    inner = getattr(exc, "orig", None) or exc
+    lines = str(inner).strip().splitlines() or [type(inner).__name__]
+    return lines[0]
 
 
 def _create_private(path: Path) -> int:

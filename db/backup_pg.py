@@ -88,10 +88,12 @@ def _candidates(name: str) -> list[Path]:
     return [p for p in dict.fromkeys(found) if p.is_file() and os.access(p, os.X_OK)]
 
 
-def find_tool(name: str, server_major: int) -> Path:
-    """The `name` tool (pg_dump, pg_restore, psql) of the server's major version."""
+def find_tool(name: str, server_major: int, *, candidates: Sequence[Path] | None = None
+              ) -> Path:
+    """The `name` tool (pg_dump, pg_restore, psql) of the server's major version, among
+    `candidates` (default: the distributions' per-version folders, then PATH)."""
     seen: list[str] = []
-    for path in _candidates(name):
+    for path in _candidates(name) if candidates is None else candidates:
         major = tool_major(path)
         if major == server_major:
             return path

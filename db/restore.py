@@ -8,19 +8,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import column, func, inspect, select, table
+from sqlalchemy import column, delete, func, inspect, select, table, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from db.backup import BackupError, backend, file_backend, server_major, sqlite_path
+from db.backup import BackupError, backend, file_backend, reason, server_major, sqlite_path
 from db.backup_pg import PgToolError, find_tool, pg_target
 from db.backup_pg import restore as pg_restore
 from db.backup_sqlite import SQLiteBackupError, restore_sqlite
-from db.engine import create_engine, create_sessions
+from db.engine import create_engine, create_sessions, rows_touched
 from db.erasures import log_erasure, logged_erasures
 from db.heartbeats import alive
 from db.migrate import upgrade_async
-from db.models import Person
+from db.models import OutboxMessage, Person, ProcessHeartbeat
 from db.people import erase_person
 
 __all__ = ["RestoreReport", "TargetState", "inspect_target", "restore_database",
@@ -60,6 +60,7 @@ class RestoreReport:
     counts: dict[str, int]
     reapplied: list[str]  # erasures the backup did not hold, applied to it
     replaced: bool  # a database with data was overwritten (--force)
+    cancelled: int = 0  # messages still to send in the backup, cancelled (--cancel-pending)
 
 
 def _counts(conn: Connection) -> dict[str, int]:
@@ -93,7 +94,7 @@ async def inspect_target(url: str, now: datetime) -> TargetState:
             if "process_heartbeats" in state.counts:
                 state.running = [p.name for p in await alive(db, now)]
     except (SQLAlchemyError, OSError) as exc:
-        raise BackupError(f"cannot read the database: {str(exc).splitlines()[0]}") from None
+        raise BackupError(f"cannot read the database: {reason(exc)}") from None
     finally:
         await engine.dispose()
     return state
@@ -122,6 +123,25 @@ async def _reapply(url: str, erasures: Mapping[str, datetime | None], now: datet
     return done
 
 
+async def _settle(url: str, now: datetime, *, cancel_pending: bool) -> int:
+    """Forget the processes the backup saw running (none of them runs on this database),
+    and with `cancel_pending` cancel what the backup still had to send; return how many."""
+    engine = create_engine(url)
+    try:
+        async with create_sessions(engine)() as db, db.begin():
+            await db.execute(delete(ProcessHeartbeat))
+            if not cancel_pending:
+                return 0
+            result = await db.execute(
+                update(OutboxMessage).where(OutboxMessage.status.in_(("pending", "sending")))
+                .values(status="cancelled", last_error="cancelled at restore", lease_until=None,
+                        claimed_by=None)
+                .execution_options(synchronize_session=False))
+            return rows_touched(result)
+    finally:
+        await engine.dispose()
+
+
 async def _replace(url: str, backup: Path, state: TargetState) -> None:
     if backend(url) == "sqlite":
         await asyncio.to_thread(restore_sqlite, backup, sqlite_path(url))
@@ -137,11 +157,14 @@ async def _replace(url: str, backup: Path, state: TargetState) -> None:
 
 async def restore_database(
     url: str, backup: Path, *, now: datetime, force: bool = False,
-    erasures: Mapping[str, datetime | None] | None = None,
+    erasures: Mapping[str, datetime | None] | None = None, cancel_pending: bool = False,
 ) -> RestoreReport:
     """Replace the database's content by `backup`, upgrade it to the head migration, and
     re-apply every erasure the backup does not hold: those logged in the database being
-    replaced, and `erasures` (subject → when, if known) from elsewhere."""
+    replaced, and `erasures` (subject → when, if known) from elsewhere.
+
+    Messages the backup still had to send are sent when the bot starts (one in flight at
+    backup time may go twice), unless `cancel_pending`: an old backup's are mostly stale."""
     kind, made_by = backend(url), file_backend(backup)
     if kind != made_by:
         raise BackupError(f"{backup} is a {made_by} backup but DATABASE_URL is {kind}")
@@ -159,9 +182,10 @@ async def restore_database(
     await upgrade_async(url)
     wanted: dict[str, datetime | None] = {**(erasures or {}), **state.erasures}
     reapplied = await _reapply(url, wanted, now)
+    cancelled = await _settle(url, now, cancel_pending=cancel_pending)
     counts = await table_counts(url)
     revision = await _revision(url)
-    return RestoreReport(kind, revision, counts, reapplied, state.has_data)
+    return RestoreReport(kind, revision, counts, reapplied, state.has_data, cancelled)
 
 
 async def _revision(url: str) -> str:
