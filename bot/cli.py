@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.cli_backup import add_parser as add_backup
 
     add_backup(sub)
+    from bot.cli_health import add_parser as add_health
+
+    add_health(sub)
     return p
 
 
@@ -115,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(settings.database_url)
         print("database is up to date")
         return 0
+    if args.command == "health":
+        from bot.cli_health import run as run_health
+
+        return run_health(settings)
     if args.command in ("backup", "restore"):
         from bot.cli_backup import run as run_backup
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time as time_module
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -69,6 +70,9 @@ def rotate_backups(directory: Path, keep: int, extension: str) -> list[Path]:
     Only the daily ones (`dahar-ngopi-daily-YYYY-MM-DD`): backups made by hand stay."""
     daily = sorted(directory.glob(f"{DAILY_PREFIX}*{extension}"))
     gone = daily[:-keep] if keep > 0 else []
+    # Copies a crash interrupted (a live one is younger than a day).
+    gone += [p for p in directory.glob(f".{DAILY_PREFIX}*.partial")
+             if time_module.time() - p.stat().st_mtime > 86400]
     for path in gone:
         path.unlink(missing_ok=True)
     return gone

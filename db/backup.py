@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,9 +116,9 @@ def _write(url: str, path: Path, pg_dump: Path | None) -> BackupResult:
     kind = backend(url)
     if path.exists():
         raise BackupError(f"{path} exists; choose another file name")
-    partial = path.with_name(f".{path.name}.partial")
-    with contextlib.suppress(FileNotFoundError):
-        partial.unlink()
+    # A name of its own: two processes backing up at once each write a whole copy, and
+    # the rename keeps one.
+    partial = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
     try:
         fd = _create_private(partial)
     except OSError as exc:

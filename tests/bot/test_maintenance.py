@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import stat
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -43,12 +44,17 @@ async def test_one_backup_a_day_and_only_the_last_ones_kept(
         (folder / f"dahar-ngopi-daily-{day}.sqlite3").write_bytes(b"old")
     by_hand = folder / "dahar-ngopi-20261101-101500.sqlite3"
     by_hand.write_bytes(b"made by hand")
+    crashed = folder / ".dahar-ngopi-daily-2026-11-20.sqlite3.77-ab.partial"
+    crashed.write_bytes(b"half")
+    os.utime(crashed, (1e9, 1e9))
+    in_progress = folder / ".dahar-ngopi-daily-2026-11-24.sqlite3.88-cd.partial"
+    in_progress.write_bytes(b"being written by another process")
     async with _maintenance(settings, clock) as job:
         path = await job.daily_backup()
         assert path == folder / "dahar-ngopi-daily-2026-11-24.sqlite3"  # the day in WIB
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert sorted(p.name for p in folder.iterdir()) == [
-            by_hand.name, "dahar-ngopi-daily-2026-11-21.sqlite3",
+            in_progress.name, by_hand.name, "dahar-ngopi-daily-2026-11-21.sqlite3",
             "dahar-ngopi-daily-2026-11-22.sqlite3", "dahar-ngopi-daily-2026-11-24.sqlite3",
         ]
         # A second process (or a restart) the same day finds it done.
