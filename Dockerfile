@@ -1,7 +1,7 @@
 # The Dahar Ngopi bot. `docker compose up -d` runs it with PostgreSQL (docker-compose.yml);
 # alone: docker build -t dahar-ngopi . && docker run --env-file .env dahar-ngopi run
-# docs/deploy.md explains every step. .ci: tests/test_containers.py runs this file's install
-# and entry steps outside a container.
+# docs/deploy.md explains every step; tests/test_containers.py runs this file's install and
+# entry steps outside a container in CI.
 FROM python:3.11-slim-bookworm
 
 # PostgreSQL 15's client tools (Debian 12's) for `dahar-ngopi backup` and `restore`: their
@@ -25,7 +25,9 @@ COPY db ./db
 RUN pip install .
 
 # Never root: the bot only needs its data and backup folders.
-RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin dahar \
+# (A home of its own: matplotlib keeps its font cache there.)
+RUN useradd --system --uid 10001 --create-home --home-dir /home/dahar \
+        --shell /usr/sbin/nologin dahar \
     && mkdir -p /app/data /backups \
     && chown dahar /app/data /backups \
     && chmod 0700 /backups

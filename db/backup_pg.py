@@ -18,8 +18,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-__all__ = ["PgTarget", "PgToolError", "dump", "find_tool", "pg_target", "restore",
-           "tool_major"]
+__all__ = ["PgTarget", "PgToolError", "archive_revision", "dump", "find_tool", "pg_target",
+           "restore", "tool_major"]
 
 # Where distributions put the tools of each major version, besides PATH.
 _TOOL_DIRS = ("/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/opt/homebrew/opt/postgresql@*/bin",
@@ -133,6 +133,20 @@ def check_archive(pg_restore: Path, backup: Path) -> None:
     if done.returncode != 0:
         raise PgToolError(f"{backup} is not a readable pg_dump archive: "
                           f"{_first_error(done.stderr.decode(errors='replace'))}")
+
+
+def archive_revision(pg_restore: Path, backup: Path) -> str | None:
+    """The migration an archive is at: its alembic_version row, read without restoring."""
+    check_archive(pg_restore, backup)
+    done = subprocess.run(
+        [str(pg_restore), "--data-only", "--table=alembic_version", "--file=-", str(backup)],
+        capture_output=True, text=True, check=False)
+    lines = iter(done.stdout.splitlines())
+    for line in lines:
+        if line.startswith("COPY ") and "alembic_version" in line:
+            row = next(lines, "\\.")
+            return None if row == "\\." else row.strip()
+    return None
 
 
 def restore(

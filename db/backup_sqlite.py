@@ -7,7 +7,8 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["SQLiteBackupError", "backup_sqlite", "check_sqlite_backup", "restore_sqlite"]
+__all__ = ["SQLiteBackupError", "backup_sqlite", "check_sqlite_backup", "restore_sqlite",
+           "sqlite_revision"]
 
 
 class SQLiteBackupError(Exception):
@@ -64,6 +65,13 @@ def check_sqlite_backup(path: Path) -> None:
         raise SQLiteBackupError(f"{path} is not a readable SQLite database: {exc}") from None
     if found is None:
         raise SQLiteBackupError(f"{path} is a SQLite database, but not one of this bot")
+
+
+def sqlite_revision(path: Path) -> str | None:
+    """The migration a SQLite backup is at."""
+    with _connect(path, read_only=True) as conn:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return str(row[0]) if row else None
 
 
 def restore_sqlite(backup: Path, database: Path) -> None:

@@ -8,18 +8,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import column, delete, func, inspect, select, table, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from db.backup import BackupError, backend, file_backend, reason, server_major, sqlite_path
-from db.backup_pg import PgToolError, find_tool, pg_target
+from db.backup_pg import PgToolError, archive_revision, find_tool, pg_target
 from db.backup_pg import restore as pg_restore
-from db.backup_sqlite import SQLiteBackupError, restore_sqlite
+from db.backup_sqlite import (
+    SQLiteBackupError,
+    check_sqlite_backup,
+    restore_sqlite,
+    sqlite_revision,
+)
 from db.engine import create_engine, create_sessions, rows_touched
 from db.erasures import log_erasure, logged_erasures
 from db.heartbeats import alive
-from db.migrate import upgrade_async
+from db.migrate import alembic_config, upgrade_async
 from db.models import OutboxMessage, Person, ProcessHeartbeat
 from db.people import erase_person
 
@@ -142,13 +148,28 @@ async def _settle(url: str, now: datetime, *, cancel_pending: bool) -> int:
         await engine.dispose()
 
 
+def _check_revision(backup: Path, revision: str | None) -> None:
+    """Refuse a backup this release cannot migrate: made by a newer one, or not at all."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    known = {rev.revision for rev in script.walk_revisions()}
+    if revision is None:
+        raise BackupError(f"{backup} holds no migration version: not a backup of this bot")
+    if revision not in known:
+        raise BackupError(f"{backup} was made by a newer release (migration {revision}); "
+                          "restore it with that release, or use a backup from before the "
+                          "upgrade")
+
+
 async def _replace(url: str, backup: Path, state: TargetState) -> None:
     if backend(url) == "sqlite":
+        await asyncio.to_thread(check_sqlite_backup, backup)
+        _check_revision(backup, await asyncio.to_thread(sqlite_revision, backup))
         await asyncio.to_thread(restore_sqlite, backup, sqlite_path(url))
         return
     major = await server_major(url)
     tools = (await asyncio.to_thread(find_tool, "pg_restore", major),
              await asyncio.to_thread(find_tool, "psql", major))
+    _check_revision(backup, await asyncio.to_thread(archive_revision, tools[0], backup))
     # Every table of the target goes, in the same transaction as the restore: tables a
     # later release added would otherwise survive and break the migrations that follow.
     drop = [f'"{name}"' for name in state.counts]

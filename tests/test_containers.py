@@ -106,8 +106,8 @@ def test_the_compose_file_runs_the_bot_a_worker_and_postgresql_15() -> None:
     assert "POSTGRES_PASSWORD=" in (REPO / ".env.example").read_text()
 
 
-async def _run(*cmd: str, env: dict[str, str], cwd: Path, timeout: float = 900
-               ) -> tuple[int, str]:
+async def _run(*cmd: str, env: dict[str, str], cwd: Path,
+               timeout: float = 900) -> tuple[int, str]:  # noqa: ASYNC109 - a deadline
     proc = await asyncio.create_subprocess_exec(
         *cmd, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core.outbox import enqueue
 from core.types import Reply
@@ -256,4 +256,23 @@ async def test_a_damaged_backup_changes_nothing(
         before = await table_counts(live)
         with pytest.raises(BackupError):
             await restore_database(live, damaged, now=NOW, force=True)
+        assert await table_counts(live) == before
+
+
+async def test_a_backup_of_a_newer_release_is_refused_before_anything_changes(
+    backend: str, tmp_path: Path, template_db: Path
+) -> None:
+    async with database(backend, tmp_path, template=template_db) as newer, \
+            database(backend, tmp_path, template=template_db) as live:
+        await _ready(backend, live)
+        engine = create_engine(newer)
+        async with engine.begin() as conn:  # as a later release would leave it
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+        await engine.dispose()
+        file = tmp_path / "from-the-future"
+        await backup_database(newer, file)
+        await _add_people(live)
+        before = await table_counts(live)
+        with pytest.raises(BackupError, match=r"newer release \(migration 0099\)"):
+            await restore_database(live, file, now=NOW, force=True)
         assert await table_counts(live) == before
