@@ -69,31 +69,35 @@ def _outbox_purgeable() -> ColumnElement[bool]:
 
 
 async def _purge_outbox(sessions: Sessions, before: datetime, batch: int, pause: float) -> int:
-    """Walk the outbox by id (oldest first) until rows are newer than `before`.
+    """Walk the outbox by id range (oldest first) up to the first row newer than `before`.
 
-    Ids grow with time, so the walk uses the primary key alone and stops at the first
-    young row; rows kept (pending, or of a running announcement) are stepped over.
+    Ids grow with time, so the walk uses the primary key alone: each batch is one range of
+    `batch` ids, found and deleted inside the database (no id list goes through Python);
+    rows kept (pending, or of a running announcement) are stepped over.
     """
+    m = OutboxMessage
+    async with sessions() as db:
+        young = await db.scalar(select(m.id).where(m.created_at >= before).order_by(m.id)
+                                .limit(1))
     deleted, cursor = 0, 0
     loop = asyncio.get_running_loop()
     while True:
         started = loop.time()
         async with sessions() as db, db.begin():
-            window = (await db.execute(
-                select(OutboxMessage.id, OutboxMessage.created_at)
-                .where(OutboxMessage.id > cursor).order_by(OutboxMessage.id).limit(batch)
-            )).all()
-            old = [row_id for row_id, created in window if created < before]
-            if old:
-                result = await db.execute(
-                    delete(OutboxMessage)
-                    .where(OutboxMessage.id.in_(old), _outbox_purgeable())
-                    .execution_options(synchronize_session=False)
-                )
-                deleted += rows_touched(result)
-        if len(old) < len(window) or len(window) < batch:
+            upper = await db.scalar(select(m.id).where(m.id > cursor).order_by(m.id)
+                                    .offset(batch - 1).limit(1))
+            bounds = [m.id > cursor, m.created_at < before]
+            if upper is not None:
+                bounds.append(m.id <= upper)
+            if young is not None:
+                bounds.append(m.id < young)
+            result = await db.execute(
+                delete(m).where(*bounds, _outbox_purgeable())
+                .execution_options(synchronize_session=False))
+            deleted += rows_touched(result)
+        if upper is None or (young is not None and upper >= young):
             return deleted
-        cursor = window[-1][0]
+        cursor = upper
         await _yield(started, pause)
 
 
