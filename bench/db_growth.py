@@ -183,17 +183,19 @@ async def simulate(url: str, backend: str, *, days: int, subscribers: int, purge
 
 def extrapolate(keep: dict[str, Any], purge: dict[str, Any], *, per_person_day: float,
                 subscribers: int = 100_000, working_days: int = 250) -> dict[str, Any]:
-    """A year of `subscribers`, from the bytes per row measured without the purge and the
-    steady state the purge keeps (RETENTION days of rows)."""
-    last = keep["samples"][-1]
-    per_row = last["used_bytes"] / last["outbox_rows"]
+    """A year of `subscribers`: every row kept, at the bytes per row measured without the
+    purge; or RETENTION days of rows, at the bytes per kept row the purging database
+    settled at (freed space not yet reused included)."""
+    kept, purged = keep["samples"][-1], purge["samples"][-1]
+    per_row = kept["used_bytes"] / kept["outbox_rows"]
+    per_kept_row = purged["used_bytes"] / purged["outbox_rows"]
     year_rows = subscribers * per_person_day * working_days
-    kept_rows = year_rows * RETENTION.days / 365
-    return {"bytes_per_row": round(per_row), "rows_per_year": round(year_rows),
+    steady_rows = year_rows * RETENTION.days / 365
+    return {"bytes_per_row": round(per_row), "bytes_per_kept_row": round(per_kept_row),
+            "rows_per_year": round(year_rows), "rows_kept_steady": round(steady_rows),
             "no_purge_gib": round(year_rows * per_row / 2**30, 1),
-            "purge_gib": round(kept_rows * per_row / 2**30, 1),
-            "purge_measured_ratio": round(purge["samples"][-1]["used_bytes"]
-                                          / last["used_bytes"], 3)}
+            "purge_gib": round(steady_rows * per_kept_row / 2**30, 1),
+            "measured_ratio": round(purged["used_bytes"] / kept["used_bytes"], 3)}
 
 
 async def _pg_database(base: str) -> tuple[str, str]:
