@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import column, delete, func, inspect, select, table, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -118,7 +119,9 @@ async def _reapply(url: str, erasures: Mapping[str, datetime | None], now: datet
             for subject, when in erasures.items():
                 if subject in known:
                     continue
-                person = await db.get(Person, int(subject.removeprefix("person:")))
+                person_id = subject.removeprefix("person:")
+                person = (await db.get(Person, int(person_id))
+                          if subject.startswith("person:") and person_id.isdigit() else None)
                 if person is not None:
                     await erase_person(db, person, when or now)
                 else:  # joined after the backup: nothing to erase, but keep the log whole
@@ -200,10 +203,17 @@ async def restore_database(
         await _replace(url, backup, state)
     except (SQLiteBackupError, PgToolError) as exc:
         raise BackupError(str(exc)) from None
-    await upgrade_async(url)
     wanted: dict[str, datetime | None] = {**(erasures or {}), **state.erasures}
-    reapplied = await _reapply(url, wanted, now)
-    cancelled = await _settle(url, now, cancel_pending=cancel_pending)
+    try:
+        await upgrade_async(url)
+        reapplied = await _reapply(url, wanted, now)
+        cancelled = await _settle(url, now, cancel_pending=cancel_pending)
+    except (SQLAlchemyError, CommandError) as exc:
+        # Erasures still to apply must not be forgotten: name them.
+        pending = ", ".join(wanted) or "none"
+        raise BackupError(f"the backup was restored, but finishing it failed ({reason(exc)}); "
+                          "fix that and restore again with --force and --erasures FILE, FILE "
+                          f"naming these erasures to re-apply: {pending}") from None
     counts = await table_counts(url)
     revision = await _revision(url)
     return RestoreReport(kind, revision, counts, reapplied, state.has_data, cancelled)
