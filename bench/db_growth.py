@@ -138,7 +138,8 @@ async def simulate(url: str, backend: str, *, days: int, subscribers: int, purge
     engine = create_engine(url)
     sessions = create_sessions(engine)
     samples: list[dict[str, Any]] = []
-    written, purge_seconds, purged, waits = 0, 0.0, 0, []
+    written, purge_seconds, purged, longest = 0, 0.0, 0, 0.0
+    waits: list[float] = []
     day = START
     for n in range(1, days + 1):
         written += await _write_day(sessions, day, subscribers)
@@ -153,6 +154,7 @@ async def simulate(url: str, backend: str, *, days: int, subscribers: int, purge
             report = await purge_old_rows(sessions, now=night, retention=RETENTION)
             purge_seconds += time.perf_counter() - start
             purged += report.outbox
+            longest = max(longest, report.longest_batch_ms)
         elif probe is not None:
             await asyncio.sleep(2.0)
         stop.set()
@@ -171,7 +173,8 @@ async def simulate(url: str, backend: str, *, days: int, subscribers: int, purge
     result: dict[str, Any] = {"purge": purge, "written": written, "samples": samples}
     if purge:
         result |= {"purged_rows": purged, "purge_seconds": round(purge_seconds, 2),
-                   "purge_rows_per_s": round(purged / purge_seconds) if purge_seconds else None}
+                   "purge_rows_per_s": round(purged / purge_seconds) if purge_seconds else None,
+                   "longest_batch_ms": round(longest, 1)}
     if waits:
         ordered = sorted(waits)
         result["probe_write_ms"] = {

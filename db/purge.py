@@ -40,22 +40,30 @@ class PurgeReport:
     link_codes: int = 0
     whatsapp_inbox: int = 0
     plans_released: int = 0  # old plans that no longer hold their payload
+    # The longest a batch held the database: what a writer of the bot may have waited.
+    longest_batch_ms: float = 0.0
 
     @property
     def total(self) -> int:
         """Rows deleted in all."""
         return self.outbox + self.payloads + self.link_codes + self.whatsapp_inbox
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, float]:
         """The figures by name (for the log)."""
-        return {f.name: int(getattr(self, f.name)) for f in fields(self)}
+        return {f.name: round(getattr(self, f.name), 1) for f in fields(self)}
 
 
-async def _yield(started: float, pause: float) -> None:
+async def _yield(report: PurgeReport, started: float, pause: float) -> None:
     """Leave the database to the bot at least as long as the batch held it (and `pause`):
     the purge never takes more than half of the write time, however slow the disk."""
-    held = asyncio.get_running_loop().time() - started
+    held = _held(report, started)
     await asyncio.sleep(max(pause, held))
+
+
+def _held(report: PurgeReport, started: float) -> float:
+    held = asyncio.get_running_loop().time() - started
+    report.longest_batch_ms = max(report.longest_batch_ms, held * 1000)
+    return held
 
 
 def _outbox_purgeable() -> ColumnElement[bool]:
@@ -68,7 +76,8 @@ def _outbox_purgeable() -> ColumnElement[bool]:
     )
 
 
-async def _purge_outbox(sessions: Sessions, before: datetime, batch: int, pause: float) -> int:
+async def _purge_outbox(sessions: Sessions, report: PurgeReport, before: datetime, batch: int,
+                        pause: float) -> int:
     """Walk the outbox by id range (oldest first) up to the first row newer than `before`.
 
     Ids grow with time, so the walk uses the primary key alone: each batch is one range of
@@ -96,9 +105,10 @@ async def _purge_outbox(sessions: Sessions, before: datetime, batch: int, pause:
                 .execution_options(synchronize_session=False))
             deleted += rows_touched(result)
         if upper is None or (young is not None and upper >= young):
+            _held(report, started)
             return deleted
         cursor = upper
-        await _yield(started, pause)
+        await _yield(report, started, pause)
 
 
 async def _release_old_plans(sessions: Sessions, before: datetime) -> int:
@@ -119,8 +129,8 @@ def _unused_payload() -> ColumnElement[bool]:
 
 
 async def _purge_batches(
-    sessions: Sessions, model: Any, condition: Callable[[], ColumnElement[bool]], batch: int,
-    pause: float,
+    sessions: Sessions, report: PurgeReport, model: Any,
+    condition: Callable[[], ColumnElement[bool]], batch: int, pause: float,
 ) -> int:
     """Delete rows matching `condition`, `batch` at a time, lowest ids first."""
     deleted = 0
@@ -137,8 +147,9 @@ async def _purge_batches(
                     .execution_options(synchronize_session=False))
                 deleted += rows_touched(result)
         if len(ids) < batch:
+            _held(report, started)
             return deleted
-        await _yield(started, pause)
+        await _yield(report, started, pause)
 
 
 async def purge_old_rows(
@@ -157,16 +168,16 @@ async def purge_old_rows(
     """
     before = now - retention
     report = PurgeReport()
-    report.outbox = await _purge_outbox(sessions, before, batch, pause)
+    report.outbox = await _purge_outbox(sessions, report, before, batch, pause)
     report.plans_released = await _release_old_plans(sessions, before)
     report.payloads = await _purge_batches(
-        sessions, Payload, lambda: and_(Payload.created_at < before, _unused_payload()),
+        sessions, report, Payload, lambda: and_(Payload.created_at < before, _unused_payload()),
         batch, pause)
     report.link_codes = await _purge_batches(
-        sessions, LinkCode, lambda: LinkCode.expires_at < before, batch, pause)
+        sessions, report, LinkCode, lambda: LinkCode.expires_at < before, batch, pause)
     inbox_before = now - inbox_keep
     report.whatsapp_inbox = await _purge_batches(
-        sessions, InboxMessage,
+        sessions, report, InboxMessage,
         lambda: and_(InboxMessage.status.in_(INBOX_DONE), InboxMessage.received_at < inbox_before),
         batch, pause)
     return report
