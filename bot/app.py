@@ -20,6 +20,7 @@ from bot.delivery import Sender
 from bot.heartbeat import Heartbeat
 from bot.http_server import HttpServer, build_app, build_internal_app
 from bot.logs import log_to_file
+from bot.maintenance import schedule_maintenance
 from bot.pacing import ChannelLimits
 from bot.runtime import Runtime
 from bot.verification import verification_routes
@@ -96,6 +97,8 @@ async def _start_background(
     background = build_background(deps.config, rt.sessions, rt.clock, senders, limits=limits,
                                   personalise=rt.personalise, bell=rt.bell,
                                   prepare=rt.prepare, windowed=windowed)
+    rt.extras["maintenance"] = schedule_maintenance(background.scheduler, rt.settings,
+                                                    rt.sessions, rt.clock)
     await background.start()
     rt.extras["background"] = background
     stack.push_async_callback(background.stop)

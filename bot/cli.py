@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     from bot.cli_konsol import add_parser as add_konsol
 
     add_konsol(sub)
+    from bot.cli_backup import add_parser as add_backup
+
+    add_backup(sub)
+    from bot.cli_health import add_parser as add_health
+
+    add_health(sub)
     return p
 
 
@@ -187,6 +193,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "db":
             return asyncio.run(_upgrade(settings))
+        if args.command == "health":
+            from bot.cli_health import run as run_health
+
+            return run_health(settings)
+        if args.command in ("backup", "restore"):
+            from bot.cli_backup import run as run_backup
+
+            return run_backup(settings, args)
         return asyncio.run(_with_runtime(settings, args, redact))
     except StartupError as exc:
         say(str(exc))

@@ -22,6 +22,7 @@ from db.models.processes import ProcessHeartbeat
 from schedules.announcement_text import format_count, format_duration, format_when
 from schedules.announcement_time import WhenError, parse_when
 from schedules.announcements import (
+    Figures,
     Media,
     channel_rates,
     confirm,
@@ -225,7 +226,10 @@ async def status_cmd(rt: Runtime, args: argparse.Namespace,
     async with rt.sessions() as s:
         anns = await recent(s, limit=args.limit)
         for ann in anns:
-            fig = await figures(s, ann.id)
+            # A finished one's figures were stored when it finished; its rows may be purged.
+            fig = (Figures(sent=ann.sent, blocked=ann.blocked, failed=ann.failed,
+                           cancelled=ann.cancelled) if ann.status in ("done", "stopped")
+                   else await figures(s, ann.id))
             when = ann.started_at or ann.scheduled_at or ann.created_at
             content = " ".join(visible_text(ann.text).split())[:40] or f"[{ann.media_kind}]"
             table.add_row(

@@ -126,6 +126,16 @@ class Settings(BaseSettings):
     cert_background: Path | None = None  # A4 landscape PNG/JPEG under everything
     cert_logo: Path | None = None
 
+    # --- operations: backups and retention (docs/deploy.md) ---
+    # Daily backups go here (empty: `backups/` beside the SQLite file; ./data/backups
+    # on PostgreSQL); BACKUP_KEEP of them are kept, 0 turns the daily backup off.
+    backup_dir: str = ""
+    backup_time: time = time(2, 0)  # in TIMEZONE; the purge of old rows follows it
+    backup_keep: int = Field(default=14, ge=0, le=3650)
+    # Outbox rows with an outcome and expired link codes are deleted after this many days
+    # (0: never).
+    retention_days: int = Field(default=90, ge=0, le=3650)
+
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> Any:
@@ -260,6 +270,14 @@ class Settings(BaseSettings):
         if not head.startswith((b"\x89PNG", b"\xff\xd8\xff")):
             raise ValueError(f"{str(path)!r} is not a PNG or JPEG image")
         return path
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        # Planners and status webhooks look back a few days; a week is the least safe.
+        if 0 < value < 7:
+            raise ValueError("use 0 (keep forever) or at least 7 days")
+        return value
 
     @field_validator("log_level")
     @classmethod

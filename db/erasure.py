@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.certificates import forget_holder
+from db.erasures import log_erasure, person_subject
 from db.learning import forget_answers
 from db.models import (
     Admin,
@@ -194,6 +195,8 @@ async def erase_person(db: AsyncSession, person: Person, now: datetime) -> Erase
     # verification page says "valid, holder's data erased"); no review is asked any more.
     await forget_holder(db, person.id, now)
     await forget_answers(db, person.id)
+    # Logged as person:<id> only: a restore from an older backup erases them again.
+    await log_erasure(db, person_subject(person.id), now)
     return erased
 
 

@@ -9,6 +9,7 @@ from db.models.certificates import Certificate, CertificateCheck, CertificateCou
 from db.models.faq import FaqEntryRow, FaqLookup, Question, QuestionAsker, QuestionNotice
 from db.models.konsol import KonsolLink, KonsolSession
 from db.models.learning import Evaluation, QuizAnswer, QuizQuestion, QuizReview
+from db.models.operations import Erasure
 from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
 from db.models.processes import ProcessHeartbeat
@@ -26,6 +27,7 @@ __all__ = [
     "CertificateCounter",
     "CodeFailure",
     "ConversationState",
+    "Erasure",
     "Evaluation",
     "FaqEntryRow",
     "FaqLookup",

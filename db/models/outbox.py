@@ -51,6 +51,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_person", "person_id", "status"),
         # Status webhooks find their row by the platform's message id (migration 0003).
         Index("ix_outbox_platform_message_id", "platform_message_id"),
+        # Whether a payload is still used (the purge; deleting a payload checks it too).
+        Index("ix_outbox_payload_id", "payload_id"),
     )
 
     id: Mapped[int] = mapped_column(_BigId, primary_key=True)

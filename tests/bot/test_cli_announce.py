@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from rich.console import Console
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.cli import _parser
 from bot.cli_announce import announce_cmd, status_cmd
@@ -19,6 +20,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from core.clock import FixedClock, SystemClock
 from db.models import Announcement, OutboxMessage, OutboxPayload
+from db.purge import purge_old_rows
 from tests.auxil.announce_stack import running_stack
 from tests.auxil.outbox import RecordingSender, add_people
 from tests.fakes.telegram_server import FakeTelegram
@@ -178,3 +180,33 @@ async def test_status_names_the_delivering_processes_or_says_there_is_none(
     finally:
         await worker.stop()
     assert f"Proses yang mengirim: worker di {worker.host} (pid {worker.pid})" in out.getvalue()
+
+
+async def test_status_shows_a_finished_ones_figures_after_its_rows_are_purged(
+    rt: Runtime,
+) -> None:
+    await add_people(rt.sessions, 3, first_chat=1000)
+    sender = RecordingSender()
+    outbox = OutboxWorker(rt.sessions, rt.clock, [sender],
+                          limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
+                          config=WorkerConfig(poll_interval=0.05))
+    beating = Heartbeat(rt.sessions, rt.clock, "worker")  # a delivering process, as run's
+    await beating.start()
+    outbox.start()
+    try:
+        cmd, _ = run(["--text", "Info libur", "--wait"])
+        assert await cmd(rt) == 0
+    finally:
+        await outbox.stop()
+        await beating.stop()
+    later = rt.clock.now() + timedelta(days=91)
+    report = await purge_old_rows(rt.sessions, now=later, retention=timedelta(days=90))
+    assert report.outbox >= 3
+    async with rt.sessions() as s:
+        assert await s.scalar(select(func.count()).where(
+            OutboxMessage.ref_type == "announcement")) == 0
+    cmd, out = run(["status"])
+    assert await cmd(rt) == 0
+    row = next(line for line in out.getvalue().splitlines() if "Info libur" in line)
+    cells = [c.strip() for c in row.split("│")]
+    assert cells[2] == "done" and (cells[6], cells[7]) == ("3", "3")  # total, terkirim
