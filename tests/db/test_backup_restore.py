@@ -15,11 +15,11 @@ from core.types import Reply
 from db.backup import BackupError, backup_database, file_backend
 from db.backup_pg import PgToolError, find_tool
 from db.engine import create_engine, create_sessions
+from db.erasure import erase_person
 from db.erasures import logged_erasures, parse_subjects
 from db.heartbeats import beat
 from db.migrate import alembic_config, upgrade_async
 from db.models import Identity, Person
-from db.erasure import erase_person
 from db.restore import restore_database, table_counts
 from tests.auxil.databases import BACKENDS, database, need_pg_tools
 
