@@ -143,7 +143,8 @@ def test_the_siasn_export_writes_the_clis_files_and_is_audited(
     [cert] = konsol.run(_certify, konsol, [(ids[0], thursday)])
     konsol.login()
     index = konsol.get("/konsol/kehadiran?bulan=2026-11")
-    assert 'action="/konsol/kehadiran/siasn"' in index.text
+    assert index.text.count('action="/konsol/kehadiran/siasn"') == 1
+    assert "<title>Kehadiran November 2026 · Konsol Dahar Ngopi</title>" in index.text
     assert '<option value="2026" selected>2026</option>' in index.text
 
     book = konsol.client.get("/konsol/kehadiran/siasn?tahun=2026&format=xlsx")
