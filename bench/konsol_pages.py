@@ -1,4 +1,5 @@
-"""The konsol's pages with a real audience: 100,000 people, 1,000,000 attendance rows.
+"""The konsol's pages with a real audience: 100,000 people, 1,000,000 attendance rows (with
+their evaluations, certificates and quizzes).
 
 The konsol runs in its own process (the internal listener, as `dahar-ngopi run` serves it);
 one client here signs in with a login link, warms each page, then times the first and a
@@ -15,14 +16,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import func, insert, select
@@ -42,9 +46,55 @@ def _url(db: str) -> str:
     return db if "://" in db else f"sqlite+aiosqlite:///{Path(db).resolve()}"
 
 
-async def _batches(conn: object, table: object, rows: list[dict[str, object]]) -> None:
-    for i in range(0, len(rows), 10_000):
-        await conn.execute(insert(table), rows[i:i + 10_000])  # type: ignore[attr-defined]
+async def _batches(conn: object, table: object, rows: Iterable[dict[str, object]]) -> None:
+    """Insert `rows` 10,000 at a time (a generator is never held whole in memory)."""
+    it = iter(rows)
+    while batch := list(itertools.islice(it, 10_000)):
+        await conn.execute(insert(table), batch)  # type: ignore[attr-defined]
+
+
+def _after_session(
+    people: list[dict[str, Any]], sessions: list[dict[str, Any]],
+    attendance: list[dict[str, Any]], names: dict[str, str],
+) -> tuple[Iterator[dict[str, Any]], Iterator[dict[str, Any]], int]:
+    """Evaluations (3 of 5 attendances, a comment in 1 of 20) and a certificate for every
+    attendance by a person with a NIP; returns them and how many certificates."""
+    evaluations = ({
+        "person_id": r["person_id"], "session_id": r["session_id"], "material": 1 + i % 5,
+        "speaker": 1 + i // 5 % 5, "usefulness": 1 + i // 25 % 5, "started_at": NOW,
+        "completed_at": NOW, "comment": "Materinya bermanfaat." if i % 20 == 0 else None,
+    } for i, r in enumerate(attendance) if i % 5 < 3)
+    holders = [r for r in attendance if people[r["person_id"] - 1]["nip"] is not None]
+
+    def certificates() -> Iterator[dict[str, Any]]:
+        for seq, r in enumerate(holders, start=1):
+            p, s = people[r["person_id"] - 1], sessions[r["session_id"] - 1]
+            yield {"year": 2026, "seq": seq, "number": f"DN/2026/{seq:07d}",
+                   "code": f"C{seq:015d}", "person_id": p["id"], "session_id": s["id"],
+                   "holder_name": p["full_name"], "holder_nip": p["nip"],
+                   "holder_instansi": p["instansi"], "programme": names[s["programme_key"]],
+                   "title": s["title"], "day": s["day"], "jp": 2.0,
+                   "organiser": "BPSDM Provinsi Jawa Timur", "signer_name": "Kepala",
+                   "signer_position": "Kepala BPSDM Provinsi Jawa Timur", "issued_at": NOW}
+
+    return evaluations, certificates(), len(holders)
+
+
+def _quizzes(
+    sessions: list[dict[str, Any]], attendance: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], Iterator[dict[str, Any]]]:
+    """Three questions for every tenth session, answered once by each of its attendees."""
+    questions = [{"id": n * 3 + q + 1, "session_id": s["id"], "position": q + 1,
+                  "text": f"Pertanyaan {q + 1}?", "options": ["A", "B", "C"], "answer": q,
+                  "explanation": ""}
+                 for n, s in enumerate(sessions[::10]) for q in range(3)]
+    first = {q["session_id"]: q["id"] for q in questions if q["position"] == 1}
+    answers = ({"person_id": r["person_id"], "question_id": first[r["session_id"]] + q,
+                "attempt": 1, "choice": q if i % 3 else 0, "correct": bool(i % 3) or q == 0,
+                "answered_at": NOW}
+               for i, r in enumerate(attendance) if r["session_id"] in first
+               for q in range(3))
+    return questions, answers
 
 
 def _working_days(year: int) -> list[date]:
@@ -59,7 +109,8 @@ def _working_days(year: int) -> list[date]:
 
 
 async def seed(url: str) -> None:
-    """Fill the database once (people, sessions, attendance, questions, outbox, audit)."""
+    """Fill the database once (people, sessions, attendance with evaluations, certificates and
+    quizzes, questions, outbox, audit)."""
     from core.programme import PROGRAMMES
     from db.engine import create_engine
     from db.migrate import upgrade_async
@@ -67,6 +118,9 @@ async def seed(url: str) -> None:
         Announcement,
         Attendance,
         AuditEntry,
+        Certificate,
+        CertificateCounter,
+        Evaluation,
         Identity,
         LearningSession,
         OutboxMessage,
@@ -74,6 +128,8 @@ async def seed(url: str) -> None:
         Person,
         Question,
         QuestionAsker,
+        QuizAnswer,
+        QuizQuestion,
     )
 
     await upgrade_async(url)
@@ -134,6 +190,18 @@ async def seed(url: str) -> None:
             "reported_at": NOW, "channel": "telegram", "source": "self",
         } for i in range(ATTENDANCE)]
         await _batches(conn, Attendance.__table__, rows)
+        # Evaluations, certificates and quiz answers come session by session (the sweep
+        # issues a session's certificates together), so they are stored in that order.
+        by_session = sorted(rows, key=lambda r: (r["session_id"], r["person_id"]))
+        evaluations, certificates, issued = _after_session(
+            people, sessions, by_session, {p.key: p.name for p in PROGRAMMES})
+        await _batches(conn, Evaluation.__table__, evaluations)
+        await _batches(conn, Certificate.__table__, certificates)
+        await conn.execute(insert(CertificateCounter.__table__), [{"year": 2026,
+                                                                  "last": issued}])
+        questions, answers = _quizzes(sessions, by_session)
+        await _batches(conn, QuizQuestion.__table__, questions)
+        await _batches(conn, QuizAnswer.__table__, answers)
         await _batches(conn, Question.__table__, [{
             "id": q + 1, "key": f"pertanyaan {q}", "text": f"Pertanyaan nomor {q}?",
             "status": "open" if q % 3 else "answered", "created_at": NOW - timedelta(minutes=q),
@@ -181,7 +249,8 @@ async def serve(url: str, port: int) -> None:
     from bot.web import build_konsol
 
     settings = load_settings({"DATABASE_URL": url, "ADMIN_TELEGRAM_IDS": OWNER,
-                              "SAMPLE_CALENDAR": "false", "LOG_LEVEL": "WARNING"})
+                              "SAMPLE_CALENDAR": "false", "LOG_LEVEL": "WARNING",
+                              "PUBLIC_URL": "https://dahar-ngopi.example.go.id"})
     rt = await build_runtime(settings, migrate=False)
     server = HttpServer(build_internal_app(rt.sessions, build_konsol(rt.deps)), "127.0.0.1",
                         port)
@@ -235,6 +304,9 @@ def _heavy() -> list[tuple[str, str]]:
         ("ekspor satu sesi, XLSX (4.000 baris)", "/konsol/kehadiran/ekspor?sesi=120&format=xlsx"),
         ("ekspor sebulan, CSV ;", "/konsol/kehadiran/ekspor?dari=2026-06-01&sampai=2026-06-30"
                                   "&format=csv&sep=;"),
+        ("evaluasi satu sesi, XLSX", "/konsol/kehadiran/sesi/120/evaluasi/ekspor?format=xlsx"),
+        ("contoh sertifikat (PDF)", "/konsol/jadwal/sesi/120/contoh-sertifikat"),
+        ("ekspor SIASN setahun, CSV", "/konsol/kehadiran/siasn?tahun=2026&format=csv"),
     ]
 
 

@@ -1,5 +1,5 @@
-"""The konsol's lists of people and what they did: search, a profile, a session's attendees,
-JP per person for a year (each a query for `db.paging.page_of`)."""
+"""The konsol's lists of people and what they did: search, a profile (with certificates), a
+session's attendees, JP per person for a year (each a query for `db.paging.page_of`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
     Attendance,
+    Certificate,
     Identity,
     LearningSession,
     Person,
@@ -24,11 +25,13 @@ __all__ = [
     "YearJp",
     "attendees_query",
     "counts_of",
+    "first_session_year",
     "identities_of",
     "jp_of",
     "jp_people_query",
     "people_query",
     "person_attendance_query",
+    "person_certificates_query",
     "person_questions_query",
     "sessions_query",
 ]
@@ -65,6 +68,15 @@ def person_attendance_query(person_id: int) -> AnySelect:
         .join(Programme, Programme.key == LearningSession.programme_key)
         .where(Attendance.person_id == person_id)
         .order_by(LearningSession.day.desc(), LearningSession.starts_at.desc())
+    )
+
+
+def person_certificates_query(person_id: int) -> AnySelect:
+    """A person's certificates, valid ones first, newest session first."""
+    return (
+        select(Certificate).where(Certificate.person_id == person_id)
+        .order_by(Certificate.revoked_at.is_not(None), Certificate.day.desc(),
+                  Certificate.id.desc())
     )
 
 
@@ -139,3 +151,9 @@ async def counts_of(db: AsyncSession, session_ids: list[int]) -> dict[int, int]:
         .where(Attendance.session_id.in_(session_ids)).group_by(Attendance.session_id)
     )
     return {sid: int(n) for sid, n in (await db.execute(query)).all()}
+
+
+async def first_session_year(db: AsyncSession) -> int | None:
+    """The year of the earliest session in the calendar (None when it is empty)."""
+    first = await db.scalar(select(func.min(LearningSession.day)))
+    return first.year if first is not None else None

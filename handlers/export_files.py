@@ -268,11 +268,11 @@ class XlsxWriter:
 def make_writer(
     fmt: Format, out: IO[bytes], header: Sequence[str], *, sep: str = ";",
     plain: bool = False, date_columns: Sequence[int] = (), time_columns: Sequence[int] = (),
-    summary: bool = True,
+    summary: bool = True, nip_columns: Sequence[int] = (0,),
 ) -> SheetWriter:
-    """A CSV or XLSX writer for `header`."""
+    """A CSV or XLSX writer for `header` (`nip_columns`: kept as text in a CSV for Excel)."""
     if fmt == "csv":
-        return CsvWriter(out, header, sep=sep, plain=plain)
+        return CsvWriter(out, header, sep=sep, plain=plain, nip_columns=nip_columns)
     return XlsxWriter(out, header, date_columns, time_columns,
                       summary_title="Ringkasan" if summary else None)
 
@@ -421,7 +421,9 @@ async def export_evaluations(
 ) -> int:
     """Write a session's evaluations (anonymous: ratings, comment, completion time) with a
     summary of the averages; return the row count."""
-    writer = make_writer(fmt, out, EVALUATION_COLUMNS, sep=sep, time_columns=(4,))
+    # No NIP in it: the first column is a rating, written as a number.
+    writer = make_writer(fmt, out, EVALUATION_COLUMNS, sep=sep, time_columns=(4,),
+                         nip_columns=())
     sums = [0.0, 0.0, 0.0]
     counts = [0, 0, 0]
 

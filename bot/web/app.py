@@ -16,11 +16,14 @@ from bot.web import (
     attendance,
     calendar,
     calendar_import,
+    certificates,
+    evaluations,
     faq,
     home,
     login,
     people,
     questions,
+    siasn,
 )
 from bot.web.konsol import Konsol
 from handlers.router import Deps
@@ -39,10 +42,13 @@ def build_konsol(deps: Deps, *, secure_cookie: bool = False) -> Starlette:
         *home.routes(k),
         *calendar.routes(k),
         *calendar_import.routes(k),
+        *certificates.routes(k),
         *announcements.routes(k),
         *questions.routes(k),
         *faq.routes(k),
         *attendance.routes(k),
+        *evaluations.routes(k),
+        *siasn.routes(k),
         *people.routes(k),
         *admins.routes(k),
     ]

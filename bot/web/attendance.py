@@ -1,38 +1,35 @@
-"""Kehadiran: sessions with their attendance, one session's list and chart, exports (CSV with
-`,` or `;`, XLSX, as the CLI writes them), corrections with a reason, JP per person."""
+"""Kehadiran: sessions with their attendance, one session's list, chart and evaluations,
+exports (CSV with `,` or `;`, XLSX, as the CLI writes them), corrections with a reason, JP per
+person."""
 
 from __future__ import annotations
 
 import asyncio
-import tempfile
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import IO
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.web.calendar import MONTHS, month_of
+from bot.web.evaluations import evaluation_card
+from bot.web.exports import export_file, format_of
 from bot.web.konsol import Konsol, Who, int_arg, text_of
+from bot.web.siasn import siasn_years
 from db.attendance import JP_TARGET, counts_between, session_breakdown
+from db.certificates import count_valid
 from db.directory import attendees_query, counts_of, jp_of, jp_people_query, sessions_query
 from db.models import LearningSession
 from db.paging import page_of
 from db.people import person_by_nip
 from handlers.attendance_corrections import MIN_REASON, correct_attendance
 from handlers.charts import breakdown_chart, overview_chart
-from handlers.export_files import Format, export_attendance, export_jp
+from handlers.export_files import export_attendance, export_jp
 from handlers.nip import NipError, parse_nip
 
 __all__ = ["routes"]
-
-_MIME = {"csv": "text/csv; charset=utf-8",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-Writer = Callable[[AsyncSession, IO[bytes]], Awaitable[int]]
 
 
 def _next_month(first: date) -> date:
@@ -47,11 +44,13 @@ async def index(k: Konsol, request: Request, who: Who) -> Response:
         page = await page_of(db, sessions_query(first, last), int_arg(request, "hal"),
                              scalars=True)
         counts = await counts_of(db, [s.id for s in page.rows])
+        years = await siasn_years(db, k.today().year)
     return k.render(request, "attendance.html", who, page=page, counts=counts, first=first,
                     last=last,
                     title=f"{MONTHS[first.month - 1]} {first.year}",
                     previous=f"{first - timedelta(days=1):%Y-%m}",
-                    following=f"{_next_month(first):%Y-%m}", year=k.today().year)
+                    following=f"{_next_month(first):%Y-%m}", year=k.today().year,
+                    siasn_years=years)
 
 
 async def _png(data: bytes) -> Response:
@@ -80,11 +79,15 @@ async def session_page(k: Konsol, request: Request, who: Who) -> Response:
     async with k.sessions() as db:
         breakdown = await session_breakdown(db, s.id, top=10)
         page = await page_of(db, attendees_query(s.id), int_arg(request, "hal"))
+        evaluations = await evaluation_card(db, s)
+        certificates = await count_valid(db, s.id)
     shown = ", ".join(f"person:{row[0]}" for row in page.rows)
     await k.audit(who, "view_attendance",
                   f"konsol: presensi sesi {s.id} hal. {page.number}: {shown}", len(page.rows))
     return k.render(request, "attendance_session.html", who, s=s, b=breakdown, page=page,
-                    note=request.query_params.get("pesan", ""), min_reason=MIN_REASON)
+                    note=request.query_params.get("pesan", ""), min_reason=MIN_REASON,
+                    ev=evaluations, certificates=certificates,
+                    certificates_on=k.deps.config.certificates.enabled)
 
 
 async def session_chart(k: Konsol, request: Request, who: Who) -> Response:
@@ -100,36 +103,9 @@ async def session_chart(k: Konsol, request: Request, who: Who) -> Response:
     return await _png(await asyncio.to_thread(breakdown_chart, title, regions, instansi))
 
 
-async def _file(k: Konsol, who: Who, *, stem: str, fmt: Format, write: Writer, action: str,
-                detail: str) -> Response:
-    """Stream the export into a temporary file (never all in memory), audit it, send it."""
-    folder = await asyncio.to_thread(tempfile.mkdtemp, prefix="konsol-ekspor-")
-    path = Path(folder) / f"{stem}.{fmt}"
-    stream = await asyncio.to_thread(path.open, "wb")
-    try:
-        async with k.sessions() as db:
-            rows = await write(db, stream)
-    finally:
-        await asyncio.to_thread(stream.close)
-    size = (await asyncio.to_thread(path.stat)).st_size
-    await k.audit(who, action, f"konsol: {detail}, {fmt} {size} B", rows)
-
-    def clean() -> None:
-        path.unlink(missing_ok=True)
-        Path(folder).rmdir()
-
-    return FileResponse(path, media_type=_MIME[fmt], filename=path.name,
-                        background=BackgroundTask(clean))
-
-
-def _format(request: Request) -> tuple[Format, str]:
-    fmt: Format = "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
-    return fmt, ";" if request.query_params.get("sep", ";") == ";" else ","
-
-
 async def export(k: Konsol, request: Request, who: Who) -> Response:
     """Attendance of a period, or of one session (?sesi=), one row per attendance."""
-    fmt, sep = _format(request)
+    fmt, sep = format_of(request)
     sid = int_arg(request, "sesi", 0) or None
     try:
         first = date.fromisoformat(request.query_params.get("dari", ""))
@@ -153,7 +129,8 @@ async def export(k: Konsol, request: Request, who: Who) -> Response:
 
     stem = f"presensi_sesi_{sid}" if sid else f"presensi_{first}_{last}"
     detail = f"presensi sesi {sid}" if sid else f"presensi {first}..{last}"
-    return await _file(k, who, stem=stem, fmt=fmt, write=write, action="export", detail=detail)
+    return await export_file(k, who, stem=stem, fmt=fmt, write=write, action="export",
+                             detail=detail)
 
 
 async def jp_page(k: Konsol, request: Request, who: Who) -> Response:
@@ -171,14 +148,14 @@ async def jp_page(k: Konsol, request: Request, who: Who) -> Response:
 
 async def jp_export(k: Konsol, request: Request, who: Who) -> Response:
     """The yearly JP file, as `dahar-ngopi absensi jp` writes it."""
-    fmt, sep = _format(request)
+    fmt, sep = format_of(request)
     year = int_arg(request, "tahun", k.today().year)
 
     async def write(db: AsyncSession, stream: IO[bytes]) -> int:
         return await export_jp(db, stream, year=year, fmt=fmt, region=k.region_name, sep=sep)
 
-    return await _file(k, who, stem=f"jp_{year}", fmt=fmt, write=write, action="jp_export",
-                       detail=f"JP {year}")
+    return await export_file(k, who, stem=f"jp_{year}", fmt=fmt, write=write,
+                             action="jp_export", detail=f"JP {year}")
 
 
 async def correct(k: Konsol, request: Request, who: Who) -> Response:

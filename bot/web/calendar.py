@@ -1,4 +1,5 @@
-"""Jadwal: the month, one session's form (add, edit, move, cancel), export."""
+"""Jadwal: the month, one session's form (add, edit, move, cancel; its sample certificate),
+export."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.web.certificates import no_sample_because
 from bot.web.konsol import Konsol, Who, text_of
 from core.programme import PROGRAMMES
 from db.models.calendar import LearningSession
@@ -101,10 +103,11 @@ class _Shown:
     code: str
     version: int
     status: str
+    jp: float
 
     @classmethod
     def of(cls, s: LearningSession) -> _Shown:
-        return cls(s.id, s.code, s.version, s.status)
+        return cls(s.id, s.code, s.version, s.status, float(s.jp or 0))
 
 
 def _blank(day: str) -> dict[str, str]:
@@ -116,9 +119,12 @@ def _blank(day: str) -> dict[str, str]:
 def _form(k: Konsol, request: Request, who: Who, *, session: _Shown | None,
           cells: dict[str, str], errors: list[str], status: int = 200,
           note: str = "", force_needed: bool = False) -> Response:
+    no_sample = (no_sample_because(k.deps.config.certificates, jp=session.jp,
+                                   status=session.status) if session else "")
     return k.render(request, "session_form.html", who, session=session, cells=cells,
                     errors=errors, status=status, note=note, programmes=PROGRAMMES,
-                    force_needed=force_needed)
+                    force_needed=force_needed, no_sample=no_sample,
+                    cert_minutes=round(k.deps.config.certificates.delay.total_seconds() / 60))
 
 
 async def new_form(k: Konsol, request: Request, who: Who) -> Response:

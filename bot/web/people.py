@@ -1,7 +1,10 @@
-"""Peserta: search by name, NIP or instansi; a person's profile, attendance and questions;
-erase on request. Every view of personal data is audited (people named `person:<id>`)."""
+"""Peserta: search by name, NIP or instansi; a person's profile, attendance, certificates,
+quiz results and questions; erase on request. Every view of personal data is audited (people
+named `person:<id>`)."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,11 +16,14 @@ from db.directory import (
     jp_of,
     people_query,
     person_attendance_query,
+    person_certificates_query,
     person_questions_query,
 )
+from db.learning import quiz_scores
 from db.models import Person
 from db.paging import page_of
 from handlers.erasure import erase_everywhere
+from schedules.session_rules import pass_mark
 
 __all__ = ["routes"]
 
@@ -34,7 +40,8 @@ async def search(k: Konsol, request: Request, who: Who) -> Response:
 
 
 async def profile(k: Konsol, request: Request, who: Who) -> Response:
-    """One person: profile, chat accounts, attendance (paged), questions."""
+    """One person: profile, chat accounts, attendance and certificates (paged), this year's
+    quizzes, questions."""
     pid = int(request.path_params["pid"])
     year = k.today().year
     async with k.sessions() as db:
@@ -45,10 +52,17 @@ async def profile(k: Konsol, request: Request, who: Who) -> Response:
         attended = await page_of(db, person_attendance_query(pid), int_arg(request, "hal"))
         questions = await page_of(db, person_questions_query(pid), 1, size=10)
         jp = (await jp_of(db, [pid], year)).get(pid)
+        certificates = await page_of(db, person_certificates_query(pid),
+                                     int_arg(request, "sert"), size=10, scalars=True)
+        quizzes = await quiz_scores(db, pid, date(year, 1, 1), date(year, 12, 31))
     await k.audit(who, "view_person", f"konsol: profil person:{pid}", 1)
+    config = k.deps.config.certificates
     return k.render(request, "person.html", who, p=person, identities=identities,
                     attended=attended, questions=questions, jp=jp, year=year,
-                    erased=request.query_params.get("dihapus") == "1")
+                    erased=request.query_params.get("dihapus") == "1",
+                    certificates=certificates,
+                    verify=config.verify_url if config.enabled else None,
+                    quizzes=[(q, q.right >= pass_mark(q.questions)) for q in quizzes])
 
 
 async def erase(k: Konsol, request: Request, who: Who) -> Response:

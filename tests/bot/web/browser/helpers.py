@@ -54,3 +54,16 @@ async def in_view(page: Page, selector: str) -> bool:
         return False
     return (box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
             and box["x"] >= 0 and box["x"] + box["width"] <= size["width"])
+
+
+async def reachable(page: Page, selector: str) -> bool:
+    """Whether the element is shown and, scrolled to, fits inside the window (the page is
+    scrolled back to the top after)."""
+    target = page.locator(selector).first
+    if not await target.count() or not await target.is_visible():
+        return False
+    await target.scroll_into_view_if_needed()
+    try:
+        return await in_view(page, selector)
+    finally:
+        await page.evaluate("() => window.scrollTo(0, 0)")

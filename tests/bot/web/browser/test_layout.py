@@ -1,10 +1,12 @@
 """Every konsol page in Chromium at a phone's size (390×844) and a laptop's: nothing scrolls
-sideways, the page's main action is in view, and a screenshot of each (for docs/konsol.md
-when KONSOL_SCREENSHOTS names a folder)."""
+sideways, the page's main action is in view, its other parts are reachable by scrolling down
+(not sideways), and a screenshot of each (for docs/konsol.md when KONSOL_SCREENSHOTS names a
+folder). Certificates are on (PUBLIC_URL), so the pages show them as an agency sees them."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +14,9 @@ import pytest
 from playwright.async_api import Browser
 from sqlalchemy import select
 
+from bot.settings import Settings
+from db.certificates import Issuer, issue, revoke
+from db.learning import questions_of, rate, record_answer, replace_questions, set_comment
 from db.models import Attendance, LearningSession, Person
 from handlers.questions import answer_question
 from handlers.questions_store import file_question
@@ -23,6 +28,7 @@ from tests.bot.web.browser.helpers import (
     in_view,
     konsol_url,
     link_for,
+    reachable,
     sign_in,
 )
 from tests.bot.web.seed import add_people
@@ -30,6 +36,59 @@ from tests.conftest import OWNER_ID
 from tests.e2e.conftest import TelegramBot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+COMMENTS = ("Materinya sangat relevan dengan tugas kami di OPD.",
+            "Mohon rekaman dan bahan paparannya dibagikan.",
+            "Waktu tanya jawab kurang panjang.")
+QUIZ = [("Apa ciri utama kepemimpinan adaptif?",
+         ["Kaku pada prosedur", "Tanggap pada perubahan", "Menunggu instruksi"], 1,
+         "Pemimpin adaptif membaca perubahan dan menyesuaikan cara kerja timnya."),
+        ("Berapa JP minimal per tahun bagi PNS?", ["10", "15", "20", "40"], 2,
+         "PP 17/2020: paling sedikit 20 JP setahun."),
+        ("1 JP sama dengan berapa menit?", ["45", "60", "30"], 0, "")]
+
+
+@pytest.fixture
+def make_settings(make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
+    """The shared settings with certificates on (PUBLIC_URL; its listener on a free port)."""
+
+    def make(extra: Mapping[str, str] | None = None) -> Settings:
+        return make_settings({"PUBLIC_URL": "https://dahar-ngopi.bpsdm.example.go.id",
+                              "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "0",
+                              "CERT_SIGNER_NAME": "Dr. Kepala Badan", **(extra or {})})
+
+    return make
+
+
+async def _after_session(bot: TelegramBot, session_id: int, ids: list[int]) -> None:
+    """What follows a session: evaluations, a quiz, certificates (one revoked)."""
+    rt = bot.rt
+    now = rt.clock.now()
+    certificates = rt.deps.config.certificates
+    issuer = Issuer(certificates.organiser, certificates.signer_name,
+                    certificates.signer_position)
+    async with rt.sessions() as db, db.begin():
+        for n, pid in enumerate(ids[:24]):
+            for aspect, score in enumerate((5 - n % 3, 4 - n % 2, 5 - n % 4 // 3)):
+                await rate(db, person_id=pid, session_id=session_id, aspect=aspect,
+                           score=score, now=now)
+        for pid, text in zip(ids, COMMENTS, strict=False):
+            await set_comment(db, pid, session_id, text)
+        await replace_questions(db, session_id, QUIZ)
+        for question, choice in zip(await questions_of(db, session_id), (1, 2, 1),
+                                    strict=True):
+            await record_answer(db, person_id=ids[0], question=question, attempt=1,
+                                choice=choice, now=now, review_days=1)
+        earlier = await db.scalar(select(LearningSession)
+                                  .where(LearningSession.day == date(2026, 11, 2)))
+        assert earlier is not None
+        db.add(Attendance(person_id=ids[0], session_id=earlier.id,
+                          reported_at=earlier.starts_at, channel="telegram", source="self"))
+        await db.flush()
+        issued = await issue(db, [(pid, session_id) for pid in ids[:30]]
+                             + [(ids[0], earlier.id)], issuer=issuer, now=now)
+        revoked = next(c for c in issued if c.session_id == earlier.id)
+        await revoke(db, revoked, reason="kehadiran dihapus melalui koreksi", now=now)
 
 
 async def _seed(bot: TelegramBot) -> dict[str, int]:
@@ -70,33 +129,38 @@ async def _seed(bot: TelegramBot) -> dict[str, int]:
         assert q is not None
         await answer_question(db, rt.deps.signer, q, "Ya, rekamannya ada di YouTube BPSDM.",
                               now=now, by=f"telegram:{OWNER_ID}")
+    await _after_session(bot, session_id, ids)
     if rt.deps.announcer is not None:
         rt.deps.announcer.wake()
     return {"session": session_id, "ann": ann_id, "draft": draft_id, "person": ids[0]}
 
 
-def _pages(ids: dict[str, int]) -> list[tuple[str, str, str]]:
-    """(name, path, the main action's selector) of every page."""
+def _pages(ids: dict[str, int]) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(name, path, the main action's selector, the selectors of parts further down) of
+    every page."""
     return [
-        ("beranda", "/", "a[href='/konsol/pengumuman/baru']"),
-        ("jadwal", "/jadwal?bulan=2026-11", "text=➕ Tambah sesi"),
-        ("jadwal-sesi", f"/jadwal/sesi/{ids['session']}", "#simpan"),
-        ("jadwal-impor", "/jadwal/impor", "#periksa"),
-        ("pengumuman", "/pengumuman", "#buat"),
-        ("pengumuman-baru", "/pengumuman/baru", "#pratinjau"),
-        ("pengumuman-pratinjau", f"/pengumuman/{ids['draft']}", "#kirim"),
-        ("pengumuman-progres", f"/pengumuman/{ids['ann']}", "#progres"),
-        ("pertanyaan", "/pertanyaan", "text=✍️ Jawab"),
-        ("pertanyaan-jawab", "/pertanyaan/1", "#jawab"),
-        ("faq", "/faq", "#tambah-faq"),
-        ("faq-entri", "/faq/baru", "#simpan"),
-        ("kehadiran", "/kehadiran?bulan=2026-11", "a[href='#ekspor']"),
-        ("kehadiran-sesi", f"/kehadiran/sesi/{ids['session']}", "#ekspor-xlsx"),
-        ("kehadiran-jp", "/kehadiran/jp?tahun=2026", "#jp-xlsx"),
-        ("peserta", "/peserta", "#cari"),
-        ("peserta-profil", f"/peserta/{ids['person']}", "h1"),
-        ("admin", "/admin", "#tambah-admin"),
-        ("audit", "/audit", "h1"),
+        ("beranda", "/", "a[href='/konsol/pengumuman/baru']", ()),
+        ("jadwal", "/jadwal?bulan=2026-11", "text=➕ Tambah sesi", ()),
+        ("jadwal-sesi", f"/jadwal/sesi/{ids['session']}", "#simpan", ("#contoh-sertifikat",)),
+        ("jadwal-impor", "/jadwal/impor", "#periksa", ()),
+        ("pengumuman", "/pengumuman", "#buat", ()),
+        ("pengumuman-baru", "/pengumuman/baru", "#pratinjau", ()),
+        ("pengumuman-pratinjau", f"/pengumuman/{ids['draft']}", "#kirim", ()),
+        ("pengumuman-progres", f"/pengumuman/{ids['ann']}", "#progres", ()),
+        ("pertanyaan", "/pertanyaan", "text=✍️ Jawab", ()),
+        ("pertanyaan-jawab", "/pertanyaan/1", "#jawab", ()),
+        ("faq", "/faq", "#tambah-faq", ()),
+        ("faq-entri", "/faq/baru", "#simpan", ()),
+        ("kehadiran", "/kehadiran?bulan=2026-11", "a[href='#ekspor']",
+         ("a[href='#siasn']", "#tahun", "#siasn-unduh")),
+        ("kehadiran-sesi", f"/kehadiran/sesi/{ids['session']}", "#ekspor-xlsx",
+         ("#evaluasi-xlsx", "#evaluasi-csv", "#koreksi")),
+        ("kehadiran-jp", "/kehadiran/jp?tahun=2026", "#jp-xlsx", ()),
+        ("peserta", "/peserta", "#cari", ()),
+        ("peserta-profil", f"/peserta/{ids['person']}", "h1",
+         ("#daftar-sertifikat a[href*='/verifikasi/']", "#kuis li", "#hapus-data")),
+        ("admin", "/admin", "#tambah-admin", ()),
+        ("audit", "/audit", "h1", ()),
     ]
 
 
@@ -116,7 +180,7 @@ async def test_every_page_fits_a_phone_and_a_laptop(
         await context.close()
         context, page = await sign_in(browser, await link_for(bot.rt, f"telegram:{OWNER_ID}"),
                                       viewport)
-        for name, path, action in _pages(ids):
+        for name, path, action, further in _pages(ids):
             response = await page.goto(konsol_url(bot.rt) + path)
             assert response is not None and response.status == 200, (name, size_name)
             await page.wait_for_load_state("networkidle")
@@ -125,6 +189,8 @@ async def test_every_page_fits_a_phone_and_a_laptop(
                 problems.append(f"{name} ({size_name}): {overflow} px wider than the window")
             if not await in_view(page, action):
                 problems.append(f"{name} ({size_name}): {action} not in view")
+            problems += [f"{name} ({size_name}): {part} not reachable" for part in further
+                         if not await reachable(page, part)]
             await page.screenshot(path=str(folder / f"{name}-{size_name}.png"), full_page=True)
         await context.close()
     assert problems == []
