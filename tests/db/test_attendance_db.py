@@ -44,7 +44,6 @@ from tests.schedules.calendar_helpers import (
     csv_bytes,
     run_import,
 )
-from tests.schedules.conftest import migrated_db, pg_template, sessions  # noqa: F401
 
 WIB = ZoneInfo("Asia/Jakarta")
 
