@@ -8,8 +8,9 @@ from db.models.calendar import Holiday, LearningSession, Programme
 from db.models.faq import FaqEntryRow, FaqLookup, Question, QuestionAsker, QuestionNotice
 from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
-from db.models.processes import ProcessHeartbeat
+from db.models.processes import ChannelFlow, ProcessHeartbeat
 from db.models.state import AppMeta, ConversationState
+from db.models.telegram import TelegramUpdate
 from db.models.whatsapp import InboxMessage, LinkAttempt, LinkCode
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Announcement",
     "AppMeta",
     "Attendance",
+    "ChannelFlow",
     "AuditEntry",
     "CodeFailure",
     "ConversationState",
@@ -37,4 +39,5 @@ __all__ = [
     "Question",
     "QuestionAsker",
     "QuestionNotice",
+    "TelegramUpdate",
 ]
