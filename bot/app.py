@@ -12,6 +12,7 @@ import sys
 from bot.background import build_background
 from bot.console import ConsoleChannel, stdin_reader
 from bot.delivery import Sender
+from bot.flow import ChannelFlow
 from bot.heartbeat import Heartbeat
 from bot.http_server import HttpServer, build_app
 from bot.pacing import ChannelLimits
@@ -43,20 +44,29 @@ async def run_console(rt: Runtime) -> None:
     await ConsoleChannel(rt.dispatcher, stdin_reader, write).run()
 
 
-async def _start_background(
+async def _start_heartbeat(
     rt: Runtime, stack: contextlib.AsyncExitStack, role: str
 ) -> None:
-    """The heartbeat, the nudge scheduler, the outbox worker delivering on the running
-    channels, and the announcer."""
-    heartbeat = Heartbeat(rt.sessions, rt.clock, role)
+    """This process's heartbeat, first: every claim it makes names it, and others take the
+    claims back as soon as it goes stale."""
+    heartbeat = Heartbeat(rt.sessions, rt.clock, role, name=rt.name)
     await heartbeat.start()
     rt.extras["heartbeat"] = heartbeat
     stack.push_async_callback(heartbeat.stop)
+
+
+async def _start_background(rt: Runtime, stack: contextlib.AsyncExitStack) -> None:
+    """The nudge scheduler, the outbox worker delivering on the running channels, and the
+    announcer."""
     senders: list[Sender] = []
     limits: dict[str, ChannelLimits] = {}
+    flows: dict[str, ChannelFlow] = {}
     for name, channel in rt.channels.items():
         sender, limits[name] = await channel.outbox(stack)
         senders.append(sender)
+        flow = getattr(channel, "flow", None)
+        if isinstance(flow, ChannelFlow):  # shared with the channel's replies
+            flows[name] = flow
     # Announcements (scheduled starts, progress, reports): safe in several processes, so a
     # worker alone also starts `--at` announcements.
     deps = rt.deps
@@ -66,7 +76,8 @@ async def _start_background(
     announcer.start()
     stack.push_async_callback(announcer.stop)
     background = build_background(deps.config, rt.sessions, rt.clock, senders, limits=limits,
-                                  personalise=rt.personalise, bell=rt.bell)
+                                  flows=flows, personalise=rt.personalise, bell=rt.bell,
+                                  name=rt.name)
     await background.start()
     rt.extras["background"] = background
     stack.push_async_callback(background.stop)
@@ -90,9 +101,10 @@ async def run_worker(
         return
     stop = stop or _stop_event()
     async with contextlib.AsyncExitStack() as stack:
+        await _start_heartbeat(rt, stack, "worker")
         for channel in rt.channels.values():
             await channel.open(stack, receive=False)
-        await _start_background(rt, stack, "worker")
+        await _start_background(rt, stack)
         log.info("worker started: scheduler and outbox worker")
         _freeze_heap()
         if started is not None:
@@ -127,6 +139,7 @@ async def run_channels(
     # The stack unwinds backwards: the HTTP server closes first, so that no webhook is
     # acknowledged while the channels behind it are already stopping.
     async with contextlib.AsyncExitStack() as stack:
+        await _start_heartbeat(rt, stack, "run")
         for channel in rt.channels.values():
             await channel.open(stack, receive=True)
         routes = {name: list(c.routes()) for name, c in rt.channels.items()}
@@ -139,7 +152,7 @@ async def run_channels(
             stack.push_async_callback(server.stop)
             for channel in rt.channels.values():
                 await channel.listening()
-        await _start_background(rt, stack, "run")
+        await _start_background(rt, stack)
         _freeze_heap()
         if started is not None:
             started.set()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery import Sender
+from bot.flow import ChannelFlow
 from bot.outbox_worker import OutboxWorker, WorkerConfig
 from bot.pacing import ChannelLimits
 from core.clock import Clock
@@ -57,9 +58,11 @@ def build_background(
     senders: Sequence[Sender],
     *,
     limits: Mapping[str, ChannelLimits] | None = None,
+    flows: Mapping[str, ChannelFlow] | None = None,
     worker_config: WorkerConfig | None = None,
     personalise: Callable[[Reply, int | None], Reply] | None = None,
     bell: OutboxBell | None = None,
+    name: str | None = None,
 ) -> Background:
     """Compose the planner, its APScheduler and the outbox worker for these channels.
 
@@ -67,6 +70,6 @@ def build_background(
     attendance prompt's button is signed for each person: pass `Runtime.personalise`)."""
     nudges = NudgeConfig.from_config(config, [s.channel for s in senders])
     planner = NudgePlanner(sessions, clock, nudges)
-    worker = OutboxWorker(sessions, clock, senders, limits=limits, config=worker_config,
-                          personalise=personalise, bell=bell)
+    worker = OutboxWorker(sessions, clock, senders, limits=limits, flows=flows,
+                          config=worker_config, personalise=personalise, bell=bell, name=name)
     return Background(planner, build_scheduler(planner), worker)

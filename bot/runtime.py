@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import console
 from bot.channel import Adapter, Channel
+from bot.heartbeat import process_name
 from bot.settings import Settings
 from bot.telegram import channel as telegram
 from bot.whatsapp import channel as whatsapp
@@ -69,6 +70,8 @@ class Runtime:
     # The configured channels that `run` starts, by name, built but not yet started.
     channels: dict[str, Channel] = field(default_factory=dict)
     extras: dict[str, object] = field(default_factory=dict)
+    # This process among those sharing the database: its heartbeat, and who holds a claim.
+    name: str = field(default_factory=process_name)
 
     @property
     def whatsapp(self) -> WhatsAppChannel | None:

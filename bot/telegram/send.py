@@ -96,6 +96,17 @@ class TelegramSender:
             return await self._deliver_file(chat_id, reply, att)
         return await self._send(chat_id, reply)
 
+    async def deliver_edit(self, chat_id: str, message_id: str, reply: Reply) -> str:
+        """Replace the text and buttons of `message_id` (a bot message in `chat_id`)."""
+        return await self._edit(chat_id, message_id, reply)
+
+    async def post(self, method: str, data: dict[str, object]) -> object:
+        """Call a Bot API method and return its raw result, errors as ours."""
+        try:
+            return await self._bot._post(method, data)
+        except tg_error.TelegramError as exc:
+            raise map_error(exc) from exc
+
     async def _edit(self, chat_id: str, message_id: str, reply: Reply) -> str:
         markup = reply_markup(reply) if reply.buttons else None
         try:
