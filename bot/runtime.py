@@ -51,7 +51,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     Adapter("telegram", telegram.describe, telegram.TelegramChannel),
     Adapter("whatsapp", whatsapp.describe,
             lambda rt, info: whatsapp.WhatsAppChannel(rt.settings, rt.dispatcher, rt.sessions,
-                                                      rt.clock)),
+                                                      rt.clock, name=rt.name)),
     Adapter("console", console.describe),
 )
 

@@ -141,13 +141,14 @@ class Dispatcher:
 
         `before_commit(session, replies)` runs in the same unit of work, so a channel
         can record "handled, these are the replies" atomically with what the handler did.
+        It is not called where nothing was written (a group redirected) nor on the batch
+        path of button presses, whose effects are idempotent by key (one attendance per
+        person and session): handling such a message again after a crash is harmless.
         """
         if not incoming.is_private:
             # Only answer in groups when addressed with a command, and only to redirect.
             return [Reply(GROUP_ONLY_PRIVATE)] if self.parse_command(incoming) else []
-        # The batch path has no unit of work of its own to record replies in: a channel that
-        # needs `before_commit` (WhatsApp's inbox) takes the usual path.
-        batched = await self._batched(incoming) if before_commit is None else None
+        batched = await self._batched(incoming)
         if batched is not None:
             return batched
         now = self.deps.clock.now()
