@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import gc
 import logging
-import signal
 import sys
+from collections.abc import Awaitable, Callable
 
 from bot.background import build_background
 from bot.console import ConsoleChannel, stdin_reader
@@ -17,20 +17,14 @@ from bot.heartbeat import Heartbeat
 from bot.http_server import HttpServer, build_app
 from bot.pacing import ChannelLimits
 from bot.runtime import Runtime
+from bot.stopping import stop_on_signals
 from schedules.announcer import Announcer
 
 __all__ = ["run_channels", "run_console", "run_worker"]
 
 log = logging.getLogger(__name__)
 
-
-def _stop_event() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    return stop
+ANNOUNCER_GRACE = 3.0  # seconds the announcer may take to stop
 
 
 async def run_console(rt: Runtime) -> None:
@@ -74,13 +68,50 @@ async def _start_background(rt: Runtime, stack: contextlib.AsyncExitStack) -> No
                           deps.signer)
     deps.announcer = announcer
     announcer.start()
-    stack.push_async_callback(announcer.stop)
+    # Rows being written are waited for, within limits: they are idempotent, and a stop
+    # within seconds matters more (an interrupted announcement is resumed after a restart).
+    stack.push_async_callback(_within, ANNOUNCER_GRACE, announcer.stop, "the announcer")
     background = build_background(deps.config, rt.sessions, rt.clock, senders, limits=limits,
                                   flows=flows, personalise=rt.personalise, bell=rt.bell,
-                                  name=rt.name)
+                                  name=rt.name, leader_timeout=rt.settings.leader_timeout)
     await background.start()
     rt.extras["background"] = background
     stack.push_async_callback(background.stop)
+
+
+async def _within(seconds: float, stop: Callable[[], Awaitable[None]], what: str) -> None:
+    """Run a stop, giving up on it after `seconds`."""
+    try:
+        await asyncio.wait_for(stop(), seconds)
+    except TimeoutError:
+        log.warning("%s did not stop within %.0f s; left behind", what, seconds)
+
+
+async def _start_http(rt: Runtime, stack: contextlib.AsyncExitStack) -> None:
+    """One HTTP server for the channels that receive by webhook (and /healthz), if any."""
+    routes = {name: list(c.routes()) for name, c in rt.channels.items()}
+    if not any(routes.values()):
+        return
+    app = build_app(rt.sessions, [r for rs in routes.values() for r in rs],
+                    webhooks=[name for name, rs in routes.items() if rs])
+    server = HttpServer(app, rt.settings.http_host, rt.settings.http_port)
+    await server.start()
+    rt.extras["http_server"] = server
+    stack.push_async_callback(server.stop)
+    for channel in rt.channels.values():
+        await channel.listening()
+
+
+async def _until_stopped(rt: Runtime, stop: asyncio.Event, started: asyncio.Event | None
+                         ) -> None:
+    """Everything runs: say so, wait for the stop, then stop taking new work at once (the
+    caller's stack winds the rest down, within seconds: bot.stopping)."""
+    _freeze_heap()
+    if started is not None:
+        started.set()
+    await stop.wait()
+    rt.stopping.set()
+    log.info("stopping")
 
 
 def _freeze_heap() -> None:
@@ -99,17 +130,14 @@ async def run_worker(
     if not rt.channels:
         print("No channel configured: the worker has nothing to deliver to.", file=sys.stderr)
         return
-    stop = stop or _stop_event()
+    stop = stop or stop_on_signals()
     async with contextlib.AsyncExitStack() as stack:
         await _start_heartbeat(rt, stack, "worker")
         for channel in rt.channels.values():
             await channel.open(stack, receive=False)
         await _start_background(rt, stack)
         log.info("worker started: scheduler and outbox worker")
-        _freeze_heap()
-        if started is not None:
-            started.set()
-        await stop.wait()
+        await _until_stopped(rt, stop, started)
 
 
 async def run_channels(
@@ -135,25 +163,14 @@ async def run_channels(
         )
         await run_console(rt)
         return
-    stop = stop or _stop_event()
-    # The stack unwinds backwards: the HTTP server closes first, so that no webhook is
-    # acknowledged while the channels behind it are already stopping.
+    stop = stop or stop_on_signals()
+    # The stack unwinds backwards: the scheduler and the outbox stop first; the HTTP server
+    # then stops acknowledging webhooks (each one acknowledged is stored), before the
+    # channels' receiving and processing stop.
     async with contextlib.AsyncExitStack() as stack:
         await _start_heartbeat(rt, stack, "run")
         for channel in rt.channels.values():
             await channel.open(stack, receive=True)
-        routes = {name: list(c.routes()) for name, c in rt.channels.items()}
-        if any(routes.values()):
-            app = build_app(rt.sessions, [r for rs in routes.values() for r in rs],
-                            webhooks=[name for name, rs in routes.items() if rs])
-            server = HttpServer(app, settings.http_host, settings.http_port)
-            await server.start()
-            rt.extras["http_server"] = server
-            stack.push_async_callback(server.stop)
-            for channel in rt.channels.values():
-                await channel.listening()
+        await _start_http(rt, stack)
         await _start_background(rt, stack)
-        _freeze_heap()
-        if started is not None:
-            started.set()
-        await stop.wait()
+        await _until_stopped(rt, stop, started)

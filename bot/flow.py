@@ -116,12 +116,12 @@ class ChannelFlow:
             log.warning("sharing the %s pause failed (this process pauses)", self.channel)
 
     async def wait_unpaused(self, stop: asyncio.Event | None = None) -> bool:
-        """Wait while the channel is paused; False if `stop` was set meanwhile."""
+        """Wait while the channel is paused; False (at once) if `stop` is set while paused."""
         while (left := self.paused_for()) > 0:
             if stop is not None and stop.is_set():
                 return False
             await asyncio.sleep(min(left, 0.5))
-        return stop is None or not stop.is_set()
+        return True
 
     # --- broadcasts: the configured rate, for all processes together ----------------------
 

@@ -92,7 +92,7 @@ class HttpServer:
         self.port = int(sock.getsockname()[1])
         config = uvicorn.Config(
             self.app, log_config=None, access_log=False, lifespan="off",
-            timeout_graceful_shutdown=10, server_header=False,
+            timeout_graceful_shutdown=2, server_header=False,
         )
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="http server")

@@ -79,7 +79,7 @@ class InboxProcessor:
         maintenance_interval: float = 2.0,
         max_attempts: int = 5,
         keep_for: timedelta = timedelta(days=1),
-        stopping: asyncio.Event | None = None,
+        halt: asyncio.Event | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -94,8 +94,9 @@ class InboxProcessor:
         self.max_attempts = max_attempts
         self.keep_for = keep_for
         self.stats = InboxStats()
-        # Set when stopping begins (`process` may watch it to give up waiting).
-        self.stopping = stopping or asyncio.Event()
+        self.stopping = asyncio.Event()
+        # Set when the whole process begins to stop: take no new work from then on.
+        self._halt = halt or asyncio.Event()
         self._kick = asyncio.Event()
         self._chats: dict[str, asyncio.Task[None]] = {}
         self._started: set[int] = set()  # keys handed to `process` and not finished
@@ -113,6 +114,11 @@ class InboxProcessor:
         """How many chats are being worked on now."""
         return len(self._chats)
 
+    @property
+    def halted(self) -> bool:
+        """Whether this processor takes no new work (stopping, or the process is)."""
+        return self.stopping.is_set() or self._halt.is_set()
+
     def wake(self) -> None:
         """New messages were stored: look now instead of at the next poll."""
         self._kick.set()
@@ -127,7 +133,7 @@ class InboxProcessor:
                 asyncio.create_task(self._maintenance(), name=f"{self.label} inbox upkeep"),
             ]
 
-    async def stop(self, grace: float = 5.0) -> None:
+    async def stop(self, grace: float = 3.0) -> None:
         """Stop claiming; let the messages in hand finish within `grace` seconds, then cancel
         them; record what finished and give back everything else (it stays stored)."""
         if not self._tasks:
@@ -183,7 +189,7 @@ class InboxProcessor:
             self._kick.clear()
             room = self.concurrency - len(self._chats)
             claimed = 0
-            if room > 0:
+            if room > 0 and not self._halt.is_set():
                 try:
                     claimed = await self._claim(room)
                 except Exception:
@@ -217,7 +223,7 @@ class InboxProcessor:
     async def _work(self, chat: str, rows: list[ClaimedMessage]) -> None:
         try:
             for row in rows:
-                if self.stopping.is_set():
+                if self.halted:
                     return  # the rest is given back at stop
                 self._started.add(row.key)
                 try:

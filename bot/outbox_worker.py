@@ -155,6 +155,7 @@ class OutboxWorker:
         self._stopping = False
         self._final = False  # workers are done: the flusher writes what is left and ends
         self._runner: asyncio.Task[None] | None = None
+        self._workers: list[asyncio.Task[None]] = []
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -184,7 +185,7 @@ class OutboxWorker:
         for lane in self._lanes.values():
             await lane.flow.start()
         claimers = [asyncio.create_task(self._claimer(lane)) for lane in self._lanes.values()]
-        workers = [
+        workers = self._workers = [
             asyncio.create_task(self._worker(lane))
             for lane in self._lanes.values()
             for _ in range(lane.workers)
@@ -197,7 +198,8 @@ class OutboxWorker:
             for lane in self._lanes.values():
                 for _ in range(lane.workers):
                     lane.queue.put_nowait(None)
-            await asyncio.gather(*workers)
+            # (A worker cancelled by stop()'s grace ends here too.)
+            await asyncio.gather(*workers, return_exceptions=True)
             self._final = True
             self._flush_kick.set()
             await flusher
@@ -211,14 +213,22 @@ class OutboxWorker:
             for task in [*claimers, *workers, maintenance, flusher]:
                 task.cancel()
 
-    async def stop(self) -> None:
-        """Stop claiming, finish the sends in flight, record them, give back the rest."""
+    async def stop(self, grace: float = 3.0) -> None:
+        """Stop claiming, finish the sends in flight (within `grace` seconds, then abandon
+        them: their rows may be sent again), record them, give back the rest."""
         self._stopping = True
         self._stop_event.set()
         for lane in self._lanes.values():
             lane.kick.set()
         if self._runner is not None:
-            await self._runner
+            try:
+                await asyncio.wait_for(asyncio.shield(self._runner), grace)
+            except TimeoutError:
+                late = [w for w in self._workers if not w.done()]
+                log.warning("abandoned %d sends in flight at stop", len(late))
+                for task in late:
+                    task.cancel()
+                await self._runner
             self._runner = None
 
     async def run_until_idle(self, *, limit: float = 30.0, settle: float = 0.0) -> None:

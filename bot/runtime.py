@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Sequence
@@ -51,7 +52,8 @@ ADAPTERS: tuple[Adapter, ...] = (
     Adapter("telegram", telegram.describe, telegram.TelegramChannel),
     Adapter("whatsapp", whatsapp.describe,
             lambda rt, info: whatsapp.WhatsAppChannel(rt.settings, rt.dispatcher, rt.sessions,
-                                                      rt.clock, name=rt.name)),
+                                                      rt.clock, name=rt.name,
+                                                      halt=rt.stopping)),
     Adapter("console", console.describe),
 )
 
@@ -72,6 +74,9 @@ class Runtime:
     extras: dict[str, object] = field(default_factory=dict)
     # This process among those sharing the database: its heartbeat, and who holds a claim.
     name: str = field(default_factory=process_name)
+    # Set when the process begins to stop: what takes new work (the channels' inbox
+    # processors) stops taking it at once, before everything is wound down in order.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def whatsapp(self) -> WhatsAppChannel | None:

@@ -9,7 +9,6 @@ aiohttp backend); its Application, Updater and rate limiter are not used.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
@@ -120,13 +119,13 @@ class TelegramChannel:
         await set_commands(bot, rt.dispatcher)
         await self.flow.start()
         stack.push_async_callback(self.flow.stop)
-        stopping = asyncio.Event()
         sender = TelegramSender(bot, paid_broadcast=self._settings.telegram_paid_broadcast)
-        replies = TelegramReplies(bot, sender, self.flow, stopping)
+        # Once the process stops, a reply waiting out a pause is left for after the restart.
+        replies = TelegramReplies(bot, sender, self.flow, rt.stopping)
         handler = UpdateHandler(rt.dispatcher, rt.clock, bot, replies, name=rt.name)
         processor = self.processor = InboxProcessor(
             rt.sessions, rt.clock, TELEGRAM, handler, name=rt.name, label="Telegram",
-            concurrency=CONCURRENT_CHATS, stopping=stopping)
+            concurrency=CONCURRENT_CHATS, halt=rt.stopping)
         processor.start()
         stack.push_async_callback(processor.stop)
         self.store = UpdateStore(rt.sessions, rt.clock, processor.wake)

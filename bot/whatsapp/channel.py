@@ -105,6 +105,7 @@ class WhatsAppChannel:
         client: WhatsAppClient | None = None,
         on_statuses: StatusHandler | None = None,
         name: str = "whatsapp",
+        halt: asyncio.Event | None = None,
     ) -> None:
         if not settings.whatsapp_enabled:
             raise ValueError("WhatsApp is not configured: " + ", ".join(
@@ -140,8 +141,10 @@ class WhatsAppChannel:
         self._clock = clock
         # `name`: this process's (its heartbeat's), so others free its senders if it dies.
         self._name = name
+        # `halt`: set when the process begins to stop (the inbox then takes no new work).
         self.inbox = InboxProcessor(sessions, clock, WHATSAPP, self._process, name=name,
-                                    label="WhatsApp", concurrency=32, keep_for=KEEP_FOR)
+                                    label="WhatsApp", concurrency=32, keep_for=KEEP_FOR,
+                                    halt=halt)
         self.flow = ChannelFlow(sessions, "whatsapp", self.outbox_limits)
         self._processing = False
         self.info = describe(settings)
