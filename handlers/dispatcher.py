@@ -69,6 +69,10 @@ class Dispatcher:
             cls.prefix: MicroBatcher(self._batch_fn(fn)) for r in self.routers
             for cls, fn in r.batches
         }
+        self._command_batchers: dict[str, MicroBatcher[Incoming, Replies | None]] = {
+            name: MicroBatcher(self._batch_fn(fn)) for r in self.routers
+            for name, fn in r.command_batches
+        }
 
     def _batch_fn(
         self, fn: BatchHandler
@@ -78,18 +82,28 @@ class Dispatcher:
 
         return process
 
-    async def _batched(self, incoming: Incoming) -> list[Reply] | None:
-        """Replies from a batch handler for this press, or None to take the usual path."""
-        if incoming.callback is None or not self._batchers:
+    def _batcher(self, incoming: Incoming) -> MicroBatcher[Incoming, Replies | None] | None:
+        """The batch path of this press or command, if it has one."""
+        if incoming.callback is not None:
+            payload = incoming.callback.partition(".")[2]
+            return self._batchers.get(payload.split(":", 1)[0])
+        if not self._command_batchers or not incoming.text:
             return None
-        payload = incoming.callback.partition(".")[2]
-        batcher = self._batchers.get(payload.split(":", 1)[0])
+        parsed = self.parse_command(incoming)
+        if parsed is None or parsed[1]:
+            return None
+        spec = self._commands.get(parsed[0])
+        return self._command_batchers.get(spec.names[0]) if spec is not None else None
+
+    async def _batched(self, incoming: Incoming) -> list[Reply] | None:
+        """Replies from a batch handler for this message, or None to take the usual path."""
+        batcher = self._batcher(incoming)
         if batcher is None:
             return None
         try:
             replies = await batcher.submit(incoming)
         except Exception:
-            log.exception("a batch of button presses failed; handling them one by one")
+            log.exception("a batch of messages failed; handling them one by one")
             return None
         return None if replies is None else as_list(replies)
 
@@ -142,8 +156,9 @@ class Dispatcher:
         `before_commit(session, replies)` runs in the same unit of work, so a channel
         can record "handled, these are the replies" atomically with what the handler did.
         It is not called where nothing was written (a group redirected) nor on the batch
-        path of button presses, whose effects are idempotent by key (one attendance per
-        person and session): handling such a message again after a crash is harmless.
+        paths of the busiest messages (button presses, /menu), whose effects are idempotent
+        (one attendance per person and session; the time the account last wrote): handling
+        such a message again after a crash is harmless.
         """
         if not incoming.is_private:
             # Only answer in groups when addressed with a command, and only to redirect.

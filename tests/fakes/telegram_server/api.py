@@ -18,6 +18,10 @@ from tests.fakes.telegram_server.sent_calls import SentCalls
 from tests.fakes.telegram_server.updates import Updates
 
 
+# What counts as the bot answering a chat (`time_answers`).
+ANSWERS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "editMessageText"})
+
+
 class BotApi(Updates, Messages, SentCalls):
     """The Bot API methods of one bot, on top of its updates, messages, files and faults."""
 
@@ -73,6 +77,8 @@ class BotApi(Updates, Messages, SentCalls):
             )
             return error_response(exc)
         self._record(method, params, files, result, None)
+        if self.time_answers and method in ANSWERS:
+            self._answered(params.get("chat_id"))
         if rule is not None:  # a processed drop: done, but the answer is lost
             return DROP
         body: JSON = {"ok": True, "result": result}
