@@ -51,10 +51,12 @@ async def reserve_slots(db: AsyncSession, channel: str, *, now: float, span: flo
     """
     f = ChannelFlow
     start = _greatest(db, f.next_slot, f.paused_until, now)
-    found = (await db.execute(
-        update(f).where(f.channel == channel).values(next_slot=start + span)
-        .returning(f.next_slot, f.paused_until)
-        .execution_options(synchronize_session=False))).first()
-    if found is None:
-        return now, 0.0
+    reserve = (update(f).where(f.channel == channel).values(next_slot=start + span)
+               .returning(f.next_slot, f.paused_until)
+               .execution_options(synchronize_session=False))
+    found = (await db.execute(reserve)).first()
+    if found is None:  # the channel's first reservation
+        await ensure_flow(db, channel)
+        found = (await db.execute(reserve)).first()
+    assert found is not None
     return float(found[0]) - span, float(found[1])

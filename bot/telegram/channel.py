@@ -44,7 +44,7 @@ PAID_BROADCAST_RATE = 1000.0  # messages per second with allow_paid_broadcast (p
 # Telegram asks for about one message per second in a chat but lets short bursts through:
 # a reply of a few parts (an edit and a question) goes at once, then the chat is paced.
 REPLY_BURST = 3
-CONCURRENT_CHATS = 64  # chats handled at once by one process
+CONCURRENT_CHATS = 256  # chats handled at once by one process
 
 
 def _user_id(raw: str) -> str:
@@ -98,11 +98,12 @@ class TelegramChannel:
         assert settings.telegram_bot_token is not None
         api = settings.telegram_api_url
         # aiohttp keeps its throughput with many connections, where httpx falls off
-        # (docs/benchmarks.md): replies to a burst of presses need that.
+        # (docs/benchmarks.md): replies to a burst of presses need that, a connection for
+        # each chat being answered.
         return Bot(
             settings.telegram_bot_token.get_secret_value(),
             base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
-            request=AiohttpRequest(connection_pool_size=128),
+            request=AiohttpRequest(connection_pool_size=CONCURRENT_CHATS),
             get_updates_request=AiohttpRequest(connection_pool_size=1,
                                                read_timeout=POLL_TIMEOUT + 10)
             if polling else None,
