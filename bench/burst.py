@@ -30,7 +30,6 @@ import gc
 import json
 import logging
 import os
-import statistics
 import sys
 import tempfile
 import time

@@ -19,7 +19,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from core.clock import Clock
 from db.engine import Sessions
@@ -49,9 +50,12 @@ class Leadership:
         self.interval = timeout / 5
         engine = sessions.kw["bind"]
         assert isinstance(engine, AsyncEngine)
-        self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
-        self._conn: AsyncConnection | None = None  # PostgreSQL: the lock's connection
+        # PostgreSQL: the lock's connection, never pooled: a session lock would stay with a
+        # pooled connection handed back, and closing this one must end the session.
+        self._engine: AsyncEngine | None = (
+            create_async_engine(engine.url, poolclass=NullPool) if self._postgres else None)
+        self._conn: AsyncConnection | None = None
         self.leading = False
         self.elected = 0  # times this process became the leader
         self._task: asyncio.Task[None] | None = None
@@ -69,6 +73,8 @@ class Leadership:
                 await self._task
             self._task = None
         await self._depose(release=True)
+        if self._engine is not None:
+            await self._engine.dispose()
 
     async def _run(self) -> None:
         while True:
@@ -125,6 +131,7 @@ class Leadership:
                 log.warning("the scheduler leader's database connection was lost")
                 await self._close()
                 return False
+        assert self._engine is not None
         conn = await self._engine.connect()
         try:
             if await try_lock(conn, name=self.name):

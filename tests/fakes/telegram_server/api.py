@@ -17,7 +17,6 @@ from tests.fakes.telegram_server.records import JSON, Described, UploadedFile
 from tests.fakes.telegram_server.sent_calls import SentCalls
 from tests.fakes.telegram_server.updates import Updates
 
-
 # What counts as the bot answering a chat (`time_answers`).
 ANSWERS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "editMessageText"})
 
