@@ -130,6 +130,11 @@ class ChannelFlow:
         if self.pacer is None:
             return
         async with self._slot_lock:
+            # A slot missed by more than the gap is dropped, not caught up: catching up
+            # would crowd the slots another process reserved next.
+            late = self._wall() - self.pacer.gap
+            while self._slots and self._slots[-1] < late:
+                self._slots.pop()
             if not self._slots:
                 await self._reserve()
             slot = self._slots.pop()

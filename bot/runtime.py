@@ -28,6 +28,7 @@ from db.engine import Sessions, create_engine, create_sessions
 from db.migrate import upgrade_async
 from db.models import AppMeta
 from db.regions import load_regions
+from db.startup import one_at_a_time
 from handlers import default_routers
 from handlers.dispatcher import Dispatcher
 from handlers.faq_store import seed_if_empty
@@ -120,6 +121,7 @@ async def _callback_key(sessions: Sessions, settings: Settings) -> bytes:
     if settings.callback_secret is not None:
         return settings.callback_secret.get_secret_value().encode()
     async with sessions() as s, s.begin():
+        await one_at_a_time(s)
         row = await s.get(AppMeta, "callback_key")
         if row is None:
             row = AppMeta(key="callback_key", value=secrets.token_hex(32))
@@ -129,6 +131,7 @@ async def _callback_key(sessions: Sessions, settings: Settings) -> bytes:
 
 async def _seed(sessions: Sessions, settings: Settings, clock: Clock) -> None:
     async with sessions() as s, s.begin():
+        await one_at_a_time(s)
         await ensure_programmes(s)
         if settings.sample_calendar:
             report = await load_sample_calendar(s, settings.tz, now=clock.now())
