@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.callbacks import CallbackData, CallbackError
 from core.types import Incoming, Keyboard, Reply
+from db.accounts import touch_accounts
 from db.models import ConversationState
 from db.people import get_or_create_identity, is_db_admin
 from handlers.batching import MicroBatcher
@@ -171,7 +172,6 @@ class Dispatcher:
             identity, person = await get_or_create_identity(
                 s, incoming.channel, incoming.user_id, incoming.chat_id, now
             )
-            identity.last_inbound_at = now
             # Writing again means the chat works again, even if a send once failed with 403
             # (Telegram) or 131026 (WhatsApp).
             person.reachable = True
@@ -191,6 +191,10 @@ class Dispatcher:
                 is_admin=admin, is_owner=owner, now=now, state=state, fetch_file=fetch_file,
             )
             replies = as_list(await self._route(ctx))
+            # Noted last (nothing reads it meanwhile): on SQLite a unit of work holds the
+            # database's one write lock from its first write to its commit. A statement,
+            # not the object: the handler may have erased the account (/hapusdata).
+            await touch_accounts(s, [identity.id], now)
             if before_commit is not None:
                 await before_commit(s, replies)
         # Work that must see this unit of work committed (e.g. notices after an import).

@@ -14,7 +14,7 @@ from bot.app import run_channels
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from core.clock import FixedClock
-from db.models import ConversationState, TelegramUpdate
+from db.models import ConversationState, Identity, TelegramUpdate
 from db.telegram_updates import StoredUpdate, store_updates
 from tests.bot.test_telegram_store import stored, wait_for
 from tests.e2e.conftest import TelegramBot
@@ -76,3 +76,17 @@ async def test_replies_kept_before_a_crash_are_sent_and_not_handled_again(
 
 async def _done(rt: Runtime, key: int) -> bool:
     return (await stored(rt)).get(key) == "done"
+
+
+async def test_erasing_ones_data_a_minute_later_works(telegram_bot: TelegramBot) -> None:
+    # The account is noted as having written at the end of the unit of work, after the
+    # handler: /hapusdata removed it meanwhile, and time has moved on since it last wrote.
+    bot = telegram_bot
+    ask = await bot.say(7070, "/hapusdata")
+    bot.rt.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    answer = await bot.press(7070, ask, "🗑 Ya, hapus data saya")
+    assert "gangguan" not in str(answer.params.get("text"))
+    done = await bot.tg.wait_for("editMessageText")
+    assert "telah dihapus" in (done.text or "")
+    async with bot.rt.sessions() as db:
+        assert await db.scalar(select(func.count()).select_from(Identity)) == 0

@@ -78,6 +78,8 @@ class BotApi(Updates, Messages, SentCalls):
         self._record(method, params, files, result, None)
         if self.time_answers and method in ANSWERS:
             self._answered(params.get("chat_id"))
+        elif self.time_answers and method == "answerCallbackQuery":
+            self._answered(f"q:{params.get('callback_query_id')}")
         if rule is not None:  # a processed drop: done, but the answer is lost
             return DROP
         body: JSON = {"ok": True, "result": result}

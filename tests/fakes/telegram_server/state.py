@@ -38,8 +38,9 @@ class FakeState:
         latency: seconds added to every answer (the call is carried out at once).
         strict_chats: answer "chat not found" for chats no person has written from.
         record: keep `sent`, messages and files (turn off for long benches: counters only).
-        time_answers: note, for each update queued, how long until the bot's first message
-        to its chat (`answer_times`: the benchmarks' time to answer).
+        time_answers: note, for each update queued, how long until the bot answered it: its
+        first message to the update's chat, or for a button press the answer to its callback
+        query (`answer_times`: the benchmarks' time to answer).
         """
         self._token = token or f"5{time.monotonic_ns() % 10**8:08d}:AAFake{rand_suffix(30)}"
         if not TOKEN_RE.fullmatch(self._token):

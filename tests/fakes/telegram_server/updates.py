@@ -111,10 +111,12 @@ def _allowed(update: JSON, allowed: Any) -> bool:
 
 
 def _chat_of(update: JSON) -> Any:
-    for kind in ("message", "callback_query"):
-        item = update.get(kind)
-        if isinstance(item, dict):
-            chat = (item.get("chat") or (item.get("message") or {}).get("chat")
-                    or item.get("from") or {})
-            return chat.get("id")
+    """What answers the update: a message to its chat, or (a button press) the answer to
+    its callback query ("q:<id>")."""
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        return f"q:{query.get('id')}"
+    message = update.get("message")
+    if isinstance(message, dict):
+        return (message.get("chat") or {}).get("id")
     return None
