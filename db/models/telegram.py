@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime
 
 __all__ = ["TelegramUpdate"]
+
+_FREE = text("status IN ('pending', 'handled') AND claimed_by IS NULL")
 
 
 class TelegramUpdate(Base):
@@ -23,8 +25,10 @@ class TelegramUpdate(Base):
 
     __tablename__ = "telegram_updates"
     __table_args__ = (
-        # The claim: open rows in order, and "is there an older open row of this chat?".
-        Index("ix_telegram_updates_open", "status", "update_id"),
+        # The claim: free open rows in order (those another process holds are not even
+        # looked at), and "is there an older open row of this chat?".
+        Index("ix_telegram_updates_free", "update_id", postgresql_where=_FREE,
+              sqlite_where=_FREE),
         Index("ix_telegram_updates_chat", "chat_key", "update_id"),
     )
 

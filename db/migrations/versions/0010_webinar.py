@@ -41,10 +41,11 @@ def upgrade() -> None:
         sa.Column("processed_at", db.base.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("update_id", name=op.f("pk_telegram_updates")),
     )
-    with op.batch_alter_table("telegram_updates", schema=None) as batch_op:
-        batch_op.create_index("ix_telegram_updates_open", ["status", "update_id"], unique=False)
-        batch_op.create_index("ix_telegram_updates_chat", ["chat_key", "update_id"],
-                              unique=False)
+    free = sa.text("status IN ('pending', 'handled') AND claimed_by IS NULL")
+    op.create_index("ix_telegram_updates_free", "telegram_updates", ["update_id"], unique=False,
+                    postgresql_where=free, sqlite_where=free)
+    op.create_index("ix_telegram_updates_chat", "telegram_updates", ["chat_key", "update_id"],
+                    unique=False)
 
     op.create_table(
         "channel_flow",
@@ -68,7 +69,6 @@ def downgrade() -> None:
     with op.batch_alter_table("process_heartbeats", schema=None) as batch_op:
         batch_op.drop_column("leader_until")
     op.drop_table("channel_flow")
-    with op.batch_alter_table("telegram_updates", schema=None) as batch_op:
-        batch_op.drop_index("ix_telegram_updates_chat")
-        batch_op.drop_index("ix_telegram_updates_open")
+    op.drop_index("ix_telegram_updates_chat", table_name="telegram_updates")
+    op.drop_index("ix_telegram_updates_free", table_name="telegram_updates")
     op.drop_table("telegram_updates")

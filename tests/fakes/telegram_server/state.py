@@ -104,6 +104,8 @@ class FakeState:
         """(when an update was queued, seconds until the first message to its chat after it),
         on the system's monotonic clock (the same in every process of the machine)."""
         self._unanswered: dict[ChatId, deque[float]] = {}
+        self.first_answers: dict[Any, float] = {}
+        """When each chat got its first message (for updates posted to the bot directly)."""
 
     def reset(self) -> None:
         """Forget everything that happened (calls, messages, counters, injected failures)."""

@@ -36,6 +36,7 @@ class Updates(Webhooks):
 
     def _answered(self, chat: Any) -> None:
         """A message went to `chat`: the oldest update of it waiting is answered."""
+        self.first_answers.setdefault(chat, time.monotonic())
         waiting = self._unanswered.get(chat)
         if waiting:
             now = time.monotonic()
