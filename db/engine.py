@@ -54,11 +54,15 @@ class _OneWriter:
         conn.info["writing"] = True
 
     def end(self, conn: Connection) -> None:
-        self.give_back(conn.info)
+        try:
+            info = conn.info
+        except Exception:  # an invalidated connection: the pool's events below give back
+            return
+        self.give_back(info)
 
-    def checked_in(self, dbapi_conn: Any, record: Any) -> None:
-        # A connection handed back without a commit or rollback event (the pool's own
-        # reset): its turn ends here at the latest.
+    def pool_event(self, dbapi_conn: Any, record: Any, *args: Any) -> None:
+        # A connection handed back or invalidated (a statement cancelled half-way) without
+        # a commit or rollback event: its turn ends here at the latest.
         self.give_back(record.info)
 
     def give_back(self, info: dict[Any, Any]) -> None:
@@ -80,7 +84,8 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(sync, "before_cursor_execute", writer.before_execute)
         for ended in ("commit", "rollback"):
             event.listen(sync, ended, writer.end)
-        event.listen(sync.pool, "checkin", writer.checked_in)
+        for gone in ("checkin", "invalidate"):
+            event.listen(sync.pool, gone, writer.pool_event)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 

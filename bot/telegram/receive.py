@@ -80,6 +80,8 @@ class Poller:
         self.limit = limit
         self.offset: int | None = None
         self._task: asyncio.Task[None] | None = None
+        self._waiting = False  # in getUpdates (safe to cancel), not storing a batch
+        self._stopping = False
 
     async def start(self) -> None:
         """Remove a webhook set before (getUpdates is refused while one is set), then poll."""
@@ -91,7 +93,11 @@ class Poller:
         not confirmed, so Telegram gives it again to the next poll."""
         if self._task is None:
             return
-        self._task.cancel()
+        self._stopping = True
+        if self._waiting:
+            self._task.cancel()
+        # A batch being stored is let finish (cancelled half-way, its connection would be
+        # lost): the loop ends after it.
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
@@ -112,7 +118,8 @@ class Poller:
 
     async def _run(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
+            self._waiting = True  # until a batch is in hand: cancelling loses nothing
             try:
                 updates = await self._get(wait=self.timeout, limit=self.limit)
             except tg_error.Conflict:
@@ -130,12 +137,11 @@ class Poller:
                 await asyncio.sleep(wait)
                 continue
             failures = 0
+            self._waiting = False
             await self._keep(updates)
 
     async def _keep(self, updates: list[Mapping[str, Any]]) -> None:
         """Store a batch (retrying until it is stored); then move the offset past it."""
-        if not updates:
-            return
         rows = [row for row in map(stored, updates) if row is not None]
         wait = 0.5
         while rows:
@@ -146,6 +152,8 @@ class Poller:
                 # Not stored, so not confirmed: Telegram keeps the batch meanwhile.
                 log.exception("storing %d Telegram updates failed; trying again in %.0f s",
                               len(rows), wait)
+                if self._stopping:
+                    return
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, 30.0)
         ids = [u["update_id"] for u in updates if isinstance(u.get("update_id"), int)]
