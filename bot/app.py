@@ -10,14 +10,14 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from bot.background import build_background
-from bot.console import ConsoleChannel, stdin_reader
+from bot.console import ConsoleChannel
 from bot.delivery import Sender
 from bot.flow import ChannelFlow
 from bot.heartbeat import Heartbeat
 from bot.http_server import HttpServer, build_app
 from bot.pacing import ChannelLimits
 from bot.runtime import Runtime
-from bot.stopping import stop_on_signals
+from bot.stopping import first_of, read_line_daemon, stop_on_signals
 from schedules.announcer import Announcer
 
 __all__ = ["run_channels", "run_console", "run_worker"]
@@ -28,14 +28,19 @@ ANNOUNCER_GRACE = 3.0  # seconds the announcer may take to stop
 
 
 async def run_console(rt: Runtime) -> None:
-    """The terminal chat on standard input/output."""
+    """The terminal chat on standard input/output; Ctrl-C or SIGTERM ends it at once, even
+    while it waits for a line (bot.stopping)."""
+    stop = stop_on_signals()
+
+    async def read() -> str | None:
+        return await first_of(read_line_daemon(), stop)
 
     def write(text: str) -> None:
         end = "" if text == "> " else "\n"
         sys.stdout.write(text + end)
         sys.stdout.flush()
 
-    await ConsoleChannel(rt.dispatcher, stdin_reader, write).run()
+    await ConsoleChannel(rt.dispatcher, read, write).run()
 
 
 async def _start_heartbeat(
