@@ -63,3 +63,20 @@ async def test_ctrl_c_ends_a_terminal_waiting_for_a_line() -> None:
     chat.send_signal(signal.SIGINT)  # while the next line is awaited: it never comes
     assert await asyncio.wait_for(chat.wait(), 10) == 0  # a clean exit, not the watchdog
     assert time.monotonic() - start < 5
+
+
+async def test_ctrl_c_ends_dahar_ngopi_chat_at_once(db_url: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WHATSAPP_"))}
+    chat = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "chat", cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT), "DATABASE_URL": db_url},
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    assert chat.stdin is not None and chat.stdout is not None
+    chat.stdin.write(b"bantuan\n")
+    while b"/menu" not in await asyncio.wait_for(chat.stdout.readline(), 60):
+        pass  # the help text came back: the chat waits for the next line
+    start = time.monotonic()
+    chat.send_signal(signal.SIGINT)
+    assert await asyncio.wait_for(chat.wait(), 10) == 0
+    assert time.monotonic() - start < 5
