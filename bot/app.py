@@ -130,8 +130,8 @@ def _freeze_heap() -> None:
 async def run_worker(
     rt: Runtime, *, stop: asyncio.Event | None = None, started: asyncio.Event | None = None
 ) -> None:
-    """`dahar-ngopi worker`: the scheduler and the outbox worker, receiving nothing
-    (two processes cannot both poll one bot token; this one can run beside `run`)."""
+    """`dahar-ngopi worker`: the scheduler and the outbox worker, receiving nothing; any
+    number may run beside `run` processes on one database."""
     if not rt.channels:
         print("No channel configured: the worker has nothing to deliver to.", file=sys.stderr)
         return
