@@ -43,6 +43,7 @@ from bench.fake_ceiling import (
     start_fake_server_process,
 )
 from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
+from bot.runtime import core_config
 from bot.settings import load_settings
 from bot.telegram.request import AiohttpRequest
 from bot.telegram.send import TelegramSender
@@ -204,7 +205,8 @@ async def _ratelimit(n: int, seconds: float, rate: int) -> dict[str, Any]:
                 sessions, clock, [TelegramSender(bot)],
                 limits={"telegram": ChannelLimits(rate=float(rate), chat_rate=1.0)},
             )
-            announcer = Announcer(sessions, clock, settings, load_regions(), Signer(b"k" * 32),
+            announcer = Announcer(sessions, clock, core_config(settings), CHANNELS,
+                                  load_regions(), Signer(b"k" * 32),
                                   rates={"telegram": float(rate)})
             ann_id = await new_announcement(sessions, clock.now(), progress=True)
             server_stats(srv.url, reset=True)

@@ -1,10 +1,10 @@
 """Measure attendance presses end to end: fake Telegram in its own process, the real bot here.
 
 Every press is a signed "Saya hadir" callback_query of a different person, queued on the fake
-server (POST /__inject); the bot fetches it by long polling, records the attendance in SQLite
-and answers it with answerCallbackQuery. The time of a press is taken just before it is
-queued, the time of its answer when the fake's reply to answerCallbackQuery arrives, both on
-this process's monotonic clock. Two runs:
+server (POST /__inject); the bot, started as `dahar-ngopi run` starts it, fetches it by long
+polling, stores it, records the attendance in SQLite and answers it with answerCallbackQuery.
+The fake times each press from the moment it is queued to the moment the answer to it
+arrives (`--time-answers`; the machine's monotonic clock, shared by both processes). Two runs:
 
 - steady: N presses at a fixed rate (default 10,000 at 500/s), latency percentiles overall
   and per second, and whether the backlog grows (later seconds slower than earlier ones);
@@ -38,16 +38,11 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import func, insert, select
-from telegram import Update
-from telegram._utils.defaultvalue import DEFAULT_NONE
-from telegram._utils.types import ODVInput
-from telegram.request import RequestData
 
 from bench.fake_ceiling import FakeServer, server_stats, start_fake_server_process
+from bot.app import run_channels
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
-from bot.telegram.adapter import build_application
-from bot.telegram.request import AiohttpRequest
 from core.clock import SystemClock
 from db.models import Attendance, Identity, LearningSession, Person
 from handlers.attendance import AttendPress
@@ -58,49 +53,19 @@ SECRET = "bench-callback-secret-not-for-production"
 FIRST_USER = 700_000_000
 
 
-class TimedRequest(AiohttpRequest):
-    """AiohttpRequest that notes when each answerCallbackQuery got its reply."""
-
-    def __init__(self, answered: dict[str, float], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.answered = answered
-        self.duplicates = 0
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = DEFAULT_NONE,
-        write_timeout: ODVInput[float] = DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        result = await super().do_request(url, method, request_data, read_timeout,
-                                          write_timeout, connect_timeout, pool_timeout)
-        if url.endswith("/answerCallbackQuery") and request_data is not None:
-            query = str(request_data.parameters.get("callback_query_id"))
-            if query in self.answered:
-                self.duplicates += 1
-            self.answered[query] = time.perf_counter()
-        return result
-
-
 @dataclass
 class Run:
-    """One measured run."""
+    """One measured run: the fake's (queued at, seconds to answer) of each press."""
 
     name: str
     presses: int
-    sent_at: dict[str, float] = field(default_factory=dict)
     first: float = 0.0
     last_sent: float = 0.0
+    pairs: list[tuple[float, float]] = field(default_factory=list)
 
-    def latencies(self, answered: dict[str, float]) -> list[tuple[float, float]]:
-        """(press time relative to the start, seconds to its answer) of answered presses."""
-        return sorted(
-            (t - self.first, answered[q] - t) for q, t in self.sent_at.items() if q in answered
-        )
+    def latencies(self) -> list[tuple[float, float]]:
+        """(press time relative to the first, seconds to its answer), in press order."""
+        return sorted((queued - self.first, lag) for queued, lag in self.pairs)
 
 
 def _pct(values: Sequence[float], p: float) -> float:
@@ -172,47 +137,41 @@ async def _steady(
     rate: float, tick: float = 0.01,
 ) -> None:
     """Queue presses at `rate` per second, a few every `tick` seconds, on schedule."""
-    run.first = time.perf_counter()
+    run.first = time.monotonic()
     sent = 0
     while sent < len(presses):
-        due = min(len(presses), int((time.perf_counter() - run.first) * rate) + 1)
+        due = min(len(presses), int((time.monotonic() - run.first) * rate) + 1)
         if due > sent:
-            batch = presses[sent:due]
-            now = time.perf_counter()
-            for q, _, _ in batch:
-                run.sent_at[q] = now
-            await _inject(http, url, [_update(q, u, d) for q, u, d in batch])
+            await _inject(http, url, [_update(q, u, d) for q, u, d in presses[sent:due]])
             sent = due
         await asyncio.sleep(tick)
-    run.last_sent = time.perf_counter()
+    run.last_sent = time.monotonic()
 
 
 async def _burst(
     http: aiohttp.ClientSession, url: str, run: Run, presses: list[tuple[str, int, str]]
 ) -> None:
-    run.first = time.perf_counter()
+    run.first = time.monotonic()
     for i in range(0, len(presses), 2000):
-        batch = presses[i:i + 2000]
-        now = time.perf_counter()
-        for q, _, _ in batch:
-            run.sent_at[q] = now
-        await _inject(http, url, [_update(q, u, d) for q, u, d in batch])
-    run.last_sent = time.perf_counter()
+        await _inject(http, url, [_update(q, u, d) for q, u, d in presses[i:i + 2000]])
+    run.last_sent = time.monotonic()
 
 
-async def _wait_answered(run: Run, answered: dict[str, float], total: int, limit: float) -> float:
-    """Wait until `total` presses in all were answered; return when the last of `run` was."""
-    deadline = time.perf_counter() + limit
-    while time.perf_counter() < deadline:
-        if len(answered) >= total:
-            return max(answered[q] for q in run.sent_at)
+async def _wait_answered(http: aiohttp.ClientSession, url: str, run: Run, limit: float
+                         ) -> None:
+    """Collect the fake's answer times until every press of `run` was answered."""
+    deadline = time.monotonic() + limit
+    while len(run.pairs) < run.presses:
+        if time.monotonic() > deadline:
+            missing = run.presses - len(run.pairs)
+            raise RuntimeError(f"{run.name}: {missing} presses not answered within {limit} s")
         await asyncio.sleep(0.05)
-    missing = sum(1 for q in run.sent_at if q not in answered)
-    raise RuntimeError(f"{run.name}: {missing} presses not answered within {limit} s")
+        async with http.get(f"{url}/__answer_times") as resp:
+            run.pairs += [(q, lag) for q, lag in (await resp.json())["result"]]
 
 
-def _report_steady(run: Run, answered: dict[str, float]) -> dict[str, Any]:
-    pairs = run.latencies(answered)
+def _report_steady(run: Run) -> dict[str, Any]:
+    pairs = run.latencies()
     lat = [lag for _, lag in pairs]
     seconds = int(max(t for t, _ in pairs)) + 1
     per_second = []
@@ -237,9 +196,9 @@ def _report_steady(run: Run, answered: dict[str, float]) -> dict[str, Any]:
     }
 
 
-def _report_burst(run: Run, answered: dict[str, float], done: float) -> dict[str, Any]:
-    lat = [lag for _, lag in run.latencies(answered)]
-    drain = done - run.first
+def _report_burst(run: Run) -> dict[str, Any]:
+    lat = [lag for _, lag in run.latencies()]
+    drain = max(q + lag for q, lag in run.pairs) - run.first
     return {
         "presses": len(lat),
         "queued_in_s": round(run.last_sent - run.first, 3),
@@ -251,14 +210,9 @@ def _report_burst(run: Run, answered: dict[str, float], done: float) -> dict[str
     }
 
 
-async def _bench(server: FakeServer, people: int, rate: float, db_path: Path) -> dict[str, Any]:
-    settings = load_settings({
-        "DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
-        "TELEGRAM_BOT_TOKEN": server.token, "TELEGRAM_API_URL": server.url,
-        "CALLBACK_SECRET": SECRET, "SAMPLE_CALENDAR": "false", "LOG_LEVEL": "WARNING",
-    })
-    rt = await build_runtime(settings, SystemClock())
-    steady_id, burst_id, person_ids = await _seed(rt, people)
+async def _measure(rt: Runtime, server: FakeServer, people: int, rate: float,
+                   ids: tuple[int, int, list[int]]) -> dict[str, Any]:
+    steady_id, burst_id, person_ids = ids
     signer = rt.deps.signer
 
     def presses(session_id: int, tag: str) -> list[tuple[str, int, str]]:
@@ -267,59 +221,58 @@ async def _bench(server: FakeServer, people: int, rate: float, db_path: Path) ->
             for i, pid in enumerate(person_ids)
         ]
 
-    answered: dict[str, float] = {}
-    request = TimedRequest(answered, connection_pool_size=128)
-    app = build_application(settings, rt.dispatcher, request=request,
-                            updates_request=AiohttpRequest(connection_pool_size=2,
-                                                           read_timeout=30))
+    results: dict[str, Any] = {}
+    async with aiohttp.ClientSession() as http:
+        warm = [(f"w{i}", FIRST_USER + i, d) for i, (_, _, d) in
+                enumerate(presses(steady_id, "w")[:200])]
+        warm_run = Run("warm-up", len(warm))
+        await _burst(http, server.url, warm_run, warm)
+        await _wait_answered(http, server.url, warm_run, 60)
+        async with rt.sessions() as s, s.begin():  # the warm-up presses are undone
+            await s.execute(Attendance.__table__.delete())
+        batcher = rt.dispatcher._batchers[AttendPress.prefix]
+        steady = Run("steady", people)
+        cpu = time.process_time()
+        await _steady(http, server.url, steady, presses(steady_id, "s"), rate)
+        await _wait_answered(http, server.url, steady, 120)
+        results["steady"] = _report_steady(steady)
+        results["steady"]["bot_cpu_ms_per_press"] = round(
+            (time.process_time() - cpu) / people * 1000, 2)
+        results["steady"]["presses_per_batch"] = round(
+            batcher.items / max(1, batcher.batches), 1)
+        start_batches, start_items = batcher.batches, batcher.items
+        burst = Run("burst", people)
+        cpu = time.process_time()
+        await _burst(http, server.url, burst, presses(burst_id, "b"))
+        await _wait_answered(http, server.url, burst, 600)
+        results["burst"] = _report_burst(burst)
+        results["burst"]["bot_cpu_ms_per_press"] = round(
+            (time.process_time() - cpu) / people * 1000, 2)
+        results["burst"]["presses_per_batch"] = round(
+            (batcher.items - start_items) / max(1, batcher.batches - start_batches), 1)
+    return results
+
+
+async def _bench(server: FakeServer, people: int, rate: float, db_path: Path) -> dict[str, Any]:
+    settings = load_settings({
+        "DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
+        "TELEGRAM_BOT_TOKEN": server.token, "TELEGRAM_API_URL": server.url,
+        "CALLBACK_SECRET": SECRET, "SAMPLE_CALENDAR": "false", "LOG_LEVEL": "WARNING",
+    })
+    rt = await build_runtime(settings, SystemClock())
+    ids = await _seed(rt, people)
     # The machine may be shared: its load (1-minute average) says how much CPU the bot had.
     results: dict[str, Any] = {"people": people, "rate": rate,
                                "loadavg_before": round(os.getloadavg()[0], 2)}
-    async with app, aiohttp.ClientSession() as http:
-        assert app.updater is not None
-        await app.updater.start_polling(allowed_updates=[Update.CALLBACK_QUERY], timeout=10,
-                                        poll_interval=0)
-        await app.start()
-        try:
-            warm = [(f"w{i}", FIRST_USER + i, d) for i, (_, _, d) in
-                    enumerate(presses(steady_id, "w")[:200])]
-            warm_run = Run("warm-up", len(warm))
-            await _burst(http, server.url, warm_run, warm)
-            await _wait_answered(warm_run, answered, len(warm), 60)
-            async with rt.sessions() as s, s.begin():  # the warm-up presses are undone
-                await s.execute(Attendance.__table__.delete())
-
-            steady_presses, burst_presses = presses(steady_id, "s"), presses(burst_id, "b")
-            # As `dahar-ngopi run` does once started: what exists now is never garbage, so
-            # the collector's full passes skip it (otherwise each takes ~0.2 s here).
-            gc.collect()
-            gc.freeze()
-            steady = Run("steady", people)
-            cpu = time.process_time()
-            await _steady(http, server.url, steady, steady_presses, rate)
-            await _wait_answered(steady, answered, len(warm) + people, 120)
-            results["steady"] = _report_steady(steady, answered)
-            results["steady"]["bot_cpu_ms_per_press"] = round(
-                (time.process_time() - cpu) / people * 1000, 2)
-            results["steady"]["fake_pending_after"] = server_stats(server.url)["pending_updates"]
-
-            batcher = rt.dispatcher._batchers[AttendPress.prefix]
-            results["steady"]["batches"] = batcher.batches
-            results["steady"]["presses_per_batch"] = round(
-                batcher.items / max(1, batcher.batches), 1)
-            start_batches, start_items = batcher.batches, batcher.items
-            burst = Run("burst", people)
-            cpu = time.process_time()
-            await _burst(http, server.url, burst, burst_presses)
-            done = await _wait_answered(burst, answered, len(warm) + 2 * people, 600)
-            results["burst"] = _report_burst(burst, answered, done)
-            results["burst"]["bot_cpu_ms_per_press"] = round(
-                (time.process_time() - cpu) / people * 1000, 2)
-            results["burst"]["presses_per_batch"] = round(
-                (batcher.items - start_items) / max(1, batcher.batches - start_batches), 1)
-        finally:
-            await app.updater.stop()
-            await app.stop()
+    stop, started = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(run_channels(rt, stop=stop, started=started))
+    try:
+        await asyncio.wait_for(started.wait(), 60)
+        results.update(await _measure(rt, server, people, rate, ids))
+    finally:
+        stop.set()
+        await task
+        gc.unfreeze()
     async with rt.sessions() as s:
         rows = (await s.execute(
             select(Attendance.session_id, func.count(), func.count(func.distinct(
@@ -328,15 +281,17 @@ async def _bench(server: FakeServer, people: int, rate: float, db_path: Path) ->
     await rt.close()
     results["loadavg_after"] = round(os.getloadavg()[0], 2)
     by_session = {sid: (n, distinct) for sid, n, distinct in rows}
+    stats = server_stats(server.url)
+    answers = stats["by_method"].get("answerCallbackQuery", 0)
     results["check"] = {
-        "steady_rows": by_session.get(steady_id, (0, 0)),
-        "burst_rows": by_session.get(burst_id, (0, 0)),
-        "answers": len(answered),
-        "duplicate_answers": request.duplicates,
-        "fake_stats": server_stats(server.url),
+        "steady_rows": by_session.get(ids[0], (0, 0)),
+        "burst_rows": by_session.get(ids[1], (0, 0)),
+        "answers": answers,
+        "fake_stats": stats,
     }
-    ok = (by_session.get(steady_id) == (people, people)
-          and by_session.get(burst_id) == (people, people) and request.duplicates == 0)
+    ok = (by_session.get(ids[0]) == (people, people)
+          and by_session.get(ids[1]) == (people, people) and answers == 200 + 2 * people
+          and stats["errors"] == 0)
     results["check"]["ok"] = ok
     return results
 
@@ -350,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     with tempfile.TemporaryDirectory(prefix="bench-attendance-") as folder, \
-            start_fake_server_process() as server:
+            start_fake_server_process(time_answers=True) as server:
         results = asyncio.run(_bench(server, args.people, args.rate, Path(folder) / "bench.db"))
     text = json.dumps(results, indent=2, default=str)
     print(text)

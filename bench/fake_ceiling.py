@@ -109,6 +109,7 @@ def start_fake_server_process(
     latency_ms: float = 0.0,
     token: str = FAKE_TOKEN,
     record: bool = False,
+    time_answers: bool = False,
 ) -> Iterator[FakeServer]:
     """Run `python -m tests.fakes.telegram_server` in a child process; yield its url and token."""
     command = [sys.executable, "-m", "tests.fakes.telegram_server", "--port", "0", "--token", token]
@@ -119,6 +120,8 @@ def start_fake_server_process(
         command += ["--latency-ms", str(latency_ms)]
     if record:
         command.append("--record")
+    if time_answers:
+        command.append("--time-answers")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
@@ -17,12 +16,14 @@ from bot.background import build_background
 from bot.channel import Channel
 from bot.console import ConsoleChannel, StdinReader
 from bot.delivery import Sender
+from bot.flow import ChannelFlow
 from bot.heartbeat import Heartbeat
 from bot.http_server import HttpServer, build_app, build_internal_app
 from bot.logs import log_to_file
 from bot.maintenance import schedule_maintenance
 from bot.pacing import ChannelLimits
 from bot.runtime import Runtime
+from bot.stopping import stop_on_signals
 from bot.verification import verification_routes
 from schedules.announcer import Announcer
 
@@ -31,13 +32,7 @@ __all__ = ["run_channels", "run_console", "run_worker", "start_listeners"]
 log = logging.getLogger(__name__)
 
 
-def _stop_event() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    return stop
+ANNOUNCER_GRACE = 3.0  # seconds the announcer may take to stop
 
 
 def _print(text: str) -> None:
@@ -60,31 +55,43 @@ async def run_console(
     between the chat's lines."""
     info = rt.deps.channels["console"]
     console = ConsoleChannel(rt.dispatcher, read_line or StdinReader(), write, info=info)
-    stop = stop or _stop_event()
+    stop = stop or stop_on_signals()
     with log_to_file(rt.settings.log_file):
         async with contextlib.AsyncExitStack() as stack:
             if info.delivers:
-                await _start_background(rt, stack, "chat", {"console": console})
+                await _start_heartbeat(rt, stack, "chat")
+                await _start_background(rt, stack, {"console": console})
             if started is not None:
                 started.set()
             await console.run(stop)
 
 
-async def _start_background(
-    rt: Runtime, stack: contextlib.AsyncExitStack, role: str,
-    channels: Mapping[str, Channel] | None = None,
+async def _start_heartbeat(
+    rt: Runtime, stack: contextlib.AsyncExitStack, role: str
 ) -> None:
-    """The heartbeat, the nudge scheduler, the outbox worker delivering on the running
-    channels (or `channels`), and the announcer."""
-    heartbeat = Heartbeat(rt.sessions, rt.clock, role)
+    """This process's heartbeat, first: every claim it makes names it, and others take the
+    claims back as soon as it goes stale."""
+    heartbeat = Heartbeat(rt.sessions, rt.clock, role, name=rt.name)
     await heartbeat.start()
     rt.extras["heartbeat"] = heartbeat
     stack.push_async_callback(heartbeat.stop)
+
+
+async def _start_background(
+    rt: Runtime, stack: contextlib.AsyncExitStack,
+    channels: Mapping[str, Channel] | None = None,
+) -> None:
+    """The nudge scheduler, the outbox worker delivering on the running channels (or
+    `channels`), and the announcer."""
     senders: list[Sender] = []
     limits: dict[str, ChannelLimits] = {}
+    flows: dict[str, ChannelFlow] = {}
     for name, channel in (rt.channels if channels is None else channels).items():
         sender, limits[name] = await channel.outbox(stack)
         senders.append(sender)
+        flow = getattr(channel, "flow", None)
+        if isinstance(flow, ChannelFlow):  # shared with the channel's replies
+            flows[name] = flow
     # Announcements (scheduled starts, progress, reports): safe in several processes, so a
     # worker alone also starts `--at` announcements.
     deps = rt.deps
@@ -92,16 +99,39 @@ async def _start_background(
                           deps.signer)
     deps.announcer = announcer
     announcer.start()
-    stack.push_async_callback(announcer.stop)
+    # Rows being written are waited for, within limits: they are idempotent, and a stop
+    # within seconds matters more (an interrupted announcement is resumed after a restart).
+    stack.push_async_callback(_within, ANNOUNCER_GRACE, announcer.stop, "the announcer")
     windowed = [c.name for c in deps.channels.values() if c.templates]
     background = build_background(deps.config, rt.sessions, rt.clock, senders, limits=limits,
-                                  personalise=rt.personalise, bell=rt.bell,
-                                  prepare=rt.prepare, windowed=windowed)
+                                  flows=flows, personalise=rt.personalise, bell=rt.bell,
+                                  prepare=rt.prepare, windowed=windowed, name=rt.name,
+                                  leader_timeout=rt.settings.leader_timeout)
     rt.extras["maintenance"] = schedule_maintenance(background.scheduler, rt.settings,
                                                     rt.sessions, rt.clock)
     await background.start()
     rt.extras["background"] = background
     stack.push_async_callback(background.stop)
+
+
+async def _within(seconds: float, stop: Callable[[], Awaitable[None]], what: str) -> None:
+    """Run a stop, giving up on it after `seconds`."""
+    try:
+        await asyncio.wait_for(stop(), seconds)
+    except TimeoutError:
+        log.warning("%s did not stop within %.0f s; left behind", what, seconds)
+
+
+async def _until_stopped(rt: Runtime, stop: asyncio.Event, started: asyncio.Event | None
+                         ) -> None:
+    """Everything runs: say so, wait for the stop, then stop taking new work at once (the
+    caller's stack winds the rest down, within seconds: bot.stopping)."""
+    _freeze_heap()
+    if started is not None:
+        started.set()
+    await stop.wait()
+    rt.stopping.set()
+    log.info("stopping")
 
 
 def _konsol_banner(rt: Runtime, url: str) -> str:
@@ -167,22 +197,20 @@ def _freeze_heap() -> None:
 async def run_worker(
     rt: Runtime, *, stop: asyncio.Event | None = None, started: asyncio.Event | None = None
 ) -> None:
-    """`dahar-ngopi worker`: the scheduler and the outbox worker, receiving nothing
-    (two processes cannot both poll one bot token; this one can run beside `run`)."""
+    """`dahar-ngopi worker`: the scheduler and the outbox worker, receiving nothing; any
+    number may run beside `run` processes on one database."""
     if not rt.channels:
         print("No channel configured: the worker has nothing to deliver to.", file=sys.stderr)
         return
-    stop = stop or _stop_event()
+    stop = stop or stop_on_signals()
     async with contextlib.AsyncExitStack() as stack:
+        await _start_heartbeat(rt, stack, "worker")
         await start_listeners(rt, stack, konsol=False)
         for channel in rt.channels.values():
             await channel.open(stack, receive=False)
-        await _start_background(rt, stack, "worker")
+        await _start_background(rt, stack)
         log.info("worker started: scheduler and outbox worker")
-        _freeze_heap()
-        if started is not None:
-            started.set()
-        await stop.wait()
+        await _until_stopped(rt, stop, started)
 
 
 async def run_channels(
@@ -212,10 +240,12 @@ async def run_channels(
             await start_listeners(rt, stack)
             await run_console(rt)
         return
-    stop = stop or _stop_event()
-    # The stack unwinds backwards: the HTTP server closes first, so that no webhook is
-    # acknowledged while the channels behind it are already stopping.
+    stop = stop or stop_on_signals()
+    # The stack unwinds backwards: the scheduler and the outbox stop first; the HTTP server
+    # then stops acknowledging webhooks (each one acknowledged is stored), before the
+    # channels' receiving and processing stop.
     async with contextlib.AsyncExitStack() as stack:
+        await _start_heartbeat(rt, stack, "run")
         for channel in rt.channels.values():
             await channel.open(stack, receive=True)
         routes = {name: list(c.routes()) for name, c in rt.channels.items()}
@@ -227,8 +257,5 @@ async def run_channels(
         if any(routes.values()):
             for channel in rt.channels.values():
                 await channel.listening()
-        await _start_background(rt, stack, "run")
-        _freeze_heap()
-        if started is not None:
-            started.set()
-        await stop.wait()
+        await _start_background(rt, stack)
+        await _until_stopped(rt, stop, started)

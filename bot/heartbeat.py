@@ -14,7 +14,7 @@ from core.clock import Clock
 from db.engine import Sessions
 from db.heartbeats import beat, forget, forget_stale
 
-__all__ = ["Heartbeat"]
+__all__ = ["Heartbeat", "process_name"]
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +22,23 @@ INTERVAL = 5.0  # seconds between beats (a process is stale after 15 s without o
 KEEP_GONE = timedelta(days=1)  # rows of processes that died are removed after this
 
 
+def process_name() -> str:
+    """A name for this process, unique among all: host, pid and a random part (64 chars at
+    most, the width of the columns that record who holds a claim)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 class Heartbeat:
     """Writes this process's row until stopped; the row is removed at a clean stop."""
 
     def __init__(self, sessions: Sessions, clock: Clock, role: str, *,
-                 interval: float = INTERVAL) -> None:
+                 interval: float = INTERVAL, name: str | None = None) -> None:
         self._sessions = sessions
         self._clock = clock
         self.role = role
         self.host = socket.gethostname()[:100]
         self.pid = os.getpid()
-        self.name = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
+        self.name = name or process_name()
         self.started_at = clock.now()
         self.interval = interval
         self._task: asyncio.Task[None] | None = None

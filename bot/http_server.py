@@ -126,7 +126,7 @@ class HttpServer:
         self.port = int(sock.getsockname()[1])
         config = uvicorn.Config(
             self.app, log_config=None, access_log=False, lifespan="off",
-            timeout_graceful_shutdown=10, server_header=False, proxy_headers=True,
+            timeout_graceful_shutdown=2, server_header=False, proxy_headers=True,
             forwarded_allow_ips=self.forwarded_allow_ips,
         )
         self._server = _Server(config)

@@ -28,7 +28,8 @@ from bot.delivery import (
     Sender,
     TransientFailure,
 )
-from bot.pacing import ChannelLimits, Pacer
+from bot.flow import ChannelFlow
+from bot.pacing import ChannelLimits
 from core.clock import Clock
 from core.outbox import BULK_PRIORITY, PRIORITIES, OutboxBell
 from core.types import Reply
@@ -85,16 +86,13 @@ class WorkerStats:
 
 
 class _Lane:
-    """The state of one channel: its sender, limiters, pause and queue of claimed rows."""
+    """The state of one channel: its sender, flow control and queue of claimed rows."""
 
-    def __init__(self, sender: Sender, limits: ChannelLimits, config: WorkerConfig) -> None:
+    def __init__(self, sender: Sender, flow: ChannelFlow, config: WorkerConfig) -> None:
         self.sender = sender
         self.channel = sender.channel
-        self.limiter: Pacer | None = None
-        if limits.rate is not None:
-            self.limiter = Pacer(limits.rate)
-        self.chat_interval = 1 / limits.chat_rate if limits.chat_rate else None
-        self.next_chat: dict[str, float] = {}
+        self.flow = flow
+        limits = flow.limits
         per_rate = math.ceil((limits.rate or math.inf) * config.buffer_seconds) \
             if limits.rate is not None else config.claim_max
         self.target = max(1, min(config.claim_max, max(per_rate, 1)))
@@ -103,7 +101,6 @@ class _Lane:
         self.inflight = 0
         self.kick = asyncio.Event()  # new rows may be due, or the buffer has room again
         self.hungry = False  # the claimer waits for room in the buffer
-        self.paused_until = 0.0  # loop time
 
     def pending_work(self) -> int:
         return self.queue.qsize() + self.inflight
@@ -114,7 +111,10 @@ class OutboxWorker:
 
     Several workers (in one process or many, on SQLite or PostgreSQL) can share a
     database: a row is claimed by one of them with a lease, and only the claimer
-    records its outcome; a lease that expires (the claimer died) returns the row.
+    records its outcome; a claim returns when its claimer's heartbeat goes stale (name the
+    worker after its process's heartbeat), or when its lease runs out. Each channel's pace
+    and 429 pauses are shared with every other sender of the channel (`bot.flow`): pass the
+    channel's own `ChannelFlow` in `flows` to share it with its replies too.
     """
 
     def __init__(
@@ -124,6 +124,7 @@ class OutboxWorker:
         senders: Iterable[Sender],
         *,
         limits: Mapping[str, ChannelLimits] | None = None,
+        flows: Mapping[str, ChannelFlow] | None = None,
         config: WorkerConfig | None = None,
         name: str | None = None,
         personalise: Callable[[Reply, int | None], Reply] | None = None,
@@ -141,8 +142,12 @@ class OutboxWorker:
         self._personalise = personalise
         self.config = config or WorkerConfig()
         limits = limits or {}
+        flows = flows or {}
         self._lanes = {
-            s.channel: _Lane(s, limits.get(s.channel, ChannelLimits()), self.config)
+            s.channel: _Lane(
+                s, flows.get(s.channel) or ChannelFlow(
+                    sessions, s.channel, limits.get(s.channel, ChannelLimits())),
+                self.config)
             for s in senders
         }
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -157,6 +162,7 @@ class OutboxWorker:
         self._stopping = False
         self._final = False  # workers are done: the flusher writes what is left and ends
         self._runner: asyncio.Task[None] | None = None
+        self._workers: list[asyncio.Task[None]] = []
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -183,8 +189,10 @@ class OutboxWorker:
         """Deliver until `stop()` is called."""
         bell = self._bell or OutboxBell(self._sessions)
         bell.subscribe(self.wake)
+        for lane in self._lanes.values():
+            await lane.flow.start()
         claimers = [asyncio.create_task(self._claimer(lane)) for lane in self._lanes.values()]
-        workers = [
+        workers = self._workers = [
             asyncio.create_task(self._worker(lane))
             for lane in self._lanes.values()
             for _ in range(lane.workers)
@@ -197,7 +205,8 @@ class OutboxWorker:
             for lane in self._lanes.values():
                 for _ in range(lane.workers):
                     lane.queue.put_nowait(None)
-            await asyncio.gather(*workers)
+            # (A worker cancelled by stop()'s grace ends here too.)
+            await asyncio.gather(*workers, return_exceptions=True)
             self._final = True
             self._flush_kick.set()
             await flusher
@@ -206,17 +215,27 @@ class OutboxWorker:
             bell.unsubscribe(self.wake)
             if self._bell is None:
                 bell.close()
+            for lane in self._lanes.values():
+                await lane.flow.stop()
             for task in [*claimers, *workers, maintenance, flusher]:
                 task.cancel()
 
-    async def stop(self) -> None:
-        """Stop claiming, finish the sends in flight, record them, give back the rest."""
+    async def stop(self, grace: float = 3.0) -> None:
+        """Stop claiming, finish the sends in flight (within `grace` seconds, then abandon
+        them: their rows may be sent again), record them, give back the rest."""
         self._stopping = True
         self._stop_event.set()
         for lane in self._lanes.values():
             lane.kick.set()
         if self._runner is not None:
-            await self._runner
+            try:
+                await asyncio.wait_for(asyncio.shield(self._runner), grace)
+            except TimeoutError:
+                late = [w for w in self._workers if not w.done()]
+                log.warning("abandoned %d sends in flight at stop", len(late))
+                for task in late:
+                    task.cancel()
+                await self._runner
             self._runner = None
 
     async def run_until_idle(self, *, limit: float = 30.0, settle: float = 0.0) -> None:
@@ -250,10 +269,9 @@ class OutboxWorker:
     # --- claiming -------------------------------------------------------------------
 
     async def _claimer(self, lane: _Lane) -> None:
-        loop = asyncio.get_running_loop()
         while not self._stopping:
             lane.kick.clear()
-            pause = lane.paused_until - loop.time()
+            pause = lane.flow.paused_for()
             if pause > 0:
                 await self._wait(lane.kick, pause)
                 continue
@@ -357,34 +375,28 @@ class OutboxWorker:
                         attempts_delta=-1)
 
     async def _deliver(self, lane: _Lane, row: ClaimedRow) -> Outcome:
-        loop = asyncio.get_running_loop()
         if row.expires_at is not None and self._clock.now() >= row.expires_at:
             return Outcome(row.id, "skipped", "expired")
         if self._stopping:
             return self._release(row, 0, "dispatcher stopped")
-        if lane.chat_interval is not None:
-            t = loop.time()
-            nxt = lane.next_chat.get(row.chat_id, 0.0)
-            if nxt - t > self.config.max_chat_wait:
-                return self._release(row, nxt - t, "chat pacing")
-            lane.next_chat[row.chat_id] = max(t, nxt) + lane.chat_interval
-            if len(lane.next_chat) > 10_000:
-                lane.next_chat = {c: v for c, v in lane.next_chat.items() if v > t}
-            if nxt > t:
-                await asyncio.sleep(nxt - t)
-        if lane.limiter is not None:
-            await lane.limiter.acquire()
+        flow = lane.flow
+        wait = flow.chat_delay(row.chat_id)
+        if wait > self.config.max_chat_wait:
+            return self._release(row, wait, "chat pacing")
+        wait = flow.book_chat(row.chat_id)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        await flow.broadcast_slot()
         if self._stopping:
             return self._release(row, 0, "dispatcher stopped")
-        pause = lane.paused_until - loop.time()
+        pause = flow.paused_for()
         while 0 < pause <= self.config.max_chat_wait and not self._stopping:
             # A short pause (Telegram's 429 says 1 s): wait it out holding the claim, then
             # take a paced slot again. Releasing the buffer instead costs another second or
             # two (the rows must be written back and claimed again), each time.
             await asyncio.sleep(pause)
-            if lane.limiter is not None:
-                await lane.limiter.acquire()
-            pause = lane.paused_until - loop.time()
+            await flow.broadcast_slot()
+            pause = flow.paused_for()
         if self._stopping:
             return self._release(row, 0, "dispatcher stopped")
         if pause > 0:
@@ -407,15 +419,11 @@ class OutboxWorker:
             except ChatRateLimited as exc:
                 # Only this chat waits; the channel goes on with everyone else.
                 self.stats.rate_limited += 1
-                lane.next_chat[chat_id] = loop.time() + exc.retry_after
+                flow.hold_chat(chat_id, exc.retry_after)
                 return self._release(row, exc.retry_after, f"chat rate limited {exc.retry_after}s")
             except RateLimited as exc:
                 self.stats.rate_limited += 1
-                until = loop.time() + exc.retry_after
-                if until > lane.paused_until:
-                    lane.paused_until = until
-                    log.warning("%s asked to wait %.1f s; pausing the channel",
-                                lane.channel, exc.retry_after)
+                await flow.pause(exc.retry_after)
                 return self._release(row, exc.retry_after, f"rate limited {exc.retry_after}s")
             except Blocked as exc:
                 await self._mark_unreachable(lane.channel, row)

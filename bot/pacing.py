@@ -1,4 +1,4 @@
-"""Pacing of one channel's sends: a sliding-second window with a minimum gap."""
+"""Pacing of one channel's sends: a sliding-second window with a minimum gap; and per chat."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["ChannelLimits", "Pacer"]
+__all__ = ["ChannelLimits", "ChatPacer", "Pacer"]
 
 
 @dataclass(frozen=True)
 class ChannelLimits:
-    """Pacing of one channel: messages per second overall and to one chat (None: no limit)."""
+    """Pacing of one channel: messages per second overall (broadcasts: the outbox) and to
+    one chat (None: no limit); replies to one chat may go `reply_burst` at once first."""
 
     rate: float | None = 30.0
     chat_rate: float | None = 1.0
+    reply_burst: int = 1
 
 
 class Pacer:
@@ -63,11 +65,11 @@ class Pacer:
         """A send left at loop time `at`."""
         self._sent.append(at)
 
-    async def acquire(self) -> None:
-        """Wait until this send may leave."""
+    async def acquire(self, not_before: float | None = None) -> None:
+        """Wait until this send may leave (and not before loop time `not_before`)."""
         loop = asyncio.get_running_loop()
         async with self._lock:
-            target = self.due()
+            target = self.due() if not_before is None else max(self.due(), not_before)
             while (wait := target - loop.time()) > 0:
                 nap = wait - self._overshoot
                 if nap > 0:
@@ -78,3 +80,36 @@ class Pacer:
                 else:
                     await asyncio.sleep(0)
             self.mark(loop.time())
+
+
+class ChatPacer:
+    """One message per `interval` to each chat, after a burst of at most `burst`.
+
+    A virtual schedule per chat (the generic cell rate algorithm): a chat's "theoretical
+    arrival time" moves on by `interval` with every message booked; a message may leave
+    once that time is less than `(burst - 1) * interval` ahead. Replies and the outbox book
+    on the same schedule, each with its own burst.
+    """
+
+    KEEP = 10_000  # chats remembered before the idle ones are forgotten
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._tat: dict[str, float] = {}
+
+    def delay(self, chat: str, now: float, burst: int = 1) -> float:
+        """How long a message to `chat` would wait now."""
+        tat = max(self._tat.get(chat, now), now)
+        return max(0.0, tat - (burst - 1) * self.interval - now)
+
+    def book(self, chat: str, now: float, burst: int = 1) -> float:
+        """Book a message to `chat`; return how long it must wait before leaving."""
+        wait = self.delay(chat, now, burst)
+        self._tat[chat] = max(self._tat.get(chat, now), now) + self.interval
+        if len(self._tat) > self.KEEP:
+            self._tat = {c: t for c, t in self._tat.items() if t > now}
+        return wait
+
+    def hold(self, chat: str, until: float) -> None:
+        """The platform said this chat must wait until `until`."""
+        self._tat[chat] = max(self._tat.get(chat, until), until)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import console
 from bot.channel import Adapter, Channel
 from bot.delivery import PermanentFailure
+from bot.heartbeat import process_name
 from bot.settings import Settings
 from bot.telegram import channel as telegram
 from bot.whatsapp import channel as whatsapp
@@ -28,6 +30,7 @@ from db.engine import Sessions, create_engine, create_sessions
 from db.migrate import upgrade_async
 from db.models import AppMeta
 from db.regions import load_regions
+from db.startup import one_at_a_time
 from handlers import default_routers
 from handlers.dispatcher import Dispatcher
 from handlers.faq_store import seed_if_empty
@@ -54,7 +57,8 @@ ADAPTERS: tuple[Adapter, ...] = (
     Adapter("telegram", telegram.describe, telegram.TelegramChannel),
     Adapter("whatsapp", whatsapp.describe,
             lambda rt, info: whatsapp.WhatsAppChannel(rt.settings, rt.dispatcher, rt.sessions,
-                                                      rt.clock)),
+                                                      rt.clock, name=rt.name,
+                                                      halt=rt.stopping)),
     Adapter("console", console.describe),
 )
 
@@ -73,6 +77,11 @@ class Runtime:
     # The configured channels that `run` starts, by name, built but not yet started.
     channels: dict[str, Channel] = field(default_factory=dict)
     extras: dict[str, object] = field(default_factory=dict)
+    # This process among those sharing the database: its heartbeat, and who holds a claim.
+    name: str = field(default_factory=process_name)
+    # Set when the process begins to stop: what takes new work (the channels' inbox
+    # processors) stops taking it at once, before everything is wound down in order.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
     documents: DocumentMaker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -136,6 +145,7 @@ async def _callback_key(sessions: Sessions, settings: Settings, *, store: bool) 
     if settings.callback_secret is not None:
         return settings.callback_secret.get_secret_value().encode()
     async with sessions() as s, s.begin():
+        await one_at_a_time(s)
         row = await s.get(AppMeta, "callback_key")
         if row is None:
             row = AppMeta(key="callback_key", value=secrets.token_hex(32))
@@ -146,6 +156,7 @@ async def _callback_key(sessions: Sessions, settings: Settings, *, store: bool) 
 
 async def _seed(sessions: Sessions, settings: Settings, clock: Clock) -> None:
     async with sessions() as s, s.begin():
+        await one_at_a_time(s)
         await ensure_programmes(s)
         if settings.sample_calendar:
             report = await load_sample_calendar(s, settings.tz, now=clock.now())

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     whatsapp_pair_interval: float = Field(default=6.0, ge=0)  # seconds between two to one person
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+    # Another process takes over the scheduler within this many seconds of its leader dying.
+    leader_timeout: float = Field(default=15.0, ge=3.0, le=600.0)
 
     # --- the two listeners and the konsol ---
     # The internal listener: the konsol (and health routes); never exposed by default.

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import rows_touched
+from db.heartbeats import STALE_AFTER
 from db.models.outbox import OutboxMessage, OutboxPayload
 from db.models.people import Identity
+from db.models.processes import ProcessHeartbeat
 
 __all__ = [
     "ClaimedRow",
@@ -173,12 +175,15 @@ async def renew_leases(db: AsyncSession, *, worker: str, until: datetime) -> int
 
 
 async def reclaim_expired(
-    db: AsyncSession, *, now: datetime, max_attempts: int
+    db: AsyncSession, *, now: datetime, max_attempts: int, stale_after: timedelta = STALE_AFTER,
 ) -> tuple[int, int]:
-    """Return rows whose lease expired to pending, failing those out of attempts;
-    return (returned, failed)."""
+    """Return rows whose claimer is gone to pending — its heartbeat is stale, or (a claimer
+    that keeps no heartbeat) the lease expired —, failing those out of attempts; return
+    (returned, failed)."""
     m = OutboxMessage
-    expired = and_(m.status == "sending", m.lease_until < now)
+    hb = ProcessHeartbeat
+    stale = select(hb.name).where(hb.last_seen_at < now - stale_after)
+    expired = and_(m.status == "sending", or_(m.lease_until < now, m.claimed_by.in_(stale)))
     failed = await db.execute(
         update(m).where(expired, m.attempts >= max_attempts)
         .values(status="failed", last_error="lease expired too often", lease_until=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import rows_touched
@@ -47,21 +48,41 @@ async def get_or_create_identity(
     own = chat_id == external_id or not user_is_chat
     ident = await find_identity(s, channel, external_id)
     if ident is None:
-        person = Person(created_at=now, tz="WIB", preferences={}, preferred_channel=channel)
-        s.add(person)
-        await s.flush()
-        ident = Identity(
-            person_id=person.id, channel=channel, external_id=external_id,
-            chat_id=chat_id if own else external_id, created_at=now,
-        )
-        s.add(ident)
-        await s.flush()
-        return ident, person
+        created = await _create_identity(
+            s, channel, external_id, chat_id if own else external_id, now)
+        if created is not None:
+            return created
+        # A first message of the same account, handled at the same moment, created it.
+        ident = await find_identity(s, channel, external_id)
+        assert ident is not None
     owner = await s.get(Person, ident.person_id)
     assert owner is not None
     if own and ident.chat_id != chat_id:
         ident.chat_id = chat_id
     return ident, owner
+
+
+async def _create_identity(
+    s: AsyncSession, channel: str, external_id: str, chat_id: str, now: datetime
+) -> tuple[Identity, Person] | None:
+    """A new person and their identity; None (and no person) if a concurrent unit of work
+    created the identity first (the insert waits for it and then skips)."""
+    person = Person(created_at=now, tz="WIB", preferences={}, preferred_channel=channel)
+    s.add(person)
+    await s.flush()
+    insert = sqlite.insert if s.get_bind().dialect.name == "sqlite" else postgresql.insert
+    new_id = await s.scalar(
+        insert(Identity).values(person_id=person.id, channel=channel, external_id=external_id,
+                                chat_id=chat_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(Identity.id))
+    if new_id is None:
+        await s.delete(person)
+        await s.flush()
+        return None
+    ident = await s.get(Identity, new_id)
+    assert ident is not None
+    return ident, person
 
 
 async def person_by_nip(s: AsyncSession, nip: str) -> Person | None:

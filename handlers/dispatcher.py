@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.callbacks import CallbackData, CallbackError
 from core.types import Incoming, Keyboard, Reply
+from db.accounts import touch_accounts
 from db.models import ConversationState
 from db.people import get_or_create_identity, is_db_admin
 from handlers.batching import MicroBatcher
@@ -78,6 +79,10 @@ class Dispatcher:
             cls.prefix: MicroBatcher(self._batch_fn(fn)) for r in self.routers
             for cls, fn in r.batches
         }
+        self._command_batchers: dict[str, MicroBatcher[Incoming, Replies | None]] = {
+            name: MicroBatcher(self._batch_fn(fn)) for r in self.routers
+            for name, fn in r.command_batches
+        }
 
     def _batch_fn(
         self, fn: BatchHandler
@@ -87,18 +92,28 @@ class Dispatcher:
 
         return process
 
-    async def _batched(self, incoming: Incoming) -> list[Reply] | None:
-        """Replies from a batch handler for this press, or None to take the usual path."""
-        if incoming.callback is None or not self._batchers:
+    def _batcher(self, incoming: Incoming) -> MicroBatcher[Incoming, Replies | None] | None:
+        """The batch path of this press or command, if it has one."""
+        if incoming.callback is not None:
+            payload = incoming.callback.partition(".")[2]
+            return self._batchers.get(payload.split(":", 1)[0])
+        if not self._command_batchers or not incoming.text:
             return None
-        payload = incoming.callback.partition(".")[2]
-        batcher = self._batchers.get(payload.split(":", 1)[0])
+        parsed = self.parse_command(incoming)
+        if parsed is None or parsed[1]:
+            return None
+        spec = self._commands.get(parsed[0])
+        return self._command_batchers.get(spec.names[0]) if spec is not None else None
+
+    async def _batched(self, incoming: Incoming) -> list[Reply] | None:
+        """Replies from a batch handler for this message, or None to take the usual path."""
+        batcher = self._batcher(incoming)
         if batcher is None:
             return None
         try:
             replies = await batcher.submit(incoming)
         except Exception:
-            log.exception("a batch of button presses failed; handling them one by one")
+            log.exception("a batch of messages failed; handling them one by one")
             return None
         return None if replies is None else as_list(replies)
 
@@ -171,15 +186,17 @@ class Dispatcher:
 
         `before_commit(session, replies)` runs in the same unit of work, so a channel
         can record "handled, these are the replies" atomically with what the handler did.
+        It is not called where nothing was written (a group redirected) nor on the batch
+        paths of the busiest messages (button presses, /menu), whose effects are idempotent
+        (one attendance per person and session; the time the account last wrote): handling
+        such a message again after a crash is harmless.
         """
         if not self.own_chat(incoming):
             if incoming.callback is not None:
                 return [Reply(text="", notice=USE_PRIVATE_CHAT)]
             # Only answer in groups when addressed with a command, and only to redirect.
             return [Reply(GROUP_ONLY_PRIVATE)] if self.parse_command(incoming) else []
-        # The batch path has no unit of work of its own to record replies in: a channel that
-        # needs `before_commit` (WhatsApp's inbox) takes the usual path.
-        batched = await self._batched(incoming) if before_commit is None else None
+        batched = await self._batched(incoming)
         if batched is not None:
             return batched
         now = self.deps.clock.now()
@@ -188,7 +205,6 @@ class Dispatcher:
                 s, incoming.channel, incoming.user_id, incoming.chat_id, now,
                 user_is_chat=self._user_is_chat(incoming.channel),
             )
-            identity.last_inbound_at = now
             # Writing again means the chat works again, even if a send once failed with 403
             # (Telegram) or 131026 (WhatsApp).
             person.reachable = True
@@ -208,6 +224,10 @@ class Dispatcher:
                 is_admin=admin, is_owner=owner, now=now, state=state, fetch_file=fetch_file,
             )
             replies = as_list(await self._route(ctx))
+            # Noted last (nothing reads it meanwhile): on SQLite a unit of work holds the
+            # database's one write lock from its first write to its commit. A statement,
+            # not the object: the handler may have erased the account (/hapusdata).
+            await touch_accounts(s, [identity.id], now)
             if before_commit is not None:
                 await before_commit(s, replies)
         # Work that must see this unit of work committed (e.g. notices after an import).

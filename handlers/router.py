@@ -171,6 +171,7 @@ class Router:
         self.documents: list[tuple[Handler, bool]] = []
         self.fallbacks: list[tuple[Handler, bool]] = []
         self.batches: list[tuple[type[CallbackData], BatchHandler]] = []
+        self.command_batches: list[tuple[str, BatchHandler]] = []
 
     def command(
         self,
@@ -218,6 +219,20 @@ class Router:
 
         def deco(fn: BatchHandler) -> BatchHandler:
             self.batches.append((cls, fn))
+            return fn
+
+        return deco
+
+    def batch_command(self, name: str) -> Callable[[BatchHandler], BatchHandler]:
+        """Register a fast path for command `name` (typed without arguments) sent by many
+        people at once: the handler gets the messages, handles many in one unit of work,
+        and returns None for any it leaves to the command's usual handler. Its effects must
+        be idempotent: a channel does not record such a message as handled."""
+        if self.admin:
+            raise ValueError("batch handlers are for everyone's commands, not admin ones")
+
+        def deco(fn: BatchHandler) -> BatchHandler:
+            self.command_batches.append((name, fn))
             return fn
 
         return deco

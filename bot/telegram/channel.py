@@ -1,35 +1,51 @@
-"""The Telegram channel: its description, and python-telegram-bot started for `run`."""
+"""The Telegram channel: updates stored first (long polling or webhook), handled from the store.
+
+`run` opens it to receive: our getUpdates loop (or the webhook route) commits every update
+to `telegram_updates` before confirming it; an inbox processor claims them per chat and
+hands them to the core; replies go out through the channel's flow control, which the
+outbox shares. python-telegram-bot provides the Bot API calls (`telegram.Bot` on our
+aiohttp backend); its Application, Updater and rate limiter are not used.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute, Route
-from telegram import Bot
-from telegram.ext import Application
+from telegram import Bot, BotCommand
 
 from bot.delivery import Sender
+from bot.flow import ChannelFlow
+from bot.inbox import InboxProcessor
 from bot.pacing import ChannelLimits
 from bot.settings import Settings
-from bot.telegram.adapter import build_application, set_commands
+from bot.telegram.handling import UpdateHandler
 from bot.telegram.probe import check_telegram
+from bot.telegram.receive import POLL_TIMEOUT, Poller, UpdateStore
+from bot.telegram.replies import TelegramReplies
 from bot.telegram.request import AiohttpRequest
 from bot.telegram.send import TelegramSender
+from bot.telegram.updates import TELEGRAM_UPDATES
 from bot.telegram.webhook import TELEGRAM_PATH, TelegramWebhook
 from core.channels import ChannelInfo
+from db.inbox_claims import TELEGRAM
+from handlers.dispatcher import Dispatcher
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
-__all__ = ["TELEGRAM_UPDATES", "TelegramChannel", "describe"]
+__all__ = ["REPLY_BURST", "TELEGRAM_UPDATES", "TelegramChannel", "describe", "set_commands"]
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_UPDATES = ["message", "callback_query"]
 PAID_BROADCAST_RATE = 1000.0  # messages per second with allow_paid_broadcast (paid in Stars)
+# Telegram asks for about one message per second in a chat but lets short bursts through:
+# a reply of a few parts (an edit and a question) goes at once, then the chat is paced.
+REPLY_BURST = 3
+CONCURRENT_CHATS = 256  # chats handled at once by one process
 
 
 def _user_id(raw: str) -> str:
@@ -52,38 +68,79 @@ def describe(settings: Settings) -> ChannelInfo:
     )
 
 
+async def set_commands(bot: Bot, dispatcher: Dispatcher) -> None:
+    """Register the commands with Telegram so its menu shows them."""
+    commands = [
+        BotCommand(spec.names[0], spec.description)
+        for spec in dispatcher.commands
+        if spec.description and not spec.admin
+    ]
+    await bot.set_my_commands(commands)
+
+
 class TelegramChannel:
-    """python-telegram-bot's Application (long polling, or webhook mode), and a Bot of
-    the outbox's own."""
+    """Receiving (polling or webhook) into the store, the processor, and the outbox's Bot."""
 
     def __init__(self, rt: Runtime, info: ChannelInfo) -> None:
         self.info = info
         self._rt = rt
-        self._settings = rt.settings
-        self.webhook_mode = rt.settings.telegram_webhook_url is not None
-        self.app: Application[Any, Any, Any, Any, Any, Any] | None = None
+        settings = self._settings = rt.settings
+        self.webhook_mode = settings.telegram_webhook_url is not None
+        self.flow = ChannelFlow(rt.sessions, "telegram", ChannelLimits(
+            info.rate, settings.telegram_chat_rate, reply_burst=REPLY_BURST))
+        self.bot: Bot | None = None
+        self.processor: InboxProcessor | None = None
+        self.store: UpdateStore | None = None
+        self.poller: Poller | None = None
         self._hook: TelegramWebhook | None = None
 
+    def _new_bot(self, *, polling: bool = False) -> Bot:
+        settings = self._settings
+        assert settings.telegram_bot_token is not None
+        api = settings.telegram_api_url
+        # aiohttp keeps its throughput with many connections, where httpx falls off
+        # (docs/benchmarks.md): replies to a burst of presses need that, a connection for
+        # each chat being answered.
+        return Bot(
+            settings.telegram_bot_token.get_secret_value(),
+            base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
+            request=AiohttpRequest(connection_pool_size=CONCURRENT_CHATS),
+            get_updates_request=AiohttpRequest(connection_pool_size=1,
+                                               read_timeout=POLL_TIMEOUT + 10)
+            if polling else None,
+        )
+
     async def open(self, stack: contextlib.AsyncExitStack, *, receive: bool) -> None:
-        """Start the Application: long polling, or (TELEGRAM_WEBHOOK_URL) updates fed by
-        our HTTP server. Both first check the token (a rejected one stops with one line)."""
+        """Start receiving (with `receive`): the processor, then polling or the webhook.
+        Both first check the token (a rejected one stops with one line)."""
         await check_telegram(self._settings)
         if not receive:
             return
-        app = build_application(self._settings, self._rt.dispatcher, webhook=self.webhook_mode)
-        self.app = app
-        await stack.enter_async_context(app)
-        await set_commands(app, self._rt.dispatcher)
+        rt = self._rt
+        bot = self.bot = self._new_bot(polling=not self.webhook_mode)
+        await bot.initialize()
+        stack.push_async_callback(bot.shutdown)
+        await set_commands(bot, rt.dispatcher)
+        await self.flow.start()
+        stack.push_async_callback(self.flow.stop)
+        sender = TelegramSender(bot, paid_broadcast=self._settings.telegram_paid_broadcast)
+        # Once the process stops, a reply waiting out a pause is left for after the restart.
+        replies = TelegramReplies(bot, sender, self.flow, rt.stopping)
+        handler = UpdateHandler(rt.dispatcher, rt.clock, bot, replies, name=rt.name)
+        processor = self.processor = InboxProcessor(
+            rt.sessions, rt.clock, TELEGRAM, handler, name=rt.name, label="Telegram",
+            concurrency=CONCURRENT_CHATS, halt=rt.stopping)
+        processor.start()
+        stack.push_async_callback(processor.stop)
+        self.store = UpdateStore(rt.sessions, rt.clock, processor.wake)
         if self.webhook_mode:
             secret = self._settings.telegram_webhook_secret
             assert secret is not None  # the settings require it with the URL
-            self._hook = TelegramWebhook(app, secret.get_secret_value())
+            self._hook = TelegramWebhook(self.store, secret.get_secret_value())
         else:
-            assert app.updater is not None  # start_polling removes a webhook set before
-            await app.updater.start_polling(allowed_updates=TELEGRAM_UPDATES)
-            stack.push_async_callback(app.updater.stop)
-        await app.start()
-        stack.push_async_callback(app.stop)
+            self.poller = Poller(bot, self.store)
+            await self.poller.start()
+            stack.push_async_callback(self.poller.stop)
         log.info("Telegram channel started (%s)", "webhook" if self.webhook_mode
                  else "long polling")
 
@@ -95,27 +152,19 @@ class TelegramChannel:
 
     async def listening(self) -> None:
         """Register the webhook, only now: Telegram posts as soon as it is set."""
-        if self._hook is None or self.app is None:
+        if self._hook is None or self.bot is None:
             return
         assert self._settings.telegram_webhook_url is not None
-        await self.app.bot.set_webhook(
+        await self.bot.set_webhook(
             self._settings.telegram_webhook_url, secret_token=self._hook.secret,
             allowed_updates=TELEGRAM_UPDATES,
         )
 
     async def outbox(self, stack: contextlib.AsyncExitStack) -> tuple[Sender, ChannelLimits]:
-        """A Bot of its own for the outbox: no PTB rate limiter in the way, so a 429 reaches
-        the outbox worker (which pauses the whole channel) instead of being retried in PTB."""
-        settings = self._settings
-        assert settings.telegram_bot_token is not None
-        api = settings.telegram_api_url
-        bot = Bot(
-            settings.telegram_bot_token.get_secret_value(),
-            base_url=f"{api}/bot",
-            base_file_url=f"{api}/file/bot",
-            request=AiohttpRequest(connection_pool_size=128),
-        )
+        """A Bot of its own for the outbox (its own connections, so a broadcast does not
+        hold up replies); its pace is the channel's flow control (`self.flow`)."""
+        bot = self._new_bot()
         await bot.initialize()
         stack.push_async_callback(bot.shutdown)
-        sender = TelegramSender(bot, paid_broadcast=settings.telegram_paid_broadcast)
-        return sender, ChannelLimits(self.info.rate, settings.telegram_chat_rate)
+        sender = TelegramSender(bot, paid_broadcast=self._settings.telegram_paid_broadcast)
+        return sender, self.flow.limits

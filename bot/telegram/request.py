@@ -54,6 +54,7 @@ class AiohttpRequest(BaseRequest):
         "_read_timeout",
         "_session",
         "_session_kwargs",
+        "_timeouts",
         "_write_timeout",
     )
 
@@ -84,6 +85,8 @@ class AiohttpRequest(BaseRequest):
         self._session_kwargs = dict(session_kwargs or {})
         self._session: aiohttp.ClientSession | None = None
         self._pool: asyncio.Semaphore | None = None
+        # One ClientTimeout per (connect, write, read): the same few are used every time.
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -137,12 +140,7 @@ class AiohttpRequest(BaseRequest):
             write = self._media_write_timeout if has_files else self._write_timeout
         else:
             write = write_timeout
-        total = (
-            None if None in (read, write, connect) else (read or 0) + (write or 0) + (connect or 0)
-        )
-        timeout = aiohttp.ClientTimeout(
-            total=total, connect=None, sock_connect=connect, sock_read=read
-        )
+        timeout = self._timeout(read, write, connect)
 
         data: Any = None
         headers: dict[str, str] | None = None
@@ -153,11 +151,14 @@ class AiohttpRequest(BaseRequest):
                 data = request_data.url_encoded_parameters().encode()
                 headers = {"Content-Type": "application/x-www-form-urlencoded"}
 
-        try:
-            async with asyncio.timeout(wait):
-                await pool.acquire()
-        except TimeoutError as exc:
-            raise TimedOut(message=_POOL_TIMEOUT_MESSAGE) from exc
+        if pool.locked():  # (a free connection is taken without arming a timer)
+            try:
+                async with asyncio.timeout(wait):
+                    await pool.acquire()
+            except TimeoutError as exc:
+                raise TimedOut(message=_POOL_TIMEOUT_MESSAGE) from exc
+        else:
+            await pool.acquire()
         try:
             async with session.request(
                 method, url, data=data, headers=headers, timeout=timeout, proxy=self._proxy
@@ -169,6 +170,19 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
         finally:
             pool.release()
+
+
+    def _timeout(self, read: float | None, write: float | None, connect: float | None
+                 ) -> aiohttp.ClientTimeout:
+        key = (read, write, connect)
+        found = self._timeouts.get(key)
+        if found is None:
+            total = None if None in key else (read or 0) + (write or 0) + (connect or 0)
+            found = aiohttp.ClientTimeout(total=total, connect=None, sock_connect=connect,
+                                          sock_read=read)
+            if len(self._timeouts) < 32:
+                self._timeouts[key] = found
+        return found
 
 
 def _form_data(request_data: RequestData) -> aiohttp.FormData:

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import BaseRoute
 
-from bot.delivery import DeliveryError, RateLimited, TransientFailure
+from bot.delivery import ChatRateLimited, DeliveryError, RateLimited, TransientFailure
+from bot.flow import ChannelFlow
+from bot.inbox import InboxProcessor, LostClaim
 from bot.pacing import ChannelLimits
 from bot.settings import Settings
 from bot.whatsapp.client import WhatsAppClient, mask_number
-from bot.whatsapp.inbox import InboxProcessor, split_messages
+from bot.whatsapp.inbox import KEEP_FOR, split_messages
 from bot.whatsapp.numbers import normalize_number
 from bot.whatsapp.probe import check_whatsapp
 from bot.whatsapp.routes import whatsapp_routes
@@ -35,8 +37,8 @@ from core.channels import ChannelInfo
 from core.clock import Clock
 from core.types import Attachment, Reply
 from db.engine import Sessions
-from db.inbox import finish_inbox, mark_handled, store_inbox
-from db.models import InboxMessage
+from db.inbox import store_inbox
+from db.inbox_claims import WHATSAPP, ClaimedMessage, mark_handled
 from db.people import get_or_create_identity, rename_identity
 from handlers.dispatcher import Dispatcher
 
@@ -103,6 +105,8 @@ class WhatsAppChannel:
         *,
         client: WhatsAppClient | None = None,
         on_statuses: StatusHandler | None = None,
+        name: str = "whatsapp",
+        halt: asyncio.Event | None = None,
     ) -> None:
         if not settings.whatsapp_enabled:
             raise ValueError("WhatsApp is not configured: " + ", ".join(
@@ -136,7 +140,14 @@ class WhatsAppChannel:
         )
         self._sessions = sessions
         self._clock = clock
-        self.inbox = InboxProcessor(sessions, clock, self._process)
+        # `name`: this process's (its heartbeat's), so others free its senders if it dies.
+        self._name = name
+        # `halt`: set when the process begins to stop (the inbox then takes no new work).
+        self.inbox = InboxProcessor(sessions, clock, WHATSAPP, self._process, name=name,
+                                    label="WhatsApp", concurrency=32, keep_for=KEEP_FOR,
+                                    halt=halt)
+        self.flow = ChannelFlow(sessions, "whatsapp", self.outbox_limits)
+        self._processing = False
         self.info = describe(settings)
 
     @property
@@ -150,11 +161,16 @@ class WhatsAppChannel:
         """Open the HTTP pool and (unless `process=False`) start working through the inbox."""
         await self.client.start()
         if process:
+            await self.flow.start()
             self.inbox.start()
+            self._processing = True
 
     async def close(self) -> None:
         """Finish the messages in hand, then close the HTTP pool."""
         await self.inbox.stop()
+        if self._processing:
+            self._processing = False
+            await self.flow.stop()
         await self.client.close()
 
     # --- the Channel port (bot.channel) ----------------------------------------------------
@@ -221,20 +237,22 @@ class WhatsAppChannel:
 
     # --- processing the inbox -------------------------------------------------------------
 
-    async def _process(self, row: InboxMessage) -> None:
+    async def _process(self, row: ClaimedMessage) -> str | None:
         if row.status == "handled":  # handled before a restart; the replies were not all sent
             replies = [Reply.from_dict(d) for d in row.replies or []]
         else:
             replies = await self._handle(row)
-        error = await self.send_replies(row.wa_id, replies)
-        async with self._sessions() as s, s.begin():
-            await finish_inbox(s, row.id, self._clock.now(), error=error)
+        return await self.send_replies(row.chat, replies)
 
-    async def _handle(self, row: InboxMessage) -> list[Reply]:
+    async def _handle(self, row: ClaimedMessage) -> list[Reply]:
         events = parse_webhook(row.body)
 
         async def record(s: AsyncSession, replies: list[Reply]) -> None:
-            await mark_handled(s, row.id, [r.to_dict() for r in replies], self._clock.now())
+            # Guarded by this process's claim: the core's effects commit once per message.
+            if not await mark_handled(s, WHATSAPP, row.key, worker=self._name,
+                                      replies=[r.to_dict() for r in replies],
+                                      now=self._clock.now()):
+                raise LostClaim
 
         for inc in events.incoming:
             if inc.callback is not None and inc.callback == inc.text:
@@ -243,6 +261,8 @@ class WhatsAppChannel:
                 inc = replace(inc, callback=None, callback_id=None)
             try:
                 return await self.dispatcher.handle(inc, self.fetch, before_commit=record)
+            except LostClaim:
+                raise
             except Exception:
                 log.exception("handling a WhatsApp %s failed",
                               "button press" if inc.callback else "message")
@@ -287,16 +307,25 @@ class WhatsAppChannel:
         return data
 
     async def send_replies(self, chat_id: str, replies: Sequence[Reply]) -> str | None:
-        """Send a conversation's replies in order; return the error that stopped them."""
+        """Send a conversation's replies in order; return the error that stopped them.
+
+        Every send waits while the channel is paused (a 429 of any sender pauses them all,
+        `bot.flow`); a pause longer than MAX_PAUSE gives the reply up."""
         for reply in replies:
             for attempt in range(SEND_TRIES):
+                if self.flow.paused_for() > MAX_PAUSE:
+                    return "rate limited: the channel is paused"
+                await self.flow.wait_unpaused()
                 try:
                     await self.sender.deliver(chat_id, reply)
                     break
                 except RateLimited as exc:
                     if exc.retry_after > MAX_PAUSE or attempt == SEND_TRIES - 1:
                         return f"rate limited: {exc}"
-                    await asyncio.sleep(exc.retry_after)
+                    if isinstance(exc, ChatRateLimited):
+                        await asyncio.sleep(exc.retry_after)  # this person only
+                    else:
+                        await self.flow.pause(exc.retry_after)
                 except TransientFailure as exc:
                     if attempt == SEND_TRIES - 1:
                         return f"transient: {exc}"

@@ -12,8 +12,9 @@ from db.models.learning import Evaluation, QuizAnswer, QuizQuestion, QuizReview
 from db.models.operations import Erasure
 from db.models.outbox import NudgePlan, OutboxMessage, OutboxPayload
 from db.models.people import Admin, Identity, Person
-from db.models.processes import ProcessHeartbeat
+from db.models.processes import ChannelFlow, ProcessHeartbeat
 from db.models.state import AppMeta, ConversationState
+from db.models.telegram import TelegramUpdate
 from db.models.whatsapp import InboxMessage, LinkAttempt, LinkCode
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Certificate",
     "CertificateCheck",
     "CertificateCounter",
+    "ChannelFlow",
     "CodeFailure",
     "ConversationState",
     "Erasure",
@@ -51,4 +53,5 @@ __all__ = [
     "QuizAnswer",
     "QuizQuestion",
     "QuizReview",
+    "TelegramUpdate",
 ]

@@ -21,7 +21,10 @@ class InboxMessage(Base):
     """
 
     __tablename__ = "whatsapp_inbox"
-    __table_args__ = (Index("ix_whatsapp_inbox_due", "status", "id"),)
+    __table_args__ = (
+        Index("ix_whatsapp_inbox_due", "status", "id"),
+        Index("ix_whatsapp_inbox_sender", "wa_id", "id"),  # "an older open row of this sender?"
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     wamid: Mapped[str] = mapped_column(String(128), unique=True)  # Meta retries: processed once
@@ -30,6 +33,7 @@ class InboxMessage(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # a process, while leased
     replies: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(String(300))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())

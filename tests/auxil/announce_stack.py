@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from telegram import Bot
-from telegram.ext import Application
 
 from bot.heartbeat import Heartbeat
 from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
-from bot.telegram.adapter import build_application
+from bot.telegram.channel import TelegramChannel
 from bot.telegram.send import TelegramSender
 from core.clock import Clock
 from schedules.announcer import Announcer
@@ -28,7 +27,7 @@ class Stack:
 
     tg: FakeTelegram
     rt: Runtime
-    app: Application  # type: ignore[type-arg]
+    channel: TelegramChannel
     bot: Bot
     outbox: OutboxWorker
     announcer: Announcer
@@ -58,9 +57,9 @@ async def running_stack(
     """Start everything `dahar-ngopi run` starts; stop it all at the end."""
     settings = stack_settings(tg, db_url, extra)
     rt = await build_runtime(settings, clock, migrate=False)
-    app = build_application(settings, rt.dispatcher)
-    # The outbox sends through a Bot of its own: no PTB rate limiter between it and the API,
-    # so the outbox sees every 429 itself.
+    channel = rt.channels["telegram"]
+    assert isinstance(channel, TelegramChannel)
+    # The outbox sends through a Bot of its own, as in `dahar-ngopi run`.
     bot = Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url)
     outbox = OutboxWorker(
         rt.sessions, clock, [TelegramSender(bot)],
@@ -70,22 +69,18 @@ async def running_stack(
     announcer = Announcer(rt.sessions, clock, rt.deps.config, rt.deps.channels,
                           rt.deps.regions, rt.deps.signer, interval=interval, poll=poll)
     rt.deps.announcer = announcer
-    heartbeat = Heartbeat(rt.sessions, clock, "run")
+    heartbeat = Heartbeat(rt.sessions, clock, "run", name=rt.name)
     try:
-        async with bot, app:
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)
-            await app.start()
+        async with bot, AsyncExitStack() as stack:
+            await channel.open(stack, receive=True)
             await heartbeat.start()
             outbox.start()
             announcer.start()
             try:
-                yield Stack(tg, rt, app, bot, outbox, announcer, heartbeat)
+                yield Stack(tg, rt, channel, bot, outbox, announcer, heartbeat)
             finally:
                 await heartbeat.stop()
                 await announcer.stop()
                 await outbox.stop()
-                await app.updater.stop()
-                await app.stop()
     finally:
         await rt.close()

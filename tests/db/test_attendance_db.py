@@ -44,12 +44,11 @@ from tests.schedules.calendar_helpers import (
     csv_bytes,
     run_import,
 )
-from tests.schedules.conftest import migrated_db, pg_template, sessions  # noqa: F401
 
 WIB = ZoneInfo("Asia/Jakarta")
 
 
-async def test_two_racing_confirmations_make_one_row(sessions: Sessions) -> None:  # noqa: F811
+async def test_two_racing_confirmations_make_one_row(sessions: Sessions) -> None:
     sid = await add_session(sessions, code="R1")
     pid = await add_person(sessions, "1", nip="198507142010012003")
 
@@ -68,7 +67,7 @@ async def test_two_racing_confirmations_make_one_row(sessions: Sessions) -> None
 
 
 async def test_deleting_a_session_with_attendance_is_refused(
-    sessions: Sessions,  # noqa: F811
+    sessions: Sessions,
 ) -> None:
     sid = await add_session(sessions, code="R2")
     pid = await add_person(sessions, "2")
@@ -82,7 +81,7 @@ async def test_deleting_a_session_with_attendance_is_refused(
 
 
 async def test_calendar_import_asks_force_for_sessions_with_attendance(
-    sessions: Sessions,  # noqa: F811
+    sessions: Sessions,
 ) -> None:
     header = HEADER + ",status"
     await run_import(sessions, csv_bytes(FORUM + ",aktif", MENGAJI + ",aktif", header=header))
@@ -131,7 +130,7 @@ def test_code_matching() -> None:
     assert not code_matches("", "")
 
 
-async def test_wrong_codes_window(sessions: Sessions) -> None:  # noqa: F811
+async def test_wrong_codes_window(sessions: Sessions) -> None:
     pid = await add_person(sessions, "4")
     start = wib(MONDAY, 10)
     async with sessions() as s, s.begin():
@@ -145,7 +144,7 @@ async def test_wrong_codes_window(sessions: Sessions) -> None:  # noqa: F811
         assert await note_wrong_code(s, pid, start + timedelta(minutes=16)) == MAX_WRONG_CODES - 1
 
 
-async def test_jp_rows_only_with_nip_and_follow_the_nip(sessions: Sessions) -> None:  # noqa: F811
+async def test_jp_rows_only_with_nip_and_follow_the_nip(sessions: Sessions) -> None:
     a = await add_session(sessions, code="J1", jp=2)
     b = await add_session(sessions, code="J2", day=MONDAY.replace(year=2025), jp=5)
     with_nip = await add_person(sessions, "5", nip="198507142010012003", name="A")
@@ -171,7 +170,7 @@ async def test_jp_rows_only_with_nip_and_follow_the_nip(sessions: Sessions) -> N
                                      ("199001012015022001", 2.0, 1)]
 
 
-async def test_record_many_in_one_statement(sessions: Sessions) -> None:  # noqa: F811
+async def test_record_many_in_one_statement(sessions: Sessions) -> None:
     a = await add_session(sessions, code="M1")
     b = await add_session(sessions, code="M2")
     people = [await add_person(sessions, str(100 + i)) for i in range(3)]

@@ -11,13 +11,12 @@ from db.directory import first_session_year, person_certificates_query
 from db.engine import Sessions
 from db.paging import page_of
 from tests.handlers.attendance_helpers import MONDAY, add_person, add_session, wib
-from tests.schedules.conftest import migrated_db, pg_template, sessions  # noqa: F401
 
 ISSUER = Issuer("BPSDM Provinsi Jawa Timur", "Dr. Kepala Badan", "Kepala BPSDM")
 
 
 async def test_a_persons_certificates_valid_first_then_newest(
-    sessions: Sessions,  # noqa: F811
+    sessions: Sessions,
 ) -> None:
     async with sessions() as db:
         assert await first_session_year(db) is None

@@ -23,10 +23,7 @@ from db.models import (
     QuestionAsker,
     QuestionNotice,
 )
-from tests.bot.conftest import migrated_db, pg_template, sessions
 from tests.handlers.attendance_helpers import add_person
-
-__all__ = ["migrated_db", "pg_template", "sessions"]
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 WA = "6281298765432"

@@ -54,9 +54,11 @@ async def test_merge_moves_everything_and_drops_duplicates_only(
             LinkCode(code_hash="x" * 64, person_id=drop.id, channel="whatsapp", created_at=NOW,
                      expires_at=NOW),
         ])
-        for person, session_id in ((keep, 1), (keep, 2), (drop, 2), (drop, 3)):
-            await s.execute(text("INSERT INTO t_attendance (person_id, session_id) VALUES "
-                                 "(:p, :s)"), {"p": person.id, "s": session_id})
+        pairs = ((keep, 1), (keep, 2), (drop, 2), (drop, 3))
+        for row_id, (person, session_id) in enumerate(pairs, start=1):
+            # Ids given: an INTEGER PRIMARY KEY counts by itself on SQLite only.
+            await s.execute(text("INSERT INTO t_attendance (id, person_id, session_id) VALUES "
+                                 "(:i, :p, :s)"), {"i": row_id, "p": person.id, "s": session_id})
         keep_id, drop_id = keep.id, drop.id
 
     async with sessions() as s, s.begin():

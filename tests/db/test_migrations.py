@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
 
 from db.base import Base
+from db.engine import create_engine
 from db.migrate import alembic_config
 
 
@@ -24,11 +22,13 @@ def test_alembic_has_exactly_one_head() -> None:
                                                                                     "base")))
 
 
-def test_the_models_match_the_migrated_schema(template_db: Path) -> None:
-    engine = create_engine(f"sqlite:///{template_db}")
+async def test_the_models_match_the_migrated_schema(db_url: str) -> None:
+    # On the test run's database: SQLite, or PostgreSQL on the second pass.
+    engine = create_engine(db_url)
     try:
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(lambda sync: compare_metadata(
+                MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata))
     finally:
-        engine.dispose()
+        await engine.dispose()
     assert diff == []

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from db.engine import create_engine
 from db.migrate import upgrade_async
 from db.models import AuditEntry, ConversationState, Person
-from tests.schedules.conftest import BACKENDS, PG_URL, _pg_admin, _pg_url
+from tests.conftest import BACKENDS, PG_SERVER, _pg_admin, pg_url
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -26,11 +26,11 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
         return
-    assert PG_URL is not None
+    assert PG_SERVER is not None
     name = f"dahar_mig_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_admin([f"CREATE DATABASE {name}"]))
     try:
-        yield _pg_url(name)
+        yield pg_url(name)
     finally:
         asyncio.run(_pg_admin([f"DROP DATABASE {name}"]))
 

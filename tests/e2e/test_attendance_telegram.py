@@ -9,6 +9,7 @@ from datetime import timedelta
 from openpyxl import load_workbook
 
 from bot.outbox_worker import ChannelLimits, OutboxWorker, WorkerConfig
+from bot.telegram.channel import TelegramChannel
 from bot.telegram.send import TelegramSender
 from db.models import LearningSession
 from schedules.attendance_prompts import HADIR, plan_due_prompts
@@ -40,8 +41,10 @@ async def _prompt(bot: TelegramBot, user: int, session_id: int) -> SentCall:
     await plan_due_prompts(rt.sessions, NudgeConfig.from_config(rt.deps.config, ["telegram"]),
                            now=rt.clock.now(), agency_tz=settings.tz,
                            close=settings.attendance_close)
+    channel = rt.channels["telegram"]
+    assert isinstance(channel, TelegramChannel) and channel.bot is not None
     outbox = OutboxWorker(
-        rt.sessions, rt.clock, [TelegramSender(rt.channels["telegram"].app.bot)],
+        rt.sessions, rt.clock, [TelegramSender(channel.bot)],
         limits={"telegram": ChannelLimits(rate=None, chat_rate=None)},
         config=WorkerConfig(poll_interval=0.05, maintenance_interval=0.1),
         personalise=rt.personalise,

@@ -31,41 +31,40 @@ from schedules.certificates import CertificateSweep, check_changed_sessions
 from schedules.transcripts import TranscriptPlanner
 from tests.auxil.pdf import pdf_text
 from tests.handlers.attendance_helpers import MONDAY, add_person, add_session, wib
-from tests.schedules.conftest import migrated_db, pg_template, sessions  # noqa: F401
 
 CONFIG = CoreConfig(certificates=CertificateConfig(public_url="https://dn.example.id",
                                                    signer_name="Dr. Kepala"))
 NIP_A, NIP_B, NIP_C = "198507142010012003", "199001012015031001", "197805122003122002"
 
 
-def _sweep(sessions: Sessions, *, batch: int = 500) -> CertificateSweep:  # noqa: F811
+def _sweep(sessions: Sessions, *, batch: int = 500) -> CertificateSweep:
     return CertificateSweep(sessions, CONFIG, ["telegram"], batch=batch)
 
 
-async def _attend(sessions: Sessions, pid: int, sid: int, at: datetime) -> None:  # noqa: F811
+async def _attend(sessions: Sessions, pid: int, sid: int, at: datetime) -> None:
     async with sessions() as s, s.begin():
         await record_attendance(s, person_id=pid, session_id=sid, now=at, channel="telegram")
 
 
-async def _certs(sessions: Sessions) -> list[Certificate]:  # noqa: F811
+async def _certs(sessions: Sessions) -> list[Certificate]:
     async with sessions() as s:
         return list(await s.scalars(select(Certificate).order_by(Certificate.id)))
 
 
-async def _rows(sessions: Sessions, prefix: str) -> list[OutboxMessage]:  # noqa: F811
+async def _rows(sessions: Sessions, prefix: str) -> list[OutboxMessage]:
     async with sessions() as s:
         return list(await s.scalars(select(OutboxMessage).where(
             OutboxMessage.idem_key.startswith(prefix)).order_by(OutboxMessage.id)))
 
 
-async def _body(sessions: Sessions, row: OutboxMessage) -> dict[str, object]:  # noqa: F811
+async def _body(sessions: Sessions, row: OutboxMessage) -> dict[str, object]:
     async with sessions() as s:
         payload = await s.get(OutboxPayload, row.payload_id)
     assert payload is not None
     return payload.body
 
 
-async def test_issued_after_the_delay_once_with_its_snapshot(sessions: Sessions) -> None:  # noqa: F811
+async def test_issued_after_the_delay_once_with_its_snapshot(sessions: Sessions) -> None:
     sid = await add_session(sessions, code="C1", start=(9, 0), hours=2, jp=2, title="Arsip")
     siti = await add_person(sessions, "1", nip=NIP_A, name="Siti Aminah")
     budi = await add_person(sessions, "2", name="Budi")  # no NIP
@@ -102,7 +101,7 @@ async def test_issued_after_the_delay_once_with_its_snapshot(sessions: Sessions)
     assert len(await _rows(sessions, "certificate")) == 2
 
 
-async def test_later_attendance_and_a_nip_added_later(sessions: Sessions) -> None:  # noqa: F811
+async def test_later_attendance_and_a_nip_added_later(sessions: Sessions) -> None:
     sid = await add_session(sessions, code="C2", start=(9, 0), hours=2, jp=3)
     late = await add_person(sessions, "3", nip=NIP_A)
     nipless = await add_person(sessions, "4")
@@ -126,7 +125,7 @@ async def test_later_attendance_and_a_nip_added_later(sessions: Sessions) -> Non
     assert [c.number for c in await _certs(sessions)] == ["DN/2026/000001", "DN/2026/000002"]
 
 
-async def test_corrections_revoke_and_replace(sessions: Sessions) -> None:  # noqa: F811
+async def test_corrections_revoke_and_replace(sessions: Sessions) -> None:
     sid = await add_session(sessions, code="C3", start=(9, 0), hours=2, jp=2, title="Lama")
     a = await add_person(sessions, "5", nip=NIP_A, name="Siti")
     b = await add_person(sessions, "6", nip=NIP_B, name="Budi")
@@ -166,7 +165,7 @@ async def test_corrections_revoke_and_replace(sessions: Sessions) -> None:  # no
     assert [(c.number, c.title) for c in valid] == [("DN/2026/000004", "Baru")]
 
 
-async def test_a_required_evaluation_comes_first(sessions: Sessions) -> None:  # noqa: F811
+async def test_a_required_evaluation_comes_first(sessions: Sessions) -> None:
     sid = await add_session(sessions, code="C4", start=(9, 0), hours=2, jp=2,
                             evaluation="wajib")
     pid = await add_person(sessions, "7", nip=NIP_A)
@@ -184,7 +183,7 @@ async def test_a_required_evaluation_comes_first(sessions: Sessions) -> None:  #
     assert (await sweep.run(wib(MONDAY, 11, 21))).issued == 1
 
 
-async def test_erasure_keeps_the_certificate_without_its_holder(sessions: Sessions) -> None:  # noqa: F811
+async def test_erasure_keeps_the_certificate_without_its_holder(sessions: Sessions) -> None:
     sid = await add_session(sessions, code="C5", start=(9, 0), hours=2, jp=2)
     pid = await add_person(sessions, "8", nip=NIP_A)
     await _attend(sessions, pid, sid, wib(MONDAY, 10))
@@ -197,7 +196,7 @@ async def test_erasure_keeps_the_certificate_without_its_holder(sessions: Sessio
 
 
 async def test_two_processes_issue_each_certificate_once_without_gaps(
-    sessions: Sessions,  # noqa: F811
+    sessions: Sessions,
 ) -> None:
     sid = await add_session(sessions, code="C6", start=(9, 0), hours=2, jp=2)
     other = await add_session(sessions, code="C7", start=(13, 0), hours=1, jp=1)
@@ -237,7 +236,7 @@ async def test_two_processes_issue_each_certificate_once_without_gaps(
 
 
 async def test_year_end_transcript_and_documents_made_when_sent(
-    sessions: Sessions,  # noqa: F811
+    sessions: Sessions,
 ) -> None:
     sid = await add_session(sessions, code="C8", start=(9, 0), hours=2, jp=2, title="Arsip")
     pid = await add_person(sessions, "9", nip=NIP_A, name="Siti Aminah")
@@ -272,7 +271,7 @@ async def test_year_end_transcript_and_documents_made_when_sent(
 
 
 async def test_a_correction_on_a_required_evaluation_asks_for_it(
-    sessions: Sessions,  # noqa: F811
+    sessions: Sessions,
 ) -> None:
     sid = await add_session(sessions, code="C9", start=(9, 0), hours=2, jp=2,
                             evaluation="wajib")

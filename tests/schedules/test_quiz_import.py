@@ -17,18 +17,17 @@ from schedules.calendar_export import export_calendar
 from schedules.calendar_import import CalendarImportError
 from schedules.quiz_import import check_quiz_row, is_quiz_file
 from tests.schedules.calendar_helpers import csv_bytes, run_import
-from tests.schedules.conftest import migrated_db, pg_template, sessions  # noqa: F401
 
 HEADER = "kode_sesi,tanggal,program,judul,mulai,selesai,jp,kode_presensi,evaluasi,bukti"
 
 
-async def _session(sessions: Sessions, code: str) -> LearningSession:  # noqa: F811
+async def _session(sessions: Sessions, code: str) -> LearningSession:
     async with sessions() as s:
         return (await s.scalars(select(LearningSession).where(LearningSession.code == code))
                 ).one()
 
 
-async def test_evaluasi_and_bukti_are_checked_and_exported(sessions: Sessions) -> None:  # noqa: F811
+async def test_evaluasi_and_bukti_are_checked_and_exported(sessions: Sessions) -> None:
     data = csv_bytes(
         "B1,2026-11-26,ASN Belajar,Etika,09:00,11:00,2,KOPI,wajib,kode",
         "B2,2026-11-23,Forum ASN Berbagi Ilmu,Arsip,09:00,11:00,2,,Tidak,kuis",
@@ -52,7 +51,7 @@ async def test_evaluasi_and_bukti_are_checked_and_exported(sessions: Sessions) -
     ]
 
 
-async def test_the_kuis_sheet_of_an_xlsx_calendar(sessions: Sessions) -> None:  # noqa: F811
+async def test_the_kuis_sheet_of_an_xlsx_calendar(sessions: Sessions) -> None:
     book = Workbook()
     jadwal = book.active
     jadwal.title = "Jadwal"
@@ -98,7 +97,7 @@ YAML = """sesi:
 """
 
 
-async def test_kuis_lists_in_yaml_need_the_session_code(sessions: Sessions) -> None:  # noqa: F811
+async def test_kuis_lists_in_yaml_need_the_session_code(sessions: Sessions) -> None:
     with pytest.raises(CalendarImportError) as refused:
         await run_import(sessions, YAML.encode(), filename="jadwal.yaml")
     assert refused.value.lines == [(20, "kode_sesi wajib diisi (kuis dicocokkan dengan sesi "

@@ -17,6 +17,9 @@ from tests.fakes.telegram_server.records import JSON, Described, UploadedFile
 from tests.fakes.telegram_server.sent_calls import SentCalls
 from tests.fakes.telegram_server.updates import Updates
 
+# What counts as the bot answering a chat (`time_answers`).
+ANSWERS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "editMessageText"})
+
 
 class BotApi(Updates, Messages, SentCalls):
     """The Bot API methods of one bot, on top of its updates, messages, files and faults."""
@@ -73,6 +76,10 @@ class BotApi(Updates, Messages, SentCalls):
             )
             return error_response(exc)
         self._record(method, params, files, result, None)
+        if self.time_answers and method in ANSWERS:
+            self._answered(params.get("chat_id"))
+        elif self.time_answers and method == "answerCallbackQuery":
+            self._answered(f"q:{params.get('callback_query_id')}")
         if rule is not None:  # a processed drop: done, but the answer is lost
             return DROP
         body: JSON = {"ok": True, "result": result}

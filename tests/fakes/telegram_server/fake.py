@@ -100,6 +100,12 @@ class FakeTelegram(BotApi, UserDriver):
             return HttpResponse(200, dumps({"ok": True}))
         if path == "/__inject":
             return self._admin_inject(request)
+        if path == "/__answer_times":  # and forget them
+            times, self.answer_times = self.answer_times, []
+            return HttpResponse(200, dumps({"ok": True, "result": times}))
+        if path == "/__first_answers":  # and forget them
+            firsts, self.first_answers = self.first_answers, {}
+            return HttpResponse(200, dumps({"ok": True, "result": firsts}))
         return error_response(ApiError(404, "Not Found"))
 
     # -- admin endpoint for separate-process benches -------------------------------------

@@ -27,6 +27,7 @@ async def _serve(args: argparse.Namespace) -> None:
         rate_limit=args.rate_limit,
         latency=args.latency_ms / 1000.0,
         record=args.record,
+        time_answers=args.time_answers,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -62,6 +63,11 @@ def main(argv: Iterable[str] | None = None, *, prog: str | None = None) -> None:
     )
     parser.add_argument(
         "--stop-on-eof", action="store_true", help="exit when stdin closes (a parent died)"
+    )
+    parser.add_argument(
+        "--time-answers", action="store_true",
+        help="time each update from queued to the bot's first message to its chat "
+             "(GET /__answer_times)",
     )
     args = parser.parse_args(list(argv) if argv is not None else None)
     with contextlib.suppress(KeyboardInterrupt):

@@ -30,6 +30,7 @@ class FakeState:
         strict_chats: bool = False,
         record: bool = True,
         clock: Clock | None = None,
+        time_answers: bool = False,
     ) -> None:
         """Configure the fake; `start()` (or `async with`) opens the socket.
 
@@ -37,6 +38,9 @@ class FakeState:
         latency: seconds added to every answer (the call is carried out at once).
         strict_chats: answer "chat not found" for chats no person has written from.
         record: keep `sent`, messages and files (turn off for long benches: counters only).
+        time_answers: note, for each update queued, how long until the bot answered it: its
+        first message to the update's chat, or for a button press the answer to its callback
+        query (`answer_times`: the benchmarks' time to answer).
         """
         self._token = token or f"5{time.monotonic_ns() % 10**8:08d}:AAFake{rand_suffix(30)}"
         if not TOKEN_RE.fullmatch(self._token):
@@ -49,6 +53,7 @@ class FakeState:
         self.latency = latency
         self.strict_chats = strict_chats
         self.record = record
+        self.time_answers = time_answers
         bot_id = int(self._token.split(":", 1)[0])
         self.bot_user: JSON = {
             "id": bot_id,
@@ -95,6 +100,12 @@ class FakeState:
         self._webhook: JSON = {}
         self._sent_changed = asyncio.Event()
         self._cursors: Counter[ChatId] = Counter()
+        self.answer_times: list[tuple[float, float]] = []
+        """(when an update was queued, seconds until the first message to its chat after it),
+        on the system's monotonic clock (the same in every process of the machine)."""
+        self._unanswered: dict[ChatId, deque[float]] = {}
+        self.first_answers: dict[Any, float] = {}
+        """When each chat got its first message (for updates posted to the bot directly)."""
 
     def reset(self) -> None:
         """Forget everything that happened (calls, messages, counters, injected failures)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,8 +27,23 @@ class Updates(Webhooks):
             **{k: v for k, v in update.items() if k != "update_id"},
         }
         self._updates.append(queued)
+        if self.time_answers:
+            chat = _chat_of(queued)
+            if chat is not None:
+                self._unanswered.setdefault(chat, deque()).append(time.monotonic())
         self._notify_updates()
         return queued
+
+    def _answered(self, chat: Any) -> None:
+        """A message went to `chat`: the oldest update of it waiting is answered."""
+        self.first_answers.setdefault(chat, time.monotonic())
+        waiting = self._unanswered.get(chat)
+        if waiting:
+            now = time.monotonic()
+            queued = waiting.popleft()
+            self.answer_times.append((queued, now - queued))
+            if not waiting:
+                del self._unanswered[chat]
 
     @property
     def pending_updates(self) -> list[JSON]:
@@ -92,3 +109,15 @@ def _allowed(update: JSON, allowed: Any) -> bool:
     if not isinstance(allowed, list) or not allowed:
         return True
     return any(key in allowed for key in update if key != "update_id")
+
+
+def _chat_of(update: JSON) -> Any:
+    """What answers the update: a message to its chat, or (a button press) the answer to
+    its callback query ("q:<id>")."""
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        return f"q:{query.get('id')}"
+    message = update.get("message")
+    if isinstance(message, dict):
+        return (message.get("chat") or {}).get("id")
+    return None
