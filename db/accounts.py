@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Identity, Person
+from db.models import ConversationState, Identity, Person
 
 __all__ = ["Account", "accounts", "touch_accounts"]
 
@@ -22,7 +22,8 @@ class Account:
     person_id: int
     tz: str
     # A message from this account changes nothing else about the person: they are
-    # reachable, and scheduled messages already go to this channel (or one they pinned).
+    # reachable, scheduled messages already go to this channel (or one they pinned), and
+    # they are in no conversation step (which another command would end).
     settled: bool
 
 
@@ -34,13 +35,14 @@ async def accounts(db: AsyncSession, channel: str, external_ids: Iterable[str]
         return {}
     rows = await db.execute(
         select(Identity.external_id, Identity.id, Person.id, Person.tz, Person.reachable,
-               Person.channel_pinned, Person.preferred_channel)
+               Person.channel_pinned, Person.preferred_channel, ConversationState.person_id)
         .join(Person, Person.id == Identity.person_id)
+        .outerjoin(ConversationState, ConversationState.person_id == Person.id)
         .where(Identity.channel == channel, Identity.external_id.in_(ids)))
     return {
-        ext: Account(iid, pid, tz or "WIB", bool(reachable) and (
+        ext: Account(iid, pid, tz or "WIB", bool(reachable) and step is None and (
             preferred == channel or (bool(pinned) and preferred is not None)))
-        for ext, iid, pid, tz, reachable, pinned, preferred in rows.all()
+        for ext, iid, pid, tz, reachable, pinned, preferred, step in rows.all()
     }
 
 
