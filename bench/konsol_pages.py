@@ -252,7 +252,7 @@ async def serve(url: str, port: int) -> None:
                               "SAMPLE_CALENDAR": "false", "LOG_LEVEL": "WARNING",
                               "PUBLIC_URL": "https://dahar-ngopi.example.go.id"})
     rt = await build_runtime(settings, migrate=False)
-    server = HttpServer(build_internal_app(rt.sessions, build_konsol(rt.deps)), "127.0.0.1",
+    server = HttpServer(build_internal_app(rt.readiness, build_konsol(rt.deps)), "127.0.0.1",
                         port)
     await server.start()
     print("ready", flush=True)

@@ -77,6 +77,29 @@ async def _start_heartbeat(
     stack.push_async_callback(heartbeat.stop)
 
 
+async def _open_channels(
+    rt: Runtime, stack: contextlib.AsyncExitStack, *, receive: bool
+) -> None:
+    """Open every configured channel (receiving, with `receive`); /readyz waits for them
+    and for the background, and watches what each one runs."""
+    rt.readiness.expect(*(f"channel {name}" for name in rt.channels), "scheduler and outbox")
+    for name, channel in rt.channels.items():
+        await channel.open(stack, receive=receive)
+        rt.readiness.started(f"channel {name}", _running(channel) if receive else None)
+
+
+def _running(channel: Channel) -> Callable[[], str | None]:
+    """A probe of what a channel runs in the background (its inbox processor, its poller)."""
+    parts = [p for p in (getattr(channel, a, None) for a in ("processor", "inbox", "poller"))
+             if p is not None and callable(getattr(p, "problem", None))]
+
+    def probe() -> str | None:
+        problems = [problem for p in parts if (problem := p.problem())]
+        return "; ".join(problems) or None
+
+    return probe
+
+
 async def _start_background(
     rt: Runtime, stack: contextlib.AsyncExitStack,
     channels: Mapping[str, Channel] | None = None,
@@ -110,6 +133,7 @@ async def _start_background(
     rt.extras["maintenance"] = schedule_maintenance(background.scheduler, rt.settings,
                                                     rt.sessions, rt.clock)
     await background.start()
+    rt.readiness.started("scheduler and outbox")
     rt.extras["background"] = background
     stack.push_async_callback(background.stop)
 
@@ -159,7 +183,7 @@ async def start_listeners(
     /healthz, or /healthz only (`konsol=False`, the worker). Stopped by `stack`."""
     settings = rt.settings
     if public:
-        server = HttpServer(build_app(rt.sessions, public, webhooks=webhooks),
+        server = HttpServer(build_app(public, webhooks=webhooks),
                             settings.http_host, settings.http_port,
                             forwarded_allow_ips=settings.forwarded_allow_ips)
         await server.start()
@@ -171,7 +195,7 @@ async def start_listeners(
 
         secure = (settings.konsol_url or "").startswith("https://")
         app = build_konsol(rt.deps, secure_cookie=secure)
-    internal = HttpServer(build_internal_app(rt.sessions, app), settings.admin_http_host,
+    internal = HttpServer(build_internal_app(rt.readiness, app), settings.admin_http_host,
                           settings.admin_http_port,
                           forwarded_allow_ips=settings.forwarded_allow_ips,
                           settings=("ADMIN_HTTP_HOST", "ADMIN_HTTP_PORT"))
@@ -206,8 +230,7 @@ async def run_worker(
     async with contextlib.AsyncExitStack() as stack:
         await _start_heartbeat(rt, stack, "worker")
         await start_listeners(rt, stack, konsol=False)
-        for channel in rt.channels.values():
-            await channel.open(stack, receive=False)
+        await _open_channels(rt, stack, receive=False)
         await _start_background(rt, stack)
         log.info("worker started: scheduler and outbox worker")
         await _until_stopped(rt, stop, started)
@@ -246,8 +269,7 @@ async def run_channels(
     # channels' receiving and processing stop.
     async with contextlib.AsyncExitStack() as stack:
         await _start_heartbeat(rt, stack, "run")
-        for channel in rt.channels.values():
-            await channel.open(stack, receive=True)
+        await _open_channels(rt, stack, receive=True)
         routes = {name: list(c.routes()) for name, c in rt.channels.items()}
         pages = (verification_routes(rt.sessions, rt.deps.config)
                  if rt.deps.config.certificates.enabled else [])

@@ -182,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:  # its message never quotes a value
         print(f"dahar-ngopi: {exc}", file=sys.stderr)
         return SETTING
-    redact = setup_logging(settings.log_level, secrets_of(settings))
+    redact = setup_logging(settings.log_level, secrets_of(settings), fmt=settings.log_format)
 
     def say(line: str) -> None:
         print(redact(f"dahar-ngopi: {line}"), file=sys.stderr, flush=True)

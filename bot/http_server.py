@@ -1,5 +1,5 @@
 """The bot's HTTP listeners: the public one (webhooks, /healthz) and the internal one
-(the konsol, /healthz)."""
+(the konsol, /healthz, /readyz)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,14 @@ import socket
 from collections.abc import Generator, Sequence
 
 import uvicorn
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
+from bot.readiness import Readiness
 from bot.startup import StartupError
-from db.engine import Sessions
 
 __all__ = [
     "MAX_BODY", "BodyTooLarge", "HttpServer", "build_app", "build_internal_app", "read_body",
@@ -49,31 +48,37 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _healthz(sessions: Sessions, webhooks: Sequence[str]) -> Route:
+def _healthz(webhooks: Sequence[str]) -> Route:
     async def healthz(request: Request) -> Response:
-        try:
-            async with sessions() as s:
-                await s.execute(text("SELECT 1"))
-        except Exception:
-            log.exception("health check: the database does not answer")
-            return JSONResponse({"status": "database unavailable"}, status_code=503)
+        # Alive: the process's loop answers. What it depends on is /readyz's question: a
+        # database blip must not make an orchestrator restart every process at once.
         return JSONResponse({"status": "ok", "webhooks": list(webhooks)})
 
     return Route("/healthz", healthz, methods=["GET"])
 
 
-def build_app(
-    sessions: Sessions, routes: Sequence[BaseRoute] = (), *, webhooks: Sequence[str] = ()
-) -> Starlette:
+def _readyz(readiness: Readiness) -> Route:
+    async def readyz(request: Request) -> Response:
+        failed = await readiness.failures()
+        if failed:
+            return JSONResponse({"status": "not ready", "failed": failed}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    return Route("/readyz", readyz, methods=["GET"])
+
+
+def build_app(routes: Sequence[BaseRoute] = (), *, webhooks: Sequence[str] = ()) -> Starlette:
     """The public ASGI application: /healthz and the routes of the running channels
     (`webhooks` names the channels whose webhooks are served, for the health answer)."""
-    return Starlette(routes=[_healthz(sessions, webhooks), *routes])
+    return Starlette(routes=[_healthz(webhooks), *routes])
 
 
-def build_internal_app(sessions: Sessions, konsol: ASGIApp | None = None) -> Starlette:
-    """The internal ASGI application: /healthz, and the konsol under /konsol when given
-    (a worker serves the health route only)."""
-    routes: list[BaseRoute] = [_healthz(sessions, ())]
+def build_internal_app(
+    readiness: Readiness, konsol: ASGIApp | None = None
+) -> Starlette:
+    """The internal ASGI application: /healthz, /readyz, and the konsol under /konsol when
+    given (a worker serves the health routes only)."""
+    routes: list[BaseRoute] = [_healthz(()), _readyz(readiness)]
     if konsol is not None:
         routes.append(Mount("/konsol", konsol))
     return Starlette(routes=routes)

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.logs import log_fields
 from core.clock import Clock
 from db import inbox_claims as claims
 from db.engine import Sessions
@@ -98,6 +99,8 @@ class InboxProcessor:
         self.max_attempts = max_attempts
         self.keep_for = keep_for
         self.stats = InboxStats()
+        # What log lines written while handling a row name it by (bot.logs.log_fields).
+        self._log_key = "update_id" if spec.key == "update_id" else "inbox_id"
         self.stopping = asyncio.Event()
         # Set when the whole process begins to stop: take no new work from then on.
         self._halt = halt or asyncio.Event()
@@ -122,6 +125,13 @@ class InboxProcessor:
     def halted(self) -> bool:
         """Whether this processor takes no new work (stopping, or the process is)."""
         return self.stopping.is_set() or self._halt.is_set()
+
+    def problem(self) -> str | None:
+        """Why it is not working (for /readyz), or None."""
+        if not self._tasks:
+            return "not running"
+        dead = [t.get_name() for t in self._tasks if t.done()]
+        return f"stopped: {', '.join(dead)}" if dead else None
 
     def wake(self) -> None:
         """New messages were stored: look now instead of at the next poll."""
@@ -234,7 +244,8 @@ class InboxProcessor:
                     return  # the rest is given back at stop
                 self._started.add(row.key)
                 try:
-                    error = await self._process(row)
+                    with log_fields(**{self._log_key: row.key}):
+                        error = await self._process(row)
                 except Interrupted:
                     return  # given back at stop
                 except LostClaim:

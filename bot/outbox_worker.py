@@ -29,6 +29,7 @@ from bot.delivery import (
     TransientFailure,
 )
 from bot.flow import ChannelFlow
+from bot.logs import log_fields
 from bot.pacing import ChannelLimits
 from core.clock import Clock
 from core.outbox import BULK_PRIORITY, PRIORITIES, OutboxBell
@@ -357,7 +358,8 @@ class OutboxWorker:
                 return
             lane.inflight += 1
             try:
-                outcome = await self._deliver(lane, row)
+                with log_fields(row_id=row.id):
+                    outcome = await self._deliver(lane, row)
             except Exception as exc:  # a bug must not kill the worker; record it
                 log.exception("delivering outbox row %d failed unexpectedly", row.id)
                 outcome = Outcome(row.id, "failed", f"internal error: {type(exc).__name__}")

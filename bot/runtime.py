@@ -17,6 +17,7 @@ from bot import console
 from bot.channel import Adapter, Channel
 from bot.delivery import PermanentFailure
 from bot.heartbeat import process_name
+from bot.readiness import Readiness
 from bot.settings import Settings
 from bot.telegram import channel as telegram
 from bot.whatsapp import channel as whatsapp
@@ -83,9 +84,12 @@ class Runtime:
     # processors) stops taking it at once, before everything is wound down in order.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     documents: DocumentMaker = field(init=False)
+    # What /readyz checks: the parts `run` or `worker` started, and the database.
+    readiness: Readiness = field(init=False)
 
     def __post_init__(self) -> None:
         self.documents = DocumentMaker(self.sessions, self.deps.config, self.clock)
+        self.readiness = Readiness(self.sessions, stopping=self.stopping)
 
     @property
     def whatsapp(self) -> WhatsAppChannel | None:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Jakarta"
     admin_telegram_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    # "json": one JSON object per line on stdout (for a log collector); "text" on stderr.
+    log_format: Literal["text", "json"] = "text"
     # While the terminal chat runs, log lines go here instead of between its lines.
     log_file: str = "./data/dahar-ngopi.log"
     callback_secret: SecretStr | None = None

@@ -10,10 +10,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import create_engine
 
-__all__ = ["alembic_config", "current_revision", "head_revision", "upgrade", "upgrade_async"]
+__all__ = ["alembic_config", "current_revision", "head_revision", "revision_of", "upgrade",
+           "upgrade_async"]
 
 _HERE = Path(__file__).parent
 
@@ -44,6 +46,11 @@ def head_revision() -> str | None:
 
 def _revision_of(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+async def revision_of(db: AsyncSession) -> str | None:
+    """The revision the database behind this session is at."""
+    return await db.run_sync(lambda sync: _revision_of(sync.connection()))
 
 
 async def current_revision(url: str) -> str | None:

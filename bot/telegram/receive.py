@@ -83,6 +83,12 @@ class Poller:
         self._waiting = False  # in getUpdates (safe to cancel), not storing a batch
         self._stopping = False
 
+    def problem(self) -> str | None:
+        """Why it is not polling (for /readyz), or None."""
+        if self._task is None:
+            return "not polling"
+        return "polling stopped" if self._task.done() else None
+
     async def start(self) -> None:
         """Remove a webhook set before (getUpdates is refused while one is set), then poll."""
         await self._bot.delete_webhook(drop_pending_updates=False)

@@ -92,7 +92,7 @@ async def _none_pending(tg: FakeTelegram) -> bool:
 async def test_the_webhook_answers_200_once_the_update_is_committed(runtime: Runtime) -> None:
     hook = TelegramWebhook(UpdateStore(runtime.sessions, runtime.clock, lambda: None), SECRET)
     routes = [Route(TELEGRAM_PATH, hook.handle, methods=["POST"])]
-    server = HttpServer(build_app(runtime.sessions, routes), "127.0.0.1", 0)
+    server = HttpServer(build_app(routes), "127.0.0.1", 0)
     await server.start()
     url = server.url + TELEGRAM_PATH
     update = {"update_id": 41, "message": {"message_id": 1, "date": 1, "text": "/menu",

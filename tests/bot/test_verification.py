@@ -39,7 +39,7 @@ async def sessions(db_url: str) -> AsyncIterator[Sessions]:
 @pytest.fixture
 async def server(sessions: Sessions) -> AsyncIterator[HttpServer]:
     """The public server with /healthz and the verification page, on a free port."""
-    http = HttpServer(build_app(sessions, verification_routes(sessions, CONFIG)), "127.0.0.1", 0)
+    http = HttpServer(build_app(verification_routes(sessions, CONFIG)), "127.0.0.1", 0)
     await http.start()
     yield http
     await http.stop()

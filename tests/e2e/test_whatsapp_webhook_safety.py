@@ -129,7 +129,7 @@ async def test_a_message_acknowledged_before_a_crash_is_answered_after_restart(
     rt = await build_runtime(wa_settings, clock, migrate=False)
     assert rt.whatsapp is not None
     await rt.whatsapp.start(process=False)
-    server = HttpServer(build_app(rt.sessions, rt.whatsapp.routes()), "127.0.0.1", 0)
+    server = HttpServer(build_app(rt.whatsapp.routes()), "127.0.0.1", 0)
     await server.start()
     status, _ = await post_signed(server.url + "/whatsapp/webhook",
                                   text_body(WA_ID, "menu", wamid="wamid.BEFORECRASH"),

@@ -101,7 +101,7 @@ def konsol_client(
                     follow_redirects=True, raise_server_exceptions=raise_errors) as client:
         assert client.portal is not None
         rt = client.portal.call(lambda: build_runtime(settings, clock, migrate=False))
-        holder["app"] = build_internal_app(rt.sessions,
+        holder["app"] = build_internal_app(rt.readiness,
                                            build_konsol(rt.deps, secure_cookie=secure))
         try:
             yield KonsolClient(client, rt)
