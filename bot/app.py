@@ -259,9 +259,11 @@ async def run_channels(
             "starting the terminal chat.",
             file=sys.stderr,
         )
-        async with contextlib.AsyncExitStack() as stack:
-            await start_listeners(rt, stack)
-            await run_console(rt)
+        # Log lines go to LOG_FILE from here until the listeners have stopped too.
+        with log_to_file(rt.settings.log_file):
+            async with contextlib.AsyncExitStack() as stack:
+                await start_listeners(rt, stack)
+                await run_console(rt)
         return
     stop = stop or stop_on_signals()
     # The stack unwinds backwards: the scheduler and the outbox stop first; the HTTP server
