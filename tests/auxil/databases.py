@@ -1,10 +1,9 @@
 """Whole databases for tests that need URLs (backups, restores): SQLite files, and PostgreSQL
-databases on the server DATABASE_URL_PG names."""
+databases on the tests' PostgreSQL server (tests/conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -13,30 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from db.backup import server_major
 from db.backup_pg import PgToolError, find_tool
 from db.migrate import upgrade_async
+from tests.conftest import PG_SERVER, _pg_admin, drop_pg_database, pg_url
 
 __all__ = ["BACKENDS", "PG_URL", "database", "need_pg_tools"]
 
-PG_URL = os.environ.get("DATABASE_URL_PG")
+# The tests' PostgreSQL server (TEST_DATABASE_URL, or DATABASE_URL_PG beside SQLite): these
+# tests make whole databases of their own on it, on both backends whenever it is there.
+PG_URL = PG_SERVER
 BACKENDS: list[Any] = ["sqlite", *([pytest.param("postgres", marks=pytest.mark.postgres)]
                                    if PG_URL else [])]
-
-
-async def _pg_admin(*statements: str) -> None:
-    assert PG_URL is not None
-    engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            for statement in statements:
-                await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 @asynccontextmanager
@@ -58,14 +46,14 @@ async def database(
         return
     assert PG_URL is not None
     name = f"dahar_ops_{uuid.uuid4().hex[:12]}"
-    await _pg_admin(f"CREATE DATABASE {name}")
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    await _pg_admin([f"CREATE DATABASE {name}"])
+    url = pg_url(name)
     try:
         if migrated:
             await upgrade_async(url)
         yield url
     finally:
-        await _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await drop_pg_database(name)
 
 
 async def need_pg_tools(url: str) -> None:
