@@ -58,7 +58,8 @@ def test_the_inbox_groups_and_an_answer_is_relayed(konsol: KonsolClient) -> None
 
     q = konsol.run(question)
     assert q is not None and q.faq_entry_id == "tanya-1" and q.answered_by == "telegram:9001"
-    done_actions = [a for a in konsol.run(_actions, konsol) if a != "view_question"]
+    done_actions = [a for a in konsol.run(_actions, konsol)
+                    if a not in ("konsol_login", "view_question")]
     assert done_actions == ["answer", "faq_from_question"]
     answered = konsol.get("/konsol/pertanyaan?status=dijawab")
     assert "#1" in answered.text
