@@ -165,7 +165,7 @@ async def test_the_images_install_and_entry_steps_work(tmp_path: Path) -> None:
 
     backend = "postgres" if PG_URL else "sqlite"
     async with database(backend, tmp_path, migrated=False) as url, FakeTelegram() as tg:
-        env |= {"DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": tg.token,
+        env |= {"DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": tg.token, "ADMIN_HTTP_PORT": "0",
                 "TELEGRAM_API_URL": tg.url, "BACKUP_DIR": str(tmp_path / "backups")}
         # The compose file's `migrate` service, then its `worker`, from the installed package.
         code, out = await _run(str(bin_dir / "dahar-ngopi"), "db", "upgrade", env=env,

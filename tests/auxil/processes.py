@@ -43,7 +43,10 @@ class BotProcess:
         """Start it with more command-line arguments."""
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("TELEGRAM_", "WHATSAPP_", "DATABASE_URL", "TEST_"))}
-        env.update({"PYTHONPATH": str(ROOT), "LOG_LEVEL": "INFO", **self.env})
+        # Any free port for the internal listener (the konsol, /healthz): several processes
+        # on one machine cannot all have 8081.
+        env.update({"PYTHONPATH": str(ROOT), "LOG_LEVEL": "INFO", "ADMIN_HTTP_PORT": "0",
+                    **self.env})
         with self.log.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", self.command, *arguments, cwd=self.folder,

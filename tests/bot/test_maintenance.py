@@ -19,6 +19,7 @@ from bot.settings import Settings, SettingsError
 from core.clock import FixedClock
 from db.engine import create_engine, create_sessions
 from db.models import AppMeta
+from tests.auxil.databases import need_pg_tools
 
 NIGHT = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)  # 02:00 WIB on Tuesday 24 November
 
@@ -34,28 +35,31 @@ async def _maintenance(settings: Settings, clock: FixedClock) -> AsyncIterator[M
 
 
 async def test_one_backup_a_day_and_only_the_last_ones_kept(
-    make_settings: Callable[..., Settings], tmp_path: Path
+    make_settings: Callable[..., Settings], tmp_path: Path, db_url: str
 ) -> None:
     settings = make_settings({"BACKUP_DIR": str(tmp_path / "nightly"), "BACKUP_KEEP": "3"})
+    if not db_url.startswith("sqlite"):  # pg_dump's custom format, when the tools are here
+        await need_pg_tools(db_url)
+    ext = ".sqlite3" if db_url.startswith("sqlite") else ".dump"
     clock = FixedClock(NIGHT)
     folder = tmp_path / "nightly"
     folder.mkdir()
     for day in ("2026-11-19", "2026-11-20", "2026-11-21", "2026-11-22"):
-        (folder / f"dahar-ngopi-daily-{day}.sqlite3").write_bytes(b"old")
-    by_hand = folder / "dahar-ngopi-20261101-101500.sqlite3"
+        (folder / f"dahar-ngopi-daily-{day}{ext}").write_bytes(b"old")
+    by_hand = folder / f"dahar-ngopi-20261101-101500{ext}"
     by_hand.write_bytes(b"made by hand")
-    crashed = folder / ".dahar-ngopi-daily-2026-11-20.sqlite3.77-ab.partial"
+    crashed = folder / f".dahar-ngopi-daily-2026-11-20{ext}.77-ab.partial"
     crashed.write_bytes(b"half")
     os.utime(crashed, (1e9, 1e9))
-    in_progress = folder / ".dahar-ngopi-daily-2026-11-24.sqlite3.88-cd.partial"
+    in_progress = folder / f".dahar-ngopi-daily-2026-11-24{ext}.88-cd.partial"
     in_progress.write_bytes(b"being written by another process")
     async with _maintenance(settings, clock) as job:
         path = await job.daily_backup()
-        assert path == folder / "dahar-ngopi-daily-2026-11-24.sqlite3"  # the day in WIB
+        assert path == folder / f"dahar-ngopi-daily-2026-11-24{ext}"  # the day in WIB
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert sorted(p.name for p in folder.iterdir()) == [
-            in_progress.name, by_hand.name, "dahar-ngopi-daily-2026-11-21.sqlite3",
-            "dahar-ngopi-daily-2026-11-22.sqlite3", "dahar-ngopi-daily-2026-11-24.sqlite3",
+            in_progress.name, by_hand.name, f"dahar-ngopi-daily-2026-11-21{ext}",
+            f"dahar-ngopi-daily-2026-11-22{ext}", f"dahar-ngopi-daily-2026-11-24{ext}",
         ]
         # A second process (or a restart) the same day finds it done.
         clock.advance(timedelta(hours=3))
@@ -63,7 +67,7 @@ async def test_one_backup_a_day_and_only_the_last_ones_kept(
         async with job._sessions() as db:
             row = await db.get(AppMeta, "backup:last")
         assert row is not None
-        assert json.loads(row.value)["file"] == "dahar-ngopi-daily-2026-11-24.sqlite3"
+        assert json.loads(row.value)["file"] == f"dahar-ngopi-daily-2026-11-24{ext}"
 
 
 async def test_the_purge_runs_even_when_the_backup_fails(
@@ -100,9 +104,10 @@ async def test_the_job_runs_nightly_at_backup_time_in_the_agencys_zone(
     job = scheduler.get_job("maintenance")
     fire = job.trigger.get_next_fire_time(None, NIGHT)
     assert fire == datetime(2026, 11, 23, 19, 15, tzinfo=UTC)  # 03:15 WITA
-    # By default the backups sit beside the SQLite file.
-    assert backup_dir(settings) == Path(db_url.removeprefix("sqlite+aiosqlite:///")).parent \
-        / "backups"
+    # By default the backups sit beside the SQLite file (on PostgreSQL: ./data/backups).
+    beside = (Path(db_url.removeprefix("sqlite+aiosqlite:///")).parent
+              if db_url.startswith("sqlite") else Path("data"))
+    assert backup_dir(settings) == beside / "backups"
 
 
 def test_settings(make_settings: Callable[..., Settings]) -> None:
