@@ -76,12 +76,12 @@ async def delivery_outcomes(
               m.not_before <= now, m.sent_at >= since)
     sent = dict((await db.execute(
         select(m.channel, func.count()).where(*window, m.status == "sent")
-        .group_by(m.channel))).tuples().all())
+        .group_by(m.channel))).all())
     failed: dict[str, Counter[str]] = {}
     rows = await db.execute(
         select(m.channel, m.last_error, func.count()).where(*window, m.status == "failed")
         .group_by(m.channel, m.last_error))
-    for channel, error, count in rows.tuples():
+    for channel, error, count in rows:
         failed.setdefault(channel, Counter())[_reason(error)] += count
     return {c: Outcomes(sent.get(c, 0), sum(failed.get(c, Counter()).values()),
                         failed.get(c, Counter())) for c in channels}
@@ -107,7 +107,7 @@ async def overdue(
         .where(m.status == "pending", m.channel.in_(list(channels)),
                m.priority.in_(list(priorities)), m.not_before < before,
                (m.expires_at.is_(None)) | (m.expires_at > now))
-        .group_by(m.channel))).tuples().all()
+        .group_by(m.channel))).all()
     by_channel = {c: n for c, n, _ in rows}
     oldest = min((o for _, _, o in rows if o is not None), default=None)
     return Overdue(sum(by_channel.values()), oldest, by_channel)
