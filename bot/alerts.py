@@ -39,6 +39,7 @@ from db.alerts import (
     resolve_alert,
 )
 from db.engine import Sessions
+from db.heartbeats import STALE_AFTER
 
 __all__ = ["ALERT_KIND", "Alerts"]
 
@@ -124,7 +125,10 @@ class Alerts:
                                                since=now - config.failure_window, now=now)
             late = await overdue(db, channels=delivering, priorities=WAITING_PRIORITIES,
                                  before=now - config.waiting, now=now)
-            led = (await leader_alive(db, now=now, stale_after=config.leader_timeout)
+            # A heartbeat is written every few seconds: one older than its usual staleness
+            # (or LEADER_TIMEOUT, if longer) is a dead leader's.
+            stale = max(config.leader_timeout, STALE_AFTER)
+            led = (await leader_alive(db, now=now, stale_after=stale)
                    if self._leadership is not None else None)
         found: list[Problem] = []
         clear: list[str] = []
