@@ -12,6 +12,8 @@ from dataclasses import replace
 
 from starlette.routing import BaseRoute
 
+from bot.alert_checks import AlertConfig
+from bot.alerts import Alerts
 from bot.background import build_background
 from bot.channel import Channel
 from bot.console import ConsoleChannel, StdinReader
@@ -22,6 +24,7 @@ from bot.http_server import HttpServer, build_app, build_internal_app
 from bot.logs import log_to_file
 from bot.maintenance import schedule_maintenance
 from bot.pacing import ChannelLimits
+from bot.receiving import Watched
 from bot.runtime import Runtime
 from bot.stopping import stop_on_signals
 from bot.verification import verification_routes
@@ -105,11 +108,12 @@ async def _start_background(
     channels: Mapping[str, Channel] | None = None,
 ) -> None:
     """The nudge scheduler, the outbox worker delivering on the running channels (or
-    `channels`), and the announcer."""
+    `channels`), the announcer, and the alerts."""
     senders: list[Sender] = []
     limits: dict[str, ChannelLimits] = {}
     flows: dict[str, ChannelFlow] = {}
-    for name, channel in (rt.channels if channels is None else channels).items():
+    running = rt.channels if channels is None else channels
+    for name, channel in running.items():
         sender, limits[name] = await channel.outbox(stack)
         senders.append(sender)
         flow = getattr(channel, "flow", None)
@@ -136,6 +140,12 @@ async def _start_background(
     rt.readiness.started("scheduler and outbox")
     rt.extras["background"] = background
     stack.push_async_callback(background.stop)
+    alerts = Alerts(rt.sessions, rt.clock, deps.channels, AlertConfig.from_settings(rt.settings),
+                    watched={n: c for n, c in running.items() if isinstance(c, Watched)},
+                    leadership=background.leadership)
+    alerts.start()
+    rt.extras["alerts"] = alerts
+    stack.push_async_callback(alerts.stop)
 
 
 async def _within(seconds: float, stop: Callable[[], Awaitable[None]], what: str) -> None:

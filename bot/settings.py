@@ -140,6 +140,17 @@ class Settings(BaseSettings):
     # (0: never).
     retention_days: int = Field(default=90, ge=0, le=3650)
 
+    # --- operations: alerts to the owners (docs/deploy.md, "What to watch") ---
+    alert_check_seconds: float = Field(default=30.0, gt=0, le=3600)  # how often to check
+    alert_repeat_minutes: float = Field(default=30.0, gt=0, le=24 * 60)  # one per kind per
+    alert_failure_percent: float = Field(default=5.0, gt=0, le=100)  # deliveries failing above
+    alert_failure_minutes: float = Field(default=10.0, gt=0, le=24 * 60)  # ... over this window
+    alert_failure_min: int = Field(default=20, ge=1)  # ... out of at least this many outcomes
+    alert_waiting_minutes: float = Field(default=5.0, gt=0, le=24 * 60)  # replies/reminders due
+    alert_receive_minutes: float = Field(default=2.0, gt=0, le=24 * 60)  # receiving failing
+    alert_webhook_pending: int = Field(default=100, ge=1)  # updates Telegram holds for us
+    alert_resolved: bool = True  # say once when a problem alerted about is over
+
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> Any:

@@ -138,7 +138,9 @@ async def write_outcomes(
     if final:
         await conn.execute(
             _T.update().where(mine).values(
-                status=bindparam("st"), last_error=bindparam("err"), lease_until=None),
+                # sent_at: when its delivery ended, failed too (the alerts' failure rate).
+                status=bindparam("st"), last_error=bindparam("err"), lease_until=None,
+                sent_at=now),
             final,
         )
     if again:
@@ -186,7 +188,8 @@ async def reclaim_expired(
     expired = and_(m.status == "sending", or_(m.lease_until < now, m.claimed_by.in_(stale)))
     failed = await db.execute(
         update(m).where(expired, m.attempts >= max_attempts)
-        .values(status="failed", last_error="lease expired too often", lease_until=None)
+        .values(status="failed", last_error="lease expired too often", lease_until=None,
+                sent_at=now)
         .execution_options(synchronize_session=False)
     )
     back = await db.execute(

@@ -12,15 +12,18 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute, Route
 from telegram import Bot, BotCommand
+from telegram import error as tg_error
 
 from bot.delivery import Sender
 from bot.flow import ChannelFlow
 from bot.inbox import InboxProcessor
 from bot.pacing import ChannelLimits
+from bot.receiving import ReceiveHealth, ReceiveTrouble
 from bot.settings import Settings
 from bot.telegram.handling import UpdateHandler
 from bot.telegram.probe import check_telegram
@@ -93,6 +96,11 @@ class TelegramChannel:
         self.store: UpdateStore | None = None
         self.poller: Poller | None = None
         self._hook: TelegramWebhook | None = None
+        self.health = ReceiveHealth(rt.clock, hint=(
+            "TELEGRAM_WEBHOOK_URL dapat dijangkau dari internet (proxy/TLS) dan database "
+            "menjawab" if self.webhook_mode else
+            "TELEGRAM_BOT_TOKEN masih berlaku dan server dapat menjangkau "
+            f"{settings.telegram_api_url}"))
 
     def _new_bot(self, *, polling: bool = False) -> Bot:
         settings = self._settings
@@ -136,9 +144,9 @@ class TelegramChannel:
         if self.webhook_mode:
             secret = self._settings.telegram_webhook_secret
             assert secret is not None  # the settings require it with the URL
-            self._hook = TelegramWebhook(self.store, secret.get_secret_value())
+            self._hook = TelegramWebhook(self.store, secret.get_secret_value(), self.health)
         else:
-            self.poller = Poller(bot, self.store)
+            self.poller = Poller(bot, self.store, health=self.health)
             await self.poller.start()
             stack.push_async_callback(self.poller.stop)
         log.info("Telegram channel started (%s)", "webhook" if self.webhook_mode
@@ -168,3 +176,35 @@ class TelegramChannel:
         stack.push_async_callback(bot.shutdown)
         sender = TelegramSender(bot, paid_broadcast=self._settings.telegram_paid_broadcast)
         return sender, self.flow.limits
+
+    @property
+    def receiving(self) -> bool:
+        """Whether this process receives on Telegram (polling or the webhook)."""
+        return self.store is not None
+
+    async def receive_trouble(self, *, longer_than: timedelta,
+                              pending_limit: int) -> ReceiveTrouble | None:
+        """Polling or the webhook failing for `longer_than`; in webhook mode also Telegram's
+        own view (getWebhookInfo): updates piling up for us, or the webhook gone."""
+        found = self.health.trouble(longer_than=longer_than)
+        if found is not None or self._hook is None or self.bot is None:
+            return found
+        try:
+            info = await self.bot.get_webhook_info()
+        except tg_error.TelegramError as exc:
+            log.warning("getWebhookInfo failed (%s)", exc.message)
+            return None
+        wanted = self._settings.telegram_webhook_url
+        if info.url != wanted:
+            return ReceiveTrouble(self._rt.clock.now(), 1,
+                                  "webhook tidak terpasang" if not info.url
+                                  else "webhook menunjuk ke alamat lain",
+                                  "tidak ada proses lain (atau deployment lain) yang memakai "
+                                  "token bot yang sama; jalankan ulang `dahar-ngopi run`",
+                                  pending=info.pending_update_count)
+        if info.pending_update_count >= pending_limit:
+            return ReceiveTrouble(
+                info.last_error_date or self._rt.clock.now(), info.pending_update_count,
+                info.last_error_message or "update menumpuk di Telegram", self.health.hint,
+                pending=info.pending_update_count)
+        return None

@@ -17,6 +17,7 @@ from typing import Any
 from telegram import Bot
 from telegram import error as tg_error
 
+from bot.receiving import ReceiveHealth
 from bot.telegram.render import retry_after_seconds
 from bot.telegram.updates import TELEGRAM_UPDATES, stored
 from core.clock import Clock
@@ -73,8 +74,9 @@ class Poller:
     """Long polling: store each batch of updates, then confirm it with the next offset."""
 
     def __init__(self, bot: Bot, store: UpdateStore, *, timeout: int = POLL_TIMEOUT,
-                 limit: int = 100) -> None:
+                 limit: int = 100, health: ReceiveHealth | None = None) -> None:
         self._bot = bot
+        self.health = health
         self._store = store
         self.timeout = timeout
         self.limit = limit
@@ -137,12 +139,16 @@ class Poller:
                 await asyncio.sleep(retry_after_seconds(exc))
                 continue
             except tg_error.TelegramError as exc:
+                if self.health is not None:
+                    self.health.failed(f"getUpdates: {exc.message}")
                 failures += 1
                 wait = min(30.0, 0.5 * 2 ** min(failures, 6))
                 log.warning("getUpdates failed (%s); trying again in %.0f s", exc.message, wait)
                 await asyncio.sleep(wait)
                 continue
             failures = 0
+            if self.health is not None:
+                self.health.ok()
             self._waiting = False
             await self._keep(updates)
 

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.http_server import BodyTooLarge, read_body
+from bot.receiving import ReceiveHealth
 from bot.telegram.receive import UpdateStore
 from bot.telegram.updates import stored
 
@@ -25,12 +26,14 @@ class TelegramWebhook:
     """Checks the secret token, stores the update, then answers 200 (Telegram re-delivers
     anything not answered 2xx, so a database outage loses nothing)."""
 
-    def __init__(self, store: UpdateStore, secret: str) -> None:
+    def __init__(self, store: UpdateStore, secret: str,
+                 health: ReceiveHealth | None = None) -> None:
         if not secret:
             raise ValueError("the Telegram webhook needs a secret token")
         self.store = store
         self.secret = secret
         self._secret = secret.encode()
+        self.health = health
 
     async def handle(self, request: Request) -> Response:
         """Check the secret token, then commit the update to the store."""
@@ -54,5 +57,9 @@ class TelegramWebhook:
             await self.store.store_one(update)
         except Exception:
             log.exception("storing a Telegram update failed; Telegram will deliver it again")
+            if self.health is not None:
+                self.health.failed("menyimpan update ke database gagal")
             return Response(status_code=503)
+        if self.health is not None:
+            self.health.ok()
         return Response(status_code=200)

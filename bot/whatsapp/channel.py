@@ -9,6 +9,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import BaseRoute
@@ -17,6 +18,7 @@ from bot.delivery import ChatRateLimited, DeliveryError, RateLimited, TransientF
 from bot.flow import ChannelFlow
 from bot.inbox import InboxProcessor, LostClaim
 from bot.pacing import ChannelLimits
+from bot.receiving import ReceiveHealth, ReceiveTrouble
 from bot.settings import Settings
 from bot.whatsapp.client import WhatsAppClient, mask_number
 from bot.whatsapp.inbox import KEEP_FOR, split_messages
@@ -149,6 +151,10 @@ class WhatsAppChannel:
         self.flow = ChannelFlow(sessions, "whatsapp", self.outbox_limits)
         self._processing = False
         self.info = describe(settings)
+        # The webhook's calls: refused or not stored (bot.alerts reads it).
+        self.health = ReceiveHealth(clock, hint=(
+            "database menjawab, dan WHATSAPP_APP_SECRET sama dengan App Secret di dasbor Meta "
+            "(tanda tangan yang salah ditolak)"))
 
     @property
     def outbox_limits(self) -> ChannelLimits:
@@ -189,6 +195,17 @@ class WhatsAppChannel:
 
     async def listening(self) -> None:
         """Nothing to do: the webhook URL is set in Meta's app dashboard."""
+
+    @property
+    def receiving(self) -> bool:
+        """Whether this process receives on WhatsApp (it serves the webhook)."""
+        return self._processing
+
+    async def receive_trouble(self, *, longer_than: timedelta,
+                              pending_limit: int) -> ReceiveTrouble | None:
+        """The webhook refusing or failing to store Meta's calls for `longer_than` (Meta has
+        no pending count to ask for)."""
+        return self.health.trouble(longer_than=longer_than)
 
     async def outbox(self, stack: contextlib.AsyncExitStack) -> tuple[WindowedSender,
                                                                        ChannelLimits]:

@@ -40,13 +40,16 @@ def whatsapp_routes(wa: WhatsAppChannel) -> list[BaseRoute]:
         if not wa.signature_ok(raw, request.headers.get(SIGNATURE_HEADER)):
             # Nothing of an unsigned body is read: it may not come from Meta at all.
             log.warning("refused a WhatsApp webhook with a missing or wrong signature")
+            wa.health.failed("webhook ditolak: tanda tangan X-Hub-Signature-256 salah")
             return Response(status_code=401)
         try:
             await wa.receive(raw)
         except Exception:
             # Not stored: answer an error so that Meta delivers it again.
             log.exception("could not store a WhatsApp webhook; Meta will retry")
+            wa.health.failed("menyimpan webhook ke database gagal")
             return Response(status_code=500)
+        wa.health.ok()
         return PlainTextResponse("OK")
 
     return [Route(WHATSAPP_PATH, handshake, methods=["GET"]),

@@ -75,6 +75,7 @@ class OutboxMessage(Base):
     ref_type: Mapped[str | None] = mapped_column(String(16))
     ref_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When it was sent; for a failed row, when its delivery ended (the alerts' failure rate).
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Delivery receipts (WhatsApp status webhooks; migration 0003).
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
