@@ -1,5 +1,5 @@
 """The bot's HTTP listeners: the public one (webhooks, /healthz) and the internal one
-(the konsol, /healthz)."""
+(the konsol, /healthz, /metrics)."""
 
 from __future__ import annotations
 
@@ -70,10 +70,12 @@ def build_app(
     return Starlette(routes=[_healthz(sessions, webhooks), *routes])
 
 
-def build_internal_app(sessions: Sessions, konsol: ASGIApp | None = None) -> Starlette:
-    """The internal ASGI application: /healthz, and the konsol under /konsol when given
-    (a worker serves the health route only)."""
-    routes: list[BaseRoute] = [_healthz(sessions, ())]
+def build_internal_app(
+    sessions: Sessions, konsol: ASGIApp | None = None, extra: Sequence[BaseRoute] = ()
+) -> Starlette:
+    """The internal ASGI application: /healthz, `extra` routes (/metrics), and the konsol
+    under /konsol when given (a worker serves no konsol)."""
+    routes: list[BaseRoute] = [_healthz(sessions, ()), *extra]
     if konsol is not None:
         routes.append(Mount("/konsol", konsol))
     return Starlette(routes=routes)

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.metrics import observe_update
 from core.clock import Clock
 from db import inbox_claims as claims
 from db.engine import Sessions
@@ -248,6 +249,7 @@ class InboxProcessor:
                                   self.label)
                     self._give_back.update(r.key for r in rows if r.key >= row.key)
                     return
+                self._observe(row, error)
                 if error is None:
                     self._done.append(row.key)
                 else:
@@ -256,6 +258,14 @@ class InboxProcessor:
         finally:
             self._chats.pop(chat, None)
             self._kick.set()
+
+    def _observe(self, row: ClaimedMessage, error: str | None) -> None:
+        """Count a handled message and the time from its storing to its replies sent (not
+        for one handled before a crash: its time would tell of the restart)."""
+        seconds = None
+        if row.received_at is not None and row.status == "pending":
+            seconds = (self._clock.now() - row.received_at).total_seconds()
+        observe_update(self.label.lower(), error, seconds)
 
     # --- recording ----------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from bot.delivery import (
     TransientFailure,
 )
 from bot.flow import ChannelFlow
+from bot.metrics import count_outcome
 from bot.pacing import ChannelLimits
 from core.clock import Clock
 from core.outbox import BULK_PRIORITY, PRIORITIES, OutboxBell
@@ -363,6 +364,7 @@ class OutboxWorker:
                 outcome = Outcome(row.id, "failed", f"internal error: {type(exc).__name__}")
             finally:
                 lane.inflight -= 1
+            count_outcome(lane.channel, row.kind, outcome.status, outcome.error)
             self._record(outcome)
             if lane.hungry and lane.pending_work() <= lane.target // 2:
                 lane.hungry = False

@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     # Outbox rows with an outcome and expired link codes are deleted after this many days
     # (0: never).
     retention_days: int = Field(default=90, ge=0, le=3650)
+    # /metrics on the internal listener asks for `Authorization: Bearer <METRICS_TOKEN>`
+    # when set (docs/metrics.md).
+    metrics_token: SecretStr | None = None
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
