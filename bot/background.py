@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.counters import watch_scheduler
 from bot.delivery import Sender
 from bot.flow import ChannelFlow
 from bot.leader import LEADER_TIMEOUT, Leadership
-from bot.metrics import watch_scheduler
 from bot.outbox_worker import OutboxWorker, Prepare, WorkerConfig
 from bot.pacing import ChannelLimits
 from core.clock import Clock

@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Callable
 
-from bot.metrics import count_rate_limit
+from bot.counters import count_rate_limit
 from bot.pacing import ChannelLimits, ChatPacer, Pacer
 from db.engine import Sessions
 from db.flow import ensure_flow, extend_pause, paused_until, reserve_slots

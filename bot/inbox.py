@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.metrics import observe_update
+from bot.counters import observe_update
 from core.clock import Clock
 from db import inbox_claims as claims
 from db.engine import Sessions

@@ -17,7 +17,6 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
@@ -35,9 +34,20 @@ from db.engine import Sessions
 from db.figures import OutboxBacklog, attendance_since, open_questions, outbox_backlog
 
 __all__ = [
-    "ANSWER_SECONDS", "MESSAGES", "RATE_LIMITED", "SCHEDULER_RUNS", "UPDATES", "Figures",
-    "count_outcome", "count_rate_limit", "metrics_route", "multiprocess_dir", "observe_update",
-    "read_figures", "render", "watch_scheduler",
+    "ANSWER_SECONDS",
+    "MESSAGES",
+    "RATE_LIMITED",
+    "SCHEDULER_RUNS",
+    "UPDATES",
+    "Figures",
+    "count_job",
+    "count_outcome",
+    "count_rate_limit",
+    "metrics_route",
+    "multiprocess_dir",
+    "observe_update",
+    "read_figures",
+    "render",
 ]
 
 log = logging.getLogger(__name__)
@@ -86,18 +96,9 @@ def observe_update(channel: str, error: str | None, seconds: float | None) -> No
         ANSWER_SECONDS.labels(channel).observe(max(0.0, seconds))
 
 
-def watch_scheduler(scheduler: Any) -> None:
-    """Count the runs of an APScheduler's jobs by job id and outcome."""
-    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
-
-    def listen(event: Any) -> None:
-        if event.code == EVENT_JOB_MISSED:
-            outcome = "missed"
-        else:
-            outcome = "error" if event.exception is not None else "ok"
-        SCHEDULER_RUNS.labels(str(event.job_id), outcome).inc()
-
-    scheduler.add_listener(listen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+def count_job(job: str, outcome: str) -> None:
+    """Count one run of a scheduler job (`outcome`: ok, error or missed)."""
+    SCHEDULER_RUNS.labels(job, outcome).inc()
 
 
 def multiprocess_dir() -> str | None:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.counters import count_outcome
 from bot.delivery import (
     Blocked,
     ChatMigrated,
@@ -29,7 +30,6 @@ from bot.delivery import (
     TransientFailure,
 )
 from bot.flow import ChannelFlow
-from bot.metrics import count_outcome
 from bot.pacing import ChannelLimits
 from core.clock import Clock
 from core.outbox import BULK_PRIORITY, PRIORITIES, OutboxBell
