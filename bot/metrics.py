@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, ProcessCollector
 from prometheus_client import values as prometheus_values
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
@@ -163,6 +163,9 @@ async def read_figures(sessions: Sessions, clock: Clock, tz: ZoneInfo, leader: b
         return Figures(leader, database_up=False)
 
 
+_PROCESS = ProcessCollector(registry=None)
+
+
 class _Local(Collector):
     """This process's own metrics (not in multiprocess mode)."""
 
@@ -176,6 +179,9 @@ def render(figures: Figures, directory: str | None = None) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     if directory is not None:
         MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+        # The answering process's memory, CPU and open files (the default registry has
+        # them, but is not used in this mode).
+        registry.register(_PROCESS)
     else:
         registry.register(_Local())
     registry.register(figures)

@@ -4,7 +4,9 @@ and the text a scrape gives when the database does not answer."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,13 +15,24 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.counters import watch_scheduler
 from bot.flow import ChannelFlow
-from bot.metrics import Figures, multiprocess_dir, read_figures, render
+from bot.metrics import (
+    ANSWER_SECONDS,
+    MESSAGES,
+    RATE_LIMITED,
+    SCHEDULER_RUNS,
+    UPDATES,
+    Figures,
+    multiprocess_dir,
+    read_figures,
+    render,
+)
 from bot.metrics_dir import ENV, prepare_multiprocess_dir
 from bot.pacing import ChannelLimits
 from core.clock import FixedClock
 from db.engine import Sessions, create_engine, create_sessions
+from db.figures import OutboxBacklog
 from tests.auxil.metrics import sample
-from tests.auxil.processes import until
+from tests.auxil.processes import ROOT, until
 
 
 def current() -> str:
@@ -105,3 +118,30 @@ async def test_a_scrape_without_the_database_says_so(tmp_path: Path) -> None:
     assert sample(text, "dahar_ngopi_leader") == 1
     assert "dahar_ngopi_outbox_due" not in text  # no figure rather than a wrong 0
     assert "dahar_ngopi_messages" in text  # the process's own counters still answer
+
+
+def defined_metrics() -> set[str]:
+    """The names of every metric /metrics can give."""
+    figures = Figures(leader=True, backlog=[OutboxBacklog("telegram", 0, 1, 1, 1.0)],
+                      attendance_today={"telegram": 1})
+    names = {m.name for m in figures.collect()}
+    for metric in (MESSAGES, RATE_LIMITED, UPDATES, ANSWER_SECONDS, SCHEDULER_RUNS):
+        names.update(m.name for m in metric.describe())
+    return names
+
+
+def used_in(text: str) -> set[str]:
+    found = set(re.findall(r"\bdahar_ngopi_[a-z_]+", text))
+    return {re.sub(r"_(total|bucket|count|sum)$", "", name) for name in found}
+
+
+def test_the_dashboard_and_the_docs_name_real_metrics() -> None:
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    defined = defined_metrics()
+    assert used_in("\n".join(exprs)) - defined == set()
+    docs = (ROOT / "docs" / "metrics.md").read_text()
+    assert used_in(docs) - defined == set()
+    # Every metric is documented and on the dashboard.
+    assert defined - used_in(docs) == set()
+    assert defined - used_in("\n".join(exprs)) == set()

@@ -96,6 +96,12 @@ async def test_a_worker_adds_up_every_process_sharing_its_directory(
                 return sample(await scrape(url), "dahar_ngopi_messages_total", **SENT) == 9
 
             await until(adds_up, 30, "3 + 2 + 4 sent announcements")
+            assert sample(await scrape(url), "process_resident_memory_bytes") > 10_000_000
+
+            async def leads() -> bool:  # alone on its database
+                return sample(await scrape(url), "dahar_ngopi_leader") == 1
+
+            await until(leads, 30, "the worker leads")
         finally:
             await worker.terminate()
     files = sorted(p.name for p in shared.iterdir())
