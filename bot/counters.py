@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["count_outcome", "count_rate_limit", "observe_update", "watch_scheduler"]
+__all__ = [
+    "count_outcome", "count_rate_limit", "count_reply", "observe_update", "watch_scheduler",
+]
 
 
 def count_outcome(channel: str, kind: str, status: str, error: str | None) -> None:
@@ -18,6 +20,13 @@ def count_outcome(channel: str, kind: str, status: str, error: str | None) -> No
     from bot.metrics import count_outcome as count
 
     count(channel, kind, status, error)
+
+
+def count_reply(channel: str, outcome: str) -> None:
+    """Count one reply to a person who wrote (sent, failed or blocked)."""
+    from bot.metrics import count_reply as count
+
+    count(channel, outcome)
 
 
 def count_rate_limit(channel: str, scope: str) -> None:

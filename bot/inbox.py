@@ -85,8 +85,10 @@ class InboxProcessor:
         max_attempts: int = 5,
         keep_for: timedelta = timedelta(days=1),
         halt: asyncio.Event | None = None,
+        channel: str | None = None,
     ) -> None:
         self._sessions = sessions
+        self.channel = channel or label.lower()  # the metrics' label
         self._clock = clock
         self.spec = spec
         self._process = process
@@ -265,7 +267,7 @@ class InboxProcessor:
         seconds = None
         if row.received_at is not None and row.status == "pending":
             seconds = (self._clock.now() - row.received_at).total_seconds()
-        observe_update(self.label.lower(), error, seconds)
+        observe_update(self.channel, error, seconds)
 
     # --- recording ----------------------------------------------------------------------
 

@@ -37,12 +37,14 @@ __all__ = [
     "ANSWER_SECONDS",
     "MESSAGES",
     "RATE_LIMITED",
+    "REPLIES",
     "SCHEDULER_RUNS",
     "UPDATES",
     "Figures",
     "count_job",
     "count_outcome",
     "count_rate_limit",
+    "count_reply",
     "metrics_route",
     "multiprocess_dir",
     "observe_update",
@@ -58,6 +60,9 @@ MESSAGES = Counter(
 RATE_LIMITED = Counter(
     "dahar_ngopi_rate_limited", "429 answers from a platform (scope channel: every sender "
     "of the channel pauses; chat: one chat waits)", ["channel", "scope"])
+REPLIES = Counter(
+    "dahar_ngopi_replies", "Replies to people who just wrote, by what became of them (sent, "
+    "failed, blocked)", ["channel", "outcome"])
 UPDATES = Counter(
     "dahar_ngopi_updates", "Incoming messages and button presses handled (outcome done or "
     "failed)", ["channel", "outcome"])
@@ -82,6 +87,11 @@ def count_outcome(channel: str, kind: str, status: str, error: str | None) -> No
     if outcome == "failed" and (error or "").startswith("blocked"):
         outcome = "blocked"
     MESSAGES.labels(channel, kind, outcome).inc()
+
+
+def count_reply(channel: str, outcome: str) -> None:
+    """Count one reply to a person who wrote (`outcome`: sent, failed or blocked)."""
+    REPLIES.labels(channel, outcome).inc()
 
 
 def count_rate_limit(channel: str, scope: str) -> None:

@@ -19,6 +19,7 @@ from bot.metrics import (
     ANSWER_SECONDS,
     MESSAGES,
     RATE_LIMITED,
+    REPLIES,
     SCHEDULER_RUNS,
     UPDATES,
     Figures,
@@ -125,7 +126,7 @@ def defined_metrics() -> set[str]:
     figures = Figures(leader=True, backlog=[OutboxBacklog("telegram", 0, 1, 1, 1.0)],
                       attendance_today={"telegram": 1})
     names = {m.name for m in figures.collect()}
-    for metric in (MESSAGES, RATE_LIMITED, UPDATES, ANSWER_SECONDS, SCHEDULER_RUNS):
+    for metric in (MESSAGES, RATE_LIMITED, REPLIES, UPDATES, ANSWER_SECONDS, SCHEDULER_RUNS):
         names.update(m.name for m in metric.describe())
     return names
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from bot.app import run_channels
 from bot.http_server import HttpServer
+from bot.metrics import Figures, multiprocess_dir, render
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from core.clock import FixedClock
@@ -24,6 +25,7 @@ from tests.auxil.metrics import sample, scrape
 from tests.auxil.outbox import add_people
 from tests.auxil.processes import until
 from tests.e2e.conftest import TelegramBot
+from tests.e2e.whatsapp_bot import WhatsAppBot
 from tests.fakes.telegram_server import FakeTelegram
 
 TOKEN = "metrics-token-for-the-test-0123456789"
@@ -87,10 +89,17 @@ async def test_counters_follow_real_deliveries_and_answers(telegram_bot: Telegra
     clock.set(clock.now() + timedelta(seconds=2))
     await until(lambda: settled(rt, chats), 30, "the announcement rows settled")
     await telegram_bot.say(8100, "/mulai")  # an incoming message and its answer
-    after = await scrape(url, TOKEN)
+    after = ""
 
     def delta(name: str, **labels: str) -> float:
         return sample(after, name, **labels) - sample(before, name, **labels)
+
+    async def answered() -> bool:  # counted once the processor has the send's outcome
+        nonlocal after
+        after = await scrape(url, TOKEN)
+        return delta("dahar_ngopi_updates_total", channel="telegram", outcome="done") >= 1
+
+    await until(answered, 10, "the answer counted")
 
     sent = {"channel": "telegram", "kind": "announcement"}
     # 7000, 7004, and 7003 once its 429 had passed: sent; 7001 blocked; 7002 failed.
@@ -99,6 +108,7 @@ async def test_counters_follow_real_deliveries_and_answers(telegram_bot: Telegra
     assert delta("dahar_ngopi_messages_total", **sent, outcome="failed") == 1
     assert delta("dahar_ngopi_rate_limited_total", channel="telegram", scope="channel") == 1
     assert delta("dahar_ngopi_updates_total", channel="telegram", outcome="done") >= 1
+    assert delta("dahar_ngopi_replies_total", channel="telegram", outcome="sent") >= 1
     assert delta("dahar_ngopi_answer_seconds_count", channel="telegram") >= 1
     # The fixed clock stands still: stored and answered at the same instant.
     assert delta("dahar_ngopi_answer_seconds_bucket", channel="telegram", le="0.05") >= 1
@@ -200,3 +210,22 @@ async def test_without_a_token_metrics_are_open_on_the_internal_listener(
     assert sample(text, "dahar_ngopi_leader") == 0
     assert sample(text, "dahar_ngopi_database_up") == 1
     assert "# TYPE dahar_ngopi_answer_seconds histogram" in text
+
+
+async def test_whatsapp_messages_and_replies_are_counted(bot: WhatsAppBot) -> None:
+    def now() -> str:
+        return render(Figures(leader=False), multiprocess_dir()).decode()
+
+    before = now()
+    answers = await bot.say("6281234567001", "mulai")
+    assert answers  # the bot answered over the fake Cloud API
+
+    def grown(name: str, **labels: str) -> float:
+        after = now()
+        return (sample(after, name, channel="whatsapp", **labels)
+                - sample(before, name, channel="whatsapp", **labels))
+
+    await until(lambda: grown("dahar_ngopi_updates_total", outcome="done") >= 1, 10,
+                "the message counted")
+    assert grown("dahar_ngopi_answer_seconds_count") >= 1
+    assert grown("dahar_ngopi_replies_total", outcome="sent") >= 1
