@@ -206,8 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_backup(settings, args)
         if args.command in SERVES_METRICS:
-            # Before anything imports prometheus-client (bot.app does): it picks its mode
-            # at import.
+            # Before prometheus-client is first imported (at the first count: bot.counters),
+            # as it picks memory or files then.
             from bot.metrics_dir import prepare_multiprocess_dir
 
             own_metrics = prepare_multiprocess_dir()

@@ -284,6 +284,18 @@ class Settings(BaseSettings):
             raise ValueError("use 0 (keep forever) or at least 7 days")
         return value
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        token = value.get_secret_value() if value is not None else ""
+        if not token:
+            return None  # `METRICS_TOKEN=` as in .env.example: no token asked
+        # It travels in a header: visible characters only; short ones are guessed.
+        if not re.fullmatch(r"[\x21-\x7e]{16,256}", token):
+            raise ValueError("use 16-256 visible characters without spaces "
+                             "(e.g. `openssl rand -hex 24`)")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.counters import watch_scheduler
@@ -29,6 +30,7 @@ from bot.metrics import (
 )
 from bot.metrics_dir import ENV, prepare_multiprocess_dir
 from bot.pacing import ChannelLimits
+from bot.settings import SettingsError, load_settings
 from core.clock import FixedClock
 from db.engine import Sessions, create_engine, create_sessions
 from db.figures import OutboxBacklog
@@ -146,3 +148,13 @@ def test_the_dashboard_and_the_docs_name_real_metrics() -> None:
     # Every metric is documented and on the dashboard.
     assert defined - used_in(docs) == set()
     assert defined - used_in("\n".join(exprs)) == set()
+
+
+def test_metrics_token_setting() -> None:
+    assert load_settings({"METRICS_TOKEN": ""}).metrics_token is None  # as in .env.example
+    token = load_settings({"METRICS_TOKEN": "a" * 24}).metrics_token
+    assert token is not None and token.get_secret_value() == "a" * 24
+    for weak in ("short", "has a space in it 0123"):
+        with pytest.raises(SettingsError) as refused:
+            load_settings({"METRICS_TOKEN": weak})
+        assert "METRICS_TOKEN" in str(refused.value) and weak not in str(refused.value)
