@@ -26,22 +26,18 @@ class OutboxBacklog:
 
 
 async def outbox_backlog(db: AsyncSession, now: datetime) -> list[OutboxBacklog]:
-    """The outbox's pending rows per channel and priority (both counts read the claim
-    index: a scrape stays cheap with a large announcement queued)."""
+    """The outbox's pending rows per channel and priority: one pass over the pending part
+    of the claim index."""
     o = OutboxMessage
-    pending = await db.execute(
-        select(o.channel, o.priority, func.count())
+    is_due = o.not_before <= now
+    rows = await db.execute(
+        select(o.channel, o.priority, func.count(), func.count().filter(is_due),
+               func.min(o.not_before).filter(is_due))
         .where(o.status == "pending").group_by(o.channel, o.priority))
-    due = await db.execute(
-        select(o.channel, o.priority, func.count(), func.min(o.not_before))
-        .where(o.status == "pending", o.not_before <= now).group_by(o.channel, o.priority))
-    due_by = {(str(c), int(p)): (int(n), oldest) for c, p, n, oldest in due.all()}
     backlog = []
-    for channel, priority, count in pending.all():
-        key = (str(channel), int(priority))
-        n, oldest = due_by.get(key, (0, None))
+    for channel, priority, pending, due, oldest in rows.all():
         age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
-        backlog.append(OutboxBacklog(key[0], key[1], int(count), n, age))
+        backlog.append(OutboxBacklog(str(channel), int(priority), int(pending), int(due), age))
     return sorted(backlog, key=lambda b: (b.channel, b.priority))
 
 
