@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute
 
 from bot.alert_checks import AlertConfig
 from bot.alerts import Alerts
-from bot.background import build_background
+from bot.background import Background, build_background
 from bot.channel import Channel
 from bot.console import ConsoleChannel, StdinReader
 from bot.delivery import Sender
@@ -189,8 +189,9 @@ async def start_listeners(
     webhooks: Sequence[str] = (), konsol: bool = True,
 ) -> None:
     """The two listeners: the public one (HTTP_HOST:HTTP_PORT) when there are webhooks to
-    serve, and the internal one (ADMIN_HTTP_HOST:ADMIN_HTTP_PORT) always: the konsol and
-    /healthz, or /healthz only (`konsol=False`, the worker). Stopped by `stack`."""
+    serve, and the internal one (ADMIN_HTTP_HOST:ADMIN_HTTP_PORT) always: the konsol,
+    /healthz, /readyz and /metrics, or no konsol (`konsol=False`, the worker). Stopped by
+    `stack`."""
     settings = rt.settings
     if public:
         server = HttpServer(build_app(public, webhooks=webhooks),
@@ -205,7 +206,8 @@ async def start_listeners(
 
         secure = (settings.konsol_url or "").startswith("https://")
         app = build_konsol(rt.deps, secure_cookie=secure)
-    internal = HttpServer(build_internal_app(rt.readiness, app), settings.admin_http_host,
+    internal = HttpServer(build_internal_app(rt.readiness, app, [_metrics(rt)]),
+                          settings.admin_http_host,
                           settings.admin_http_port,
                           forwarded_allow_ips=settings.forwarded_allow_ips,
                           settings=("ADMIN_HTTP_HOST", "ADMIN_HTTP_PORT"))
@@ -218,6 +220,19 @@ async def start_listeners(
             # Port 0 (tests) is known only now: login links point at the real one.
             rt.deps.config = replace(rt.deps.config, konsol_url=url)
         print(_konsol_banner(rt, url), file=sys.stderr)
+
+
+def _metrics(rt: Runtime) -> BaseRoute:
+    """/metrics for this process (behind METRICS_TOKEN when set)."""
+    from bot.metrics import metrics_route
+
+    def leading() -> bool:
+        background = rt.extras.get("background")
+        return isinstance(background, Background) and background.leading
+
+    token = rt.settings.metrics_token
+    return metrics_route(rt.sessions, rt.clock, rt.settings.tz, leader=leading,
+                         token=token.get_secret_value() if token is not None else None)
 
 
 def _freeze_heap() -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.counters import watch_scheduler
 from bot.delivery import Sender
 from bot.flow import ChannelFlow
 from bot.leader import LEADER_TIMEOUT, Leadership
@@ -45,6 +46,13 @@ class Background:
     scheduler: AsyncIOScheduler
     worker: OutboxWorker
     leadership: Leadership | None = None
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process runs the scheduler's jobs now."""
+        if self.leadership is not None:
+            return self.leadership.leading
+        return bool(self.scheduler.running)
 
     async def start(self) -> None:
         """Deliver; plan when leading (catching up on nudges missed while down first)."""
@@ -110,7 +118,9 @@ def build_background(
     worker = OutboxWorker(sessions, clock, senders, limits=limits, flows=flows,
                           config=worker_config, personalise=personalise, bell=bell,
                           prepare=prepare, name=name)
-    background = Background(planner, build_scheduler(planner), worker)
+    scheduler = build_scheduler(planner)
+    watch_scheduler(scheduler)
+    background = Background(planner, scheduler, worker)
     if name is not None:
         background.leadership = Leadership(sessions, clock, name=name,
                                            on_elected=background.lead,

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, time
@@ -18,6 +19,8 @@ from bot.startup import OTHER, SETTING, StartupError, database_label, explain, s
 __all__ = ["main"]
 
 log = logging.getLogger(__name__)
+
+SERVES_METRICS = ("run", "worker")  # the commands with the internal listener (/metrics)
 
 
 def _moment(text: str) -> tuple[date, time]:
@@ -190,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Which database, always: a command run from another folder must not quietly use
     # (or create) another one.
     say(f"database {database_label(settings.database_url)}")
+    own_metrics: Path | None = None  # this process's metrics directory, removed at exit
     try:
         if args.command == "db":
             return asyncio.run(_upgrade(settings))
@@ -201,6 +205,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli_backup import run as run_backup
 
             return run_backup(settings, args)
+        if args.command in SERVES_METRICS:
+            # Before prometheus-client is first imported (at the first count: bot.counters),
+            # as it picks memory or files then.
+            from bot.metrics_dir import prepare_multiprocess_dir
+
+            own_metrics = prepare_multiprocess_dir()
         return asyncio.run(_with_runtime(settings, args, redact))
     except StartupError as exc:
         say(str(exc))
@@ -211,3 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.debug("stopped by an unexpected error", exc_info=True)
         say(f"stopped: {explain(exc)} (LOG_LEVEL=DEBUG logs the details)")
         return OTHER
+    finally:
+        if own_metrics is not None:
+            shutil.rmtree(own_metrics, ignore_errors=True)
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)

@@ -20,6 +20,7 @@ import math
 import time
 from collections.abc import Callable
 
+from bot.counters import count_rate_limit
 from bot.pacing import ChannelLimits, ChatPacer, Pacer
 from db.engine import Sessions
 from db.flow import ensure_flow, extend_pause, paused_until, reserve_slots
@@ -102,6 +103,7 @@ class ChannelFlow:
     async def pause(self, seconds: float) -> None:
         """The platform answered 429: every sender of the channel waits `seconds`."""
         self.pauses += 1
+        count_rate_limit(self.channel, "channel")
         until = self._wall() + seconds
         if until <= self._paused_until:
             return
@@ -174,5 +176,6 @@ class ChannelFlow:
 
     def hold_chat(self, chat: str, seconds: float) -> None:
         """The platform asked this one chat to wait."""
+        count_rate_limit(self.channel, "chat")
         if self.chats is not None:
             self.chats.hold(chat, asyncio.get_running_loop().time() + seconds)

@@ -1,5 +1,5 @@
 """The bot's HTTP listeners: the public one (webhooks, /healthz) and the internal one
-(the konsol, /healthz, /readyz)."""
+(the konsol, /healthz, /readyz, /metrics)."""
 
 from __future__ import annotations
 
@@ -74,11 +74,11 @@ def build_app(routes: Sequence[BaseRoute] = (), *, webhooks: Sequence[str] = ())
 
 
 def build_internal_app(
-    readiness: Readiness, konsol: ASGIApp | None = None
+    readiness: Readiness, konsol: ASGIApp | None = None, extra: Sequence[BaseRoute] = ()
 ) -> Starlette:
-    """The internal ASGI application: /healthz, /readyz, and the konsol under /konsol when
-    given (a worker serves the health routes only)."""
-    routes: list[BaseRoute] = [_healthz(()), _readyz(readiness)]
+    """The internal ASGI application: /healthz, /readyz, `extra` routes (/metrics), and the
+    konsol under /konsol when given (a worker serves no konsol)."""
+    routes: list[BaseRoute] = [_healthz(()), _readyz(readiness), *extra]
     if konsol is not None:
         routes.append(Mount("/konsol", konsol))
     return Starlette(routes=routes)

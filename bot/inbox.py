@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.counters import observe_update
 from bot.logs import log_fields
 from core.clock import Clock
 from db import inbox_claims as claims
@@ -85,8 +86,10 @@ class InboxProcessor:
         max_attempts: int = 5,
         keep_for: timedelta = timedelta(days=1),
         halt: asyncio.Event | None = None,
+        channel: str | None = None,
     ) -> None:
         self._sessions = sessions
+        self.channel = channel or label.lower()  # the metrics' label
         self._clock = clock
         self.spec = spec
         self._process = process
@@ -259,6 +262,7 @@ class InboxProcessor:
                                   self.label)
                     self._give_back.update(r.key for r in rows if r.key >= row.key)
                     return
+                self._observe(row, error)
                 if error is None:
                     self._done.append(row.key)
                 else:
@@ -267,6 +271,14 @@ class InboxProcessor:
         finally:
             self._chats.pop(chat, None)
             self._kick.set()
+
+    def _observe(self, row: ClaimedMessage, error: str | None) -> None:
+        """Count a handled message and the time from its storing to its replies sent (not
+        for one handled before a crash: its time would tell of the restart)."""
+        seconds = None
+        if row.received_at is not None and row.status == "pending":
+            seconds = (self._clock.now() - row.received_at).total_seconds()
+        observe_update(self.channel, error, seconds)
 
     # --- recording ----------------------------------------------------------------------
 

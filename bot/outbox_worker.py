@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.counters import count_outcome
 from bot.delivery import (
     Blocked,
     ChatMigrated,
@@ -365,6 +366,7 @@ class OutboxWorker:
                 outcome = Outcome(row.id, "failed", f"internal error: {type(exc).__name__}")
             finally:
                 lane.inflight -= 1
+            count_outcome(lane.channel, row.kind, outcome.status, outcome.error)
             self._record(outcome)
             if lane.hungry and lane.pending_work() <= lane.target // 2:
                 lane.hungry = False

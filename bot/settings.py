@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     # Outbox rows with an outcome and expired link codes are deleted after this many days
     # (0: never).
     retention_days: int = Field(default=90, ge=0, le=3650)
+    # /metrics on the internal listener asks for `Authorization: Bearer <METRICS_TOKEN>`
+    # when set (docs/metrics.md).
+    metrics_token: SecretStr | None = None
 
     # --- operations: alerts to the owners (docs/deploy.md, "What to watch") ---
     alert_check_seconds: float = Field(default=30.0, gt=0, le=3600)  # how often to check
@@ -292,6 +295,18 @@ class Settings(BaseSettings):
         # Planners and status webhooks look back a few days; a week is the least safe.
         if 0 < value < 7:
             raise ValueError("use 0 (keep forever) or at least 7 days")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        token = value.get_secret_value() if value is not None else ""
+        if not token:
+            return None  # `METRICS_TOKEN=` as in .env.example: no token asked
+        # It travels in a header: visible characters only; short ones are guessed.
+        if not re.fullmatch(r"[\x21-\x7e]{16,256}", token):
+            raise ValueError("use 16-256 visible characters without spaces "
+                             "(e.g. `openssl rand -hex 24`)")
         return value
 
     @field_validator("log_level")

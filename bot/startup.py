@@ -49,7 +49,7 @@ def secrets_of(settings: Settings) -> list[str]:
         s.get_secret_value()
         for s in (settings.telegram_bot_token, settings.callback_secret,
                   settings.whatsapp_access_token, settings.whatsapp_app_secret,
-                  settings.telegram_webhook_secret)
+                  settings.telegram_webhook_secret, settings.metrics_token)
         if s is not None
     ]
     if settings.whatsapp_verify_token:

@@ -87,6 +87,7 @@ class ClaimedMessage:
     body: dict[str, Any]
     replies: list[dict[str, Any]] | None
     attempts: int
+    received_at: datetime | None = None  # when it was stored
 
 
 def _heads(spec: InboxTable, limit: int, postgres: bool) -> Any:
@@ -135,10 +136,10 @@ async def claim_chats(
                spec.chat_col().in_(select(heads.c.chat)))
         .values(claimed_by=worker, lease_until=now + lease, attempts=t.c.attempts + 1)
         .returning(spec.key_col(), spec.chat_col(), t.c.status, t.c.body, t.c.replies,
-                   t.c.attempts)
+                   t.c.attempts, t.c.received_at)
         .execution_options(synchronize_session=False)
     )
-    rows = [ClaimedMessage(int(r[0]), str(r[1]), r[2], r[3] or {}, r[4], r[5])
+    rows = [ClaimedMessage(int(r[0]), str(r[1]), r[2], r[3] or {}, r[4], r[5], r[6])
             for r in (await db.execute(stmt)).all()]
     rows.sort(key=lambda r: r.key)  # RETURNING gives rows in no promised order
     return rows

@@ -137,7 +137,7 @@ class TelegramChannel:
         handler = UpdateHandler(rt.dispatcher, rt.clock, bot, replies, name=rt.name)
         processor = self.processor = InboxProcessor(
             rt.sessions, rt.clock, TELEGRAM, handler, name=rt.name, label="Telegram",
-            concurrency=CONCURRENT_CHATS, halt=rt.stopping)
+            channel="telegram", concurrency=CONCURRENT_CHATS, halt=rt.stopping)
         processor.start()
         stack.push_async_callback(processor.stop)
         self.store = UpdateStore(rt.sessions, rt.clock, processor.wake)

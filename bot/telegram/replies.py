@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from telegram import Bot
 
+from bot.counters import count_reply
 from bot.delivery import (
     Blocked,
     DeliveryError,
@@ -68,11 +69,14 @@ class TelegramReplies:
             try:
                 await self._one(incoming, reply)
             except Blocked as exc:
+                count_reply("telegram", "blocked")
                 log.info("a Telegram chat blocked the bot before its reply: %s", exc)
                 return f"blocked: {exc}"
             except DeliveryError as exc:
+                count_reply("telegram", "failed")
                 log.warning("a reply was not delivered: %s: %s", type(exc).__name__, exc)
                 return f"{type(exc).__name__}: {exc}"
+            count_reply("telegram", "sent")
         return None
 
     async def _one(self, incoming: Incoming, reply: Reply) -> None:

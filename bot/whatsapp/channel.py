@@ -14,7 +14,14 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import BaseRoute
 
-from bot.delivery import ChatRateLimited, DeliveryError, RateLimited, TransientFailure
+from bot.counters import count_rate_limit, count_reply
+from bot.delivery import (
+    Blocked,
+    ChatRateLimited,
+    DeliveryError,
+    RateLimited,
+    TransientFailure,
+)
 from bot.flow import ChannelFlow
 from bot.inbox import InboxProcessor, LostClaim
 from bot.pacing import ChannelLimits
@@ -146,8 +153,8 @@ class WhatsAppChannel:
         self._name = name
         # `halt`: set when the process begins to stop (the inbox then takes no new work).
         self.inbox = InboxProcessor(sessions, clock, WHATSAPP, self._process, name=name,
-                                    label="WhatsApp", concurrency=32, keep_for=KEEP_FOR,
-                                    halt=halt)
+                                    label="WhatsApp", channel="whatsapp", concurrency=32,
+                                    keep_for=KEEP_FOR, halt=halt)
         self.flow = ChannelFlow(sessions, "whatsapp", self.outbox_limits)
         self._processing = False
         self.info = describe(settings)
@@ -335,19 +342,24 @@ class WhatsAppChannel:
                 await self.flow.wait_unpaused()
                 try:
                     await self.sender.deliver(chat_id, reply)
+                    count_reply("whatsapp", "sent")
                     break
                 except RateLimited as exc:
                     if exc.retry_after > MAX_PAUSE or attempt == SEND_TRIES - 1:
+                        count_reply("whatsapp", "failed")
                         return f"rate limited: {exc}"
                     if isinstance(exc, ChatRateLimited):
+                        count_rate_limit("whatsapp", "chat")
                         await asyncio.sleep(exc.retry_after)  # this person only
                     else:
                         await self.flow.pause(exc.retry_after)
                 except TransientFailure as exc:
                     if attempt == SEND_TRIES - 1:
+                        count_reply("whatsapp", "failed")
                         return f"transient: {exc}"
                     await asyncio.sleep(0.5 * 2**attempt)
                 except DeliveryError as exc:
+                    count_reply("whatsapp", "blocked" if isinstance(exc, Blocked) else "failed")
                     log.warning("a reply to %s was not delivered: %s", mask_number(chat_id), exc)
                     return f"{type(exc).__name__}: {exc}"
         return None
