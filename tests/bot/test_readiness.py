@@ -4,7 +4,7 @@ Telegram server: ready once the channel and the background run, and saying what 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import httpx
@@ -13,34 +13,25 @@ from sqlalchemy import text
 from bot.app import run_channels, run_worker
 from bot.http_server import HttpServer
 from bot.readiness import Readiness
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.telegram.channel import TelegramChannel
 from core.clock import FixedClock
 from db.engine import create_engine, create_sessions
 from db.migrate import head_revision
+from tests.auxil.running import Runner, running
 from tests.fakes.telegram_server import FakeTelegram
-
-Runner = Callable[..., Awaitable[None]]
 
 
 @asynccontextmanager
-async def running(settings: Settings, clock: FixedClock, runner: Runner
-                  ) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
+async def internal(settings: Settings, clock: FixedClock, runner: Runner
+                   ) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
     """`run` or `worker` in this process; a client of its internal listener."""
-    rt = await build_runtime(settings, clock, migrate=False)
-    stop, started = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(runner(rt, stop=stop, started=started))
-    try:
-        await asyncio.wait_for(started.wait(), 20)
+    async with running(settings, clock, runner) as rt:
         server = rt.extras["admin_server"]
         assert isinstance(server, HttpServer)
         async with httpx.AsyncClient(base_url=server.url) as client:
             yield rt, client
-    finally:
-        stop.set()
-        await task
-        await rt.close()
 
 
 async def test_run_is_ready_and_says_what_stopped(
@@ -48,7 +39,7 @@ async def test_run_is_ready_and_says_what_stopped(
 ) -> None:
     async with FakeTelegram() as tg:
         settings = make_settings({"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_URL": tg.url})
-        async with running(settings, clock, run_channels) as (rt, client):
+        async with internal(settings, clock, run_channels) as (rt, client):
             assert (await client.get("/healthz")).json()["status"] == "ok"
             ready = await client.get("/readyz")
             assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
@@ -72,7 +63,7 @@ async def test_a_worker_is_ready_and_a_schema_behind_is_not(
 ) -> None:
     async with FakeTelegram() as tg:
         settings = make_settings({"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_URL": tg.url})
-        async with running(settings, clock, run_worker) as (rt, client):
+        async with internal(settings, clock, run_worker) as (rt, client):
             assert (await client.get("/readyz")).json() == {"status": "ready"}
             async with rt.sessions() as db, db.begin():
                 await db.execute(text("UPDATE alembic_version SET version_num = '0012'"))

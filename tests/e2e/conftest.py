@@ -3,16 +3,15 @@ and the fake WhatsApp Cloud API."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
 
-from bot.app import run_channels
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime
 from bot.settings import Settings
 from core.clock import FixedClock
+from tests.auxil.running import running
 from tests.e2e.whatsapp_bot import WhatsAppBot, running_bot, whatsapp_env
 from tests.fakes.telegram_server import FakeTelegram, SentCall
 from tests.fakes.whatsapp_server import FakeWhatsApp
@@ -60,16 +59,8 @@ async def telegram_bot(
     """Start the bot with `run_channels` against a fake Bot API server; stop it after."""
     async with FakeTelegram() as tg:
         settings = make_settings({"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_URL": tg.url})
-        rt = await build_runtime(settings, clock, migrate=False)
-        stop, started = asyncio.Event(), asyncio.Event()
-        task = asyncio.create_task(run_channels(rt, stop=stop, started=started))
-        try:
-            await asyncio.wait_for(started.wait(), 10)
+        async with running(settings, clock) as rt:
             yield TelegramBot(tg, rt)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 15)
-            await rt.close()
 
 
 @pytest.fixture

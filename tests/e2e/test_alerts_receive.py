@@ -10,11 +10,10 @@ from datetime import timedelta
 import pytest
 
 from bot.alerts import Alerts
-from bot.app import run_channels
-from bot.runtime import build_runtime
 from bot.settings import Settings
 from bot.telegram.channel import TelegramChannel
 from core.clock import FixedClock
+from tests.auxil.running import running
 from tests.conftest import OWNER_ID
 from tests.fakes.telegram_server import FakeTelegram
 
@@ -32,11 +31,7 @@ async def test_polling_errors_alert_the_owner_and_its_recovery_is_said(
     tg.fail_next("getUpdates", code=502, description="Bad Gateway", times=3)
     settings = make_settings({"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_URL": tg.url,
                               "ALERT_CHECK_SECONDS": "0.1", "ALERT_RECEIVE_MINUTES": "2"})
-    rt = await build_runtime(settings, clock, migrate=False)
-    stop, started = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(run_channels(rt, stop=stop, started=started))
-    try:
-        await asyncio.wait_for(started.wait(), 10)
+    async with running(settings, clock) as rt:
         channel = rt.channels["telegram"]
         assert isinstance(channel, TelegramChannel)
         for _ in range(100):
@@ -61,8 +56,4 @@ async def test_polling_errors_alert_the_owner_and_its_recovery_is_said(
         assert isinstance(alerts, Alerts)
         assert alerts.sent == ["receive:telegram"]
         assert alerts.resolved == ["receive:telegram"]
-    finally:
-        stop.set()
-        await task
-        await rt.close()
     assert len(tg.messages_to(OWNER_ID)) == 2

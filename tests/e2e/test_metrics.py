@@ -3,7 +3,6 @@ failures and answers against the fake Bot API; the database's figures; the beare
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -12,10 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import run_channels
 from bot.http_server import HttpServer
 from bot.metrics import Figures, multiprocess_dir, render
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime
 from bot.settings import Settings
 from core.clock import FixedClock
 from core.outbox import BULK_PRIORITY, Priority, enqueue
@@ -24,6 +22,7 @@ from db.models import Attendance, LearningSession, OutboxMessage, Question
 from tests.auxil.metrics import sample, scrape
 from tests.auxil.outbox import add_people
 from tests.auxil.processes import until
+from tests.auxil.running import running
 from tests.e2e.conftest import TelegramBot
 from tests.e2e.whatsapp_bot import WhatsAppBot
 from tests.fakes.telegram_server import FakeTelegram
@@ -39,16 +38,8 @@ async def telegram_bot(
     async with FakeTelegram() as tg:
         settings = make_settings({"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_URL": tg.url,
                                   "METRICS_TOKEN": TOKEN})
-        rt = await build_runtime(settings, clock, migrate=False)
-        stop, started = asyncio.Event(), asyncio.Event()
-        task = asyncio.create_task(run_channels(rt, stop=stop, started=started))
-        try:
-            await asyncio.wait_for(started.wait(), 10)
+        async with running(settings, clock) as rt:
             yield TelegramBot(tg, rt)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 15)
-            await rt.close()
 
 
 def internal_url(rt: Runtime) -> str:
