@@ -25,7 +25,14 @@ async def running(settings: Settings, clock: Clock, runner: Runner = run_channel
     stop, started = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(runner(rt, stop=stop, started=started))
     try:
-        await asyncio.wait_for(started.wait(), 20)
+        # Started means everything runs (the scheduler's catch-up done); a start-up that
+        # fails ends the task instead, and its error is raised here.
+        waiting = asyncio.create_task(started.wait())
+        await asyncio.wait([task, waiting], timeout=20, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if task.done():
+            await task
+        assert started.is_set(), "the bot did not start within 20 s"
         yield rt
     finally:
         stop.set()

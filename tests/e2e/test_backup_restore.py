@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from bot.app import run_channels
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime
 from bot.settings import load_settings
 from core.clock import FixedClock
 from core.outbox import enqueue
@@ -26,6 +25,7 @@ from db.migrate import alembic_config
 from db.restore import table_counts
 from tests.auxil.databases import BACKENDS, database, need_pg_tools
 from tests.auxil.outbox import add_people, status_counts
+from tests.auxil.running import running
 from tests.fakes.telegram_server import FakeTelegram
 
 pytestmark = pytest.mark.slow
@@ -52,17 +52,9 @@ async def _cli(*args: str, url: str, cwd: Path) -> tuple[int, str, str]:
 async def _running(url: str, tg: FakeTelegram, clock: FixedClock) -> AsyncIterator[Runtime]:
     settings = load_settings({"DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": tg.token,
                               "TELEGRAM_API_URL": tg.url, "ADMIN_TELEGRAM_IDS": "9001",
-                              "TELEGRAM_RATE": "40"})
-    rt = await build_runtime(settings, clock, migrate=False)
-    stop, started = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(run_channels(rt, stop=stop, started=started))
-    try:
-        await asyncio.wait_for(started.wait(), 15)
+                              "TELEGRAM_RATE": "40", "ADMIN_HTTP_PORT": "0"})
+    async with running(settings, clock) as rt:
         yield rt
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 20)
-        await rt.close()
 
 
 async def _announce(sessions: Sessions, clock: FixedClock) -> None:

@@ -12,9 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.app import run_channels
 from bot.http_server import HttpServer
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime
 from bot.settings import Settings
 from core.clock import FixedClock
 from db.models import Certificate, LearningSession
@@ -22,6 +21,7 @@ from schedules.attendance_prompts import HADIR, plan_due_prompts
 from schedules.certificate_pdf import format_nip
 from schedules.nudges import NudgeConfig
 from tests.auxil.pdf import pdf_text, qr_codes
+from tests.auxil.running import running
 from tests.e2e.conftest import TelegramBot
 from tests.fakes.telegram_server import FakeTelegram, SentCall
 from tests.handlers.attendance_helpers import MONDAY, OWNER, add_person, add_session, wib
@@ -40,32 +40,13 @@ def _settings(make_settings: Callable[..., Settings], tg: FakeTelegram) -> Setti
     })
 
 
-async def _start(settings: Settings, clock: FixedClock) -> tuple[Runtime, asyncio.Event,
-                                                                  asyncio.Task[None]]:
-    rt = await build_runtime(settings, clock, migrate=False)
-    stop, started = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(run_channels(rt, stop=stop, started=started))
-    await asyncio.wait_for(started.wait(), 10)
-    return rt, stop, task
-
-
-async def _stop(rt: Runtime, stop: asyncio.Event, task: asyncio.Task[None]) -> None:
-    stop.set()
-    await asyncio.wait_for(task, 15)
-    await rt.close()
-
-
 @pytest.fixture
 async def cert_bot(make_settings: Callable[..., Settings], clock: FixedClock) -> AsyncIterator[
     TelegramBot
 ]:
     """The bot on Telegram with certificates on (PUBLIC_URL) and its HTTP server."""
-    async with FakeTelegram() as tg:
-        rt, stop, task = await _start(_settings(make_settings, tg), clock)
-        try:
-            yield TelegramBot(tg, rt)
-        finally:
-            await _stop(rt, stop, task)
+    async with FakeTelegram() as tg, running(_settings(make_settings, tg), clock) as rt:
+        yield TelegramBot(tg, rt)
 
 
 def _page_url(rt: Runtime, code: str) -> str:
@@ -204,20 +185,18 @@ async def test_one_certificate_across_a_restart(
 ) -> None:
     async with FakeTelegram() as tg:
         settings = _settings(make_settings, tg)
-        rt, stop, task = await _start(settings, clock)
-        sid = await add_session(rt.sessions, code="CERT-4", start=(9, 0), hours=1, jp=2,
-                                evaluation="tidak")
-        await add_person(rt.sessions, str(SITI), preferences=QUIET, nip=NIP)
-        bot = TelegramBot(tg, rt)
-        clock.set(wib(MONDAY, 10, 0))
-        await bot.press(SITI, await _prompt(bot, SITI, sid), HADIR)
-        clock.set(wib(MONDAY, 10, 30))
-        await _tick(rt)
-        await _certificate(bot, SITI)
-        await _stop(rt, stop, task)
+        async with running(settings, clock) as rt:
+            sid = await add_session(rt.sessions, code="CERT-4", start=(9, 0), hours=1, jp=2,
+                                    evaluation="tidak")
+            await add_person(rt.sessions, str(SITI), preferences=QUIET, nip=NIP)
+            bot = TelegramBot(tg, rt)
+            clock.set(wib(MONDAY, 10, 0))
+            await bot.press(SITI, await _prompt(bot, SITI, sid), HADIR)
+            clock.set(wib(MONDAY, 10, 30))
+            await _tick(rt)
+            await _certificate(bot, SITI)
         # Started again (its catch-up runs the sweep), then a few more minutes of ticks.
-        rt, stop, task = await _start(settings, clock)
-        try:
+        async with running(settings, clock) as rt:
             for minute in (31, 32, 45):
                 clock.set(wib(MONDAY, 10, minute))
                 await _tick(rt)
@@ -226,8 +205,6 @@ async def test_one_certificate_across_a_restart(
             async with rt.sessions() as s:
                 assert len(list(await s.scalars(select(Certificate)))) == 1
                 assert (await s.get(LearningSession, sid)) is not None
-        finally:
-            await _stop(rt, stop, task)
 
 
 async def test_quiz_retry_and_a_review_days_later(cert_bot: TelegramBot) -> None:

@@ -17,14 +17,14 @@ import pytest
 from rich.console import Console
 from sqlalchemy import JSON, String, func, select
 
-from bot.app import run_channels
 from bot.cli import _parser
 from bot.cli_announce import announce_cmd
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime
 from bot.settings import Settings
 from core.clock import FixedClock
 from db.base import Base
 from db.models import AuditEntry, LearningSession, OutboxMessage, Person, Question
+from tests.auxil.running import running
 from tests.conftest import OWNER_ID
 from tests.e2e.whatsapp_bot import WhatsAppBot, texts, whatsapp_env
 from tests.fakes.telegram_server import FakeTelegram, SentCall
@@ -86,16 +86,8 @@ async def bot(make_settings: Callable[..., Settings], clock: FixedClock, wa: Fak
     async with FakeTelegram() as tg:
         settings = make_settings({**whatsapp_env(wa), "TELEGRAM_BOT_TOKEN": tg.token,
                                   "TELEGRAM_API_URL": tg.url})
-        rt = await build_runtime(settings, clock, migrate=False)
-        stop, started = asyncio.Event(), asyncio.Event()
-        task = asyncio.create_task(run_channels(rt, stop=stop, started=started))
-        try:
-            await asyncio.wait_for(started.wait(), 10)
+        async with running(settings, clock) as rt:
             yield Bot(tg, WhatsAppBot(rt, wa), rt)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 15)
-            await rt.close()
 
 
 async def _everything_delivered(rt: Runtime) -> None:

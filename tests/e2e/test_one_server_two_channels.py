@@ -11,11 +11,10 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.app import run_channels
-from bot.runtime import build_runtime
 from bot.settings import Settings
 from core.clock import FixedClock
 from db.models import Identity, Person
+from tests.auxil.running import running
 from tests.e2e.conftest import TelegramBot
 from tests.e2e.whatsapp_bot import WhatsAppBot, texts, whatsapp_env
 from tests.fakes.telegram_server import FakeTelegram
@@ -45,17 +44,9 @@ async def both(
             "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
         })
-        rt = await build_runtime(settings, clock, migrate=False)
-        stop, started = asyncio.Event(), asyncio.Event()
-        task = asyncio.create_task(run_channels(rt, stop=stop, started=started))
-        try:
+        async with running(settings, clock) as rt:
             await tg.wait_for("setWebhook", timeout=10)
-            await asyncio.wait_for(started.wait(), 10)
             yield TelegramBot(tg, rt), WhatsAppBot(rt, wa)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 15)
-            await rt.close()
 
 
 async def test_telegram_updates_arrive_by_webhook_with_the_secret(

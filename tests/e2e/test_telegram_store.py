@@ -3,19 +3,18 @@ crash sent once more without handling the update again."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import run_channels
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime
 from bot.settings import Settings
 from core.clock import FixedClock
 from db.models import ConversationState, Identity, TelegramUpdate
 from db.telegram_updates import StoredUpdate, store_updates
+from tests.auxil.running import running
 from tests.bot.test_telegram_store import stored, wait_for
 from tests.e2e.conftest import TelegramBot
 from tests.fakes.telegram_server import FakeTelegram
@@ -54,21 +53,13 @@ async def test_replies_kept_before_a_crash_are_sent_and_not_handled_again(
             status="handled", claimed_by="dead-process", attempts=1,
             replies=[{"text": "Balasan yang tersimpan"}]))
     settings = make_settings({"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_URL": tg.url})
-    rt = await build_runtime(settings, clock, migrate=False)
-    stop, started = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(run_channels(rt, stop=stop, started=started))
-    try:
-        await asyncio.wait_for(started.wait(), 10)
+    async with running(settings, clock) as rt:
         async with rt.sessions() as db, db.begin():  # the dead process's lease ran out
             await db.execute(TelegramUpdate.__table__.update().values(
                 lease_until=rt.clock.now() - timedelta(minutes=1)))
         sent = await tg.next_message(5005, timeout=10)
         assert sent.text == "Balasan yang tersimpan"
         await wait_for(lambda: _done(rt, 77))
-    finally:
-        stop.set()
-        await task
-        await rt.close()
     async with runtime.sessions() as db:
         assert await db.scalar(select(func.count()).select_from(ConversationState)) == 0
     assert len(tg.messages_to(5005)) == 1

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from bot.app import run_channels
 from bot.http_server import HttpServer
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.whatsapp.channel import WhatsAppChannel
 from core.clock import Clock
+from tests.auxil.running import running
 from tests.fakes.whatsapp_server import FakeWhatsApp, SentMessage
 from tests.fakes.whatsapp_webhook import (
     Signature,
@@ -96,23 +95,10 @@ async def running_bot(
     settings: Settings, clock: Clock, wa: FakeWhatsApp
 ) -> AsyncIterator[WhatsAppBot]:
     """Run `run_channels` (the HTTP server on a real socket) until the block ends."""
-    rt = await build_runtime(settings, clock, migrate=False)
-    stop, started = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(run_channels(rt, stop=stop, started=started))
-    try:
-        # Started means everything: the server, and the scheduler's catch-up done.
-        waiting = asyncio.create_task(started.wait())
-        await asyncio.wait([task, waiting], timeout=10, return_when=asyncio.FIRST_COMPLETED)
-        waiting.cancel()
-        if task.done():
-            await task
+    async with running(settings, clock) as rt:
         assert "http_server" in rt.extras, "the HTTP server did not start"
         assert "background" in rt.extras, "the scheduler and the outbox did not start"
         yield WhatsAppBot(rt, wa)
-    finally:
-        stop.set()
-        await task
-        await rt.close()
 
 
 def texts(sent: list[SentMessage]) -> str:
