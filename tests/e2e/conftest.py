@@ -70,6 +70,19 @@ async def wa() -> AsyncIterator[FakeWhatsApp]:
         yield fake
 
 
+WA_ADMIN = "6281100000001"  # an owner on WhatsApp (`wa_bot`)
+
+
+@pytest.fixture
+async def wa_bot(
+    make_settings: Callable[..., Settings], clock: FixedClock, wa: FakeWhatsApp
+) -> AsyncIterator[WhatsAppBot]:
+    """The bot as `run` starts it (outbox worker included), with an owner on WhatsApp."""
+    settings = make_settings(whatsapp_env(wa, ADMIN_WHATSAPP_NUMBERS=WA_ADMIN))
+    async with running_bot(settings, clock, wa) as bot:
+        yield bot
+
+
 @pytest.fixture
 def wa_settings(make_settings: Callable[..., Settings], wa: FakeWhatsApp) -> Settings:
     """Settings with WhatsApp on, pointed at the fake."""

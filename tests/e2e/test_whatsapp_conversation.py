@@ -9,17 +9,6 @@ from tests.e2e.whatsapp_bot import VERIFY_TOKEN, WhatsAppBot, choice, texts
 WA_ID = "6281234567890"
 
 
-async def register(bot: WhatsAppBot, wa_id: str = WA_ID, name: str = "Dra. Siti Aminah") -> str:
-    """Go through registration on WhatsApp; return the last text."""
-    intro = await bot.say(wa_id, "mulai")
-    await bot.press(wa_id, choice(intro, "Saya setuju"))
-    await bot.say(wa_id, name)
-    await bot.say(wa_id, "198507142010012003")
-    await bot.say(wa_id, "Dinas Pendidikan Kab. Sidoarjo")
-    regions = await bot.say(wa_id, "sidoarjo")
-    zones = await bot.press(wa_id, choice(regions, "Sidoarjo"))
-    done = await bot.press(wa_id, choice(zones, "WIB"))
-    return texts(done)
 
 
 async def test_handshake_echoes_the_challenge_only_with_our_token(bot: WhatsAppBot) -> None:
@@ -95,7 +84,7 @@ async def test_template_quick_replies_without_a_payload_are_typed_commands(
 ) -> None:
     from tests.fakes.whatsapp_webhook import template_button_body
 
-    await register(bot)
+    await bot.register(WA_ID)
     menu = texts(await bot.send(WA_ID, template_button_body(WA_ID, "Menu", "Menu")))
     assert "Senin, 23 November 2026" in menu
     # A payload that is not our signed data is a stale button, not a command.

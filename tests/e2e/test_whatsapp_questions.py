@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
-import pytest
-
-from bot.settings import Settings
 from core.clock import FixedClock
-from tests.e2e.whatsapp_bot import WhatsAppBot, choice, choices, running_bot, texts, whatsapp_env
+from tests.e2e.conftest import WA_ADMIN as ADMIN
+from tests.e2e.whatsapp_bot import WhatsAppBot, choice, choices, texts
 from tests.fakes.whatsapp_server import FakeWhatsApp
 from tests.fakes.whatsapp_webhook import template_button_body, text_body
 
 ASKER = "6281234567890"
 OTHER = "6281298765432"
-ADMIN = "6281100000001"
 
 
-async def register(bot: WhatsAppBot, wa_id: str, name: str = "Dra. Siti Aminah",
-                   nip: str = "198507142010012003") -> None:
-    """Registration on WhatsApp, as a person does it."""
-    intro = await bot.say(wa_id, "mulai")
-    await bot.press(wa_id, choice(intro, "Saya setuju"))
-    await bot.say(wa_id, name)
-    await bot.say(wa_id, nip)
-    await bot.say(wa_id, "Dinas Pendidikan Kab. Sidoarjo")
-    regions = await bot.say(wa_id, "sidoarjo")
-    zones = await bot.press(wa_id, choice(regions, "Sidoarjo"))
-    done = await bot.press(wa_id, choice(zones, "WIB"))
-    assert "Pendaftaran selesai" in texts(done)
 
 
-@pytest.fixture
-async def wa_bot(
-    make_settings: Callable[..., Settings], clock: FixedClock, wa: FakeWhatsApp
-) -> AsyncIterator[WhatsAppBot]:
-    """The bot as `run` starts it (outbox dispatcher included), with an owner on WhatsApp."""
-    settings = make_settings(whatsapp_env(wa, ADMIN_WHATSAPP_NUMBERS=ADMIN))
-    async with running_bot(settings, clock, wa) as bot:
-        yield bot
 
 
 async def test_faq_answer_feedback_candidates_and_not_found(wa_bot: WhatsAppBot) -> None:
     bot = wa_bot
-    await register(bot, ASKER)
+    await bot.register(ASKER)
     answer = await bot.say(ASKER, "cara join zoom nya gmn min??")
     assert "*Bagaimana cara ikut lewat Zoom?*" in texts(answer)
     assert [t for _, t in choices(answer)] == ["👍 Ya", "👎 Tidak"]
@@ -65,8 +41,8 @@ async def test_tanya_reply_relay_grouping_and_the_template_outside_the_window(
 ) -> None:
     bot = wa_bot
     wa.register_template("dahar_ngopi_jawaban", params=2, quick_replies=1)
-    await register(bot, ASKER)
-    await register(bot, OTHER, name="Budi Santoso", nip="198507142010011003")
+    await bot.register(ASKER)
+    await bot.register(OTHER, name="Budi Santoso", nip="198507142010011003")
     await bot.say(ADMIN, "halo")  # the admin's 24-hour window is open
     received = await bot.say(ASKER, "tanya Apakah ada sesi pada hari Sabtu?")
     assert "nomor *#1*" in texts(received)

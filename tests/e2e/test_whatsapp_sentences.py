@@ -4,44 +4,19 @@ talk is answered like a polite person, and stopping asks first."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-
-import pytest
 from sqlalchemy import select
 
-from bot.settings import Settings
-from core.clock import FixedClock
 from db.models import Person, Question
-from tests.e2e.whatsapp_bot import WhatsAppBot, choice, choices, running_bot, texts, whatsapp_env
-from tests.fakes.whatsapp_server import FakeWhatsApp
+from tests.e2e.conftest import WA_ADMIN as ADMIN
+from tests.e2e.whatsapp_bot import WhatsAppBot, choice, choices, texts
 from tests.fakes.whatsapp_webhook import envelope
 
 SITI = "6281234567890"
-ADMIN = "6281100000001"
 NOT_ADMIN = "hanya untuk admin"
 
 
-async def register(bot: WhatsAppBot, wa_id: str, name: str = "Dra. Siti Aminah") -> None:
-    """Registration on WhatsApp, as a person does it."""
-    intro = await bot.say(wa_id, "mulai")
-    await bot.press(wa_id, choice(intro, "Saya setuju"))
-    await bot.say(wa_id, name)
-    await bot.say(wa_id, "198507142010012003")
-    await bot.say(wa_id, "Dinas Pendidikan Kab. Sidoarjo")
-    regions = await bot.say(wa_id, "sidoarjo")
-    zones = await bot.press(wa_id, choice(regions, "Sidoarjo"))
-    done = await bot.press(wa_id, choice(zones, "WIB (disarankan)"))
-    assert "Pendaftaran selesai" in texts(done)
 
 
-@pytest.fixture
-async def wa_bot(
-    make_settings: Callable[..., Settings], clock: FixedClock, wa: FakeWhatsApp
-) -> AsyncIterator[WhatsAppBot]:
-    """The bot as `run` starts it, with an owner on WhatsApp; Monday 23 November, 08:00 WIB."""
-    settings = make_settings(whatsapp_env(wa, ADMIN_WHATSAPP_NUMBERS=ADMIN))
-    async with running_bot(settings, clock, wa) as bot:
-        yield bot
 
 
 async def _subscribed(bot: WhatsAppBot, wa_id: str) -> bool:
@@ -53,7 +28,7 @@ async def _subscribed(bot: WhatsAppBot, wa_id: str) -> bool:
 
 async def test_sentences_that_start_with_a_command_word_are_answered(wa_bot: WhatsAppBot) -> None:
     bot = wa_bot
-    await register(bot, SITI)
+    await bot.register(SITI)
     # Found: each of these was "Maaf, perintah ini hanya untuk admin BPSDM."
     jp = texts(await bot.say(SITI, "jp saya berapa"))
     assert "JP Bapak/Ibu tahun 2026: 0 JP dari target 20 JP" in jp and NOT_ADMIN not in jp
@@ -84,7 +59,7 @@ async def test_sentences_that_start_with_a_command_word_are_answered(wa_bot: Wha
 
 async def test_stopping_asks_first_and_a_sentence_does_not_stop(wa_bot: WhatsAppBot) -> None:
     bot = wa_bot
-    await register(bot, SITI)
+    await bot.register(SITI)
     # Found: unsubscribed at once, without a confirmation.
     topic = texts(await bot.say(
         SITI, "Berhenti sejenak saat kerja itu penting ya, ada sesi soal itu?"))
@@ -104,7 +79,7 @@ async def test_stopping_asks_first_and_a_sentence_does_not_stop(wa_bot: WhatsApp
 
 async def test_calendar_questions_are_answered_from_the_calendar(wa_bot: WhatsAppBot) -> None:
     bot = wa_bot
-    await register(bot, SITI)
+    await bot.register(SITI)
     # Found: "diadakan setiap Kamis", "dikirim bot setiap pagi", "di /jadwal".
     week = texts(await bot.say(SITI, "kapan asn belajar minggu ini?"))
     assert "Kamis, 26 November 2026" in week and "09.00–12.00 WIB" in week
@@ -124,7 +99,7 @@ async def test_calendar_questions_are_answered_from_the_calendar(wa_bot: WhatsAp
 
 async def test_small_talk_and_what_the_bot_cannot_read(wa_bot: WhatsAppBot) -> None:
     bot = wa_bot
-    await register(bot, SITI)
+    await bot.register(SITI)
     for said, answer in (
         ("terima kasih", "Sama-sama, Dra. Siti Aminah. 🙏"),
         ("makasih min", "Sama-sama"),
@@ -153,7 +128,7 @@ async def test_small_talk_and_what_the_bot_cannot_read(wa_bot: WhatsAppBot) -> N
 
 async def test_admin_words_are_commands_only_for_admins(wa_bot: WhatsAppBot) -> None:
     bot = wa_bot
-    await register(bot, SITI)
+    await bot.register(SITI)
     await bot.say(ADMIN, "halo")
     listed = texts(await bot.say(ADMIN, "pertanyaan"))  # the bare word alone: the command
     assert "Tidak ada pertanyaan yang menunggu jawaban" in listed

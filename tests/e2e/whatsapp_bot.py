@@ -89,6 +89,19 @@ class WhatsAppBot:
         """A person picks a row (id, title) of a list message."""
         return await self.send(wa_id, list_reply_body(wa_id, choice[0], choice[1]))
 
+    async def register(self, wa_id: str, name: str = "Dra. Siti Aminah",
+                       nip: str = "198507142010012003") -> None:
+        """Registration on WhatsApp, as a person does it (Kab. Sidoarjo, WIB)."""
+        intro = await self.say(wa_id, "mulai")
+        await self.press(wa_id, choice(intro, "Saya setuju"))
+        await self.say(wa_id, name)
+        await self.say(wa_id, nip)
+        await self.say(wa_id, "Dinas Pendidikan Kab. Sidoarjo")
+        regions = await self.say(wa_id, "sidoarjo")
+        zones = await self.press(wa_id, choice(regions, "Sidoarjo"))
+        done = await self.press(wa_id, choice(zones, "WIB (disarankan)"))
+        assert "Pendaftaran selesai" in texts(done)
+
 
 @contextlib.asynccontextmanager
 async def running_bot(
