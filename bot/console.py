@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 from bot.delivery import Sender
 from bot.pacing import ChannelLimits
 from bot.settings import Settings
+from bot.stopping import first_of
 from core.channels import ChannelInfo
 from core.text import plain
 from core.types import Button, Incoming, Reply
@@ -138,29 +139,21 @@ class ConsoleChannel:
         """Chat until end of input, /keluar, or `stop` (Ctrl-C)."""
         stop = stop or asyncio.Event()
         self._write(BANNER)
-        stopping = asyncio.ensure_future(stop.wait())
-        try:
-            while True:
-                self._prompt()
-                reading = asyncio.ensure_future(self._read())
-                await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                self._prompting = False
-                if not reading.done():
-                    reading.cancel()
+        while True:
+            self._prompt()
+            line = await first_of(self._read(), stop)
+            self._prompting = False
+            if line is None:
+                if stop.is_set():  # Ctrl-C while waiting for a line, not the end of input
                     self._write("\n" + BYE)
-                    return
-                line = reading.result()
-                if line is None:
-                    return
-                text = line.strip()
-                if not text:
-                    continue
-                if text.lower() in EXIT_WORDS:
-                    self._write(BYE)
-                    return
-                await self.send(text)
-        finally:
-            stopping.cancel()
+                return
+            text = line.strip()
+            if not text:
+                continue
+            if text.lower() in EXIT_WORDS:
+                self._write(BYE)
+                return
+            await self.send(text)
 
     def _prompt(self) -> None:
         self._write("> ")
