@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from core.clock import FixedClock
 from core.types import Incoming, Reply
 from db.models import Identity, LinkCode, Person
-from tests.e2e.test_whatsapp_conversation import register
 from tests.e2e.whatsapp_bot import WhatsAppBot, choice, texts
 
 WA_ID = "6281234567890"
@@ -98,7 +97,7 @@ async def test_a_telegram_member_links_whatsapp_and_keeps_one_profile(bot: Whats
 async def test_linking_the_other_way_round_keeps_the_registered_whatsapp_profile(
     bot: WhatsAppBot,
 ) -> None:
-    assert "Pendaftaran selesai" in await register(bot)
+    await bot.register(WA_ID)  # checks "Pendaftaran selesai"
     tg = TelegramPerson(bot)
     await tg.say("/mulai")  # an unfinished Telegram registration
     shown = texts(await bot.say(WA_ID, "hubungkan"))
@@ -114,7 +113,7 @@ async def test_linking_the_other_way_round_keeps_the_registered_whatsapp_profile
 async def test_when_both_have_a_profile_the_person_chooses(bot: WhatsAppBot) -> None:
     tg = TelegramPerson(bot)
     await tg.register(name="Budi Santoso", nip="197001012000031001")
-    await register(bot, name="Budi S.")
+    await bot.register(WA_ID, name="Budi S.")
     code = _code(await tg.say("/hubungkan"))
     ask = await bot.say(WA_ID, f"hubungkan {code}")
     text = texts(ask)
